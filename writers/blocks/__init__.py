@@ -1,0 +1,41 @@
+"""The block store: named blocks whose secret fields live only in a secret store.
+
+``open_store()`` picks the backend: a Prefect server when an API URL is given or
+``PREFECT_API_URL`` is set, else the local catalog with values in the OS keyring.
+"""
+
+from __future__ import annotations
+
+from writers.blocks.model import (
+    BLOCK_TYPES,
+    Block,
+    BlockExists,
+    BlockNotFound,
+    BlockStore,
+    BlockStoreError,
+    BlockType,
+    FieldSpec,
+    InvalidBlock,
+    NoKeyringError,
+    block_type,
+    check_name,
+    parse_slug,
+    reference,
+)
+
+__all__ = [
+    "BLOCK_TYPES",
+    "Block",
+    "BlockExists",
+    "BlockNotFound",
+    "BlockStore",
+    "BlockStoreError",
+    "BlockType",
+    "FieldSpec",
+    "InvalidBlock",
+    "NoKeyringError",
+    "block_type",
+    "check_name",
+    "parse_slug",
+    "reference",
+]

@@ -1,0 +1,202 @@
+"""Blocks: ``type/name`` plus fields, some of them secret, the same on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from detectors.errors import UserError, WorldError
+from detectors.secret import MASK, SecretStr
+from detectors.slug import BLOCK_NAME_RULE, is_block_name
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    name: str
+    secret: bool = False
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BlockType:
+    slug: str
+    title: str
+    fields: tuple[FieldSpec, ...]
+    # the Python module whose `prefect block register -m` makes the type exist on a server
+    collection: str | None = None
+
+    @property
+    def secret_fields(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.fields if f.secret)
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+# Field names follow Prefect's block schemas, so a block is the same on both backends.
+BLOCK_TYPES: dict[str, BlockType] = {
+    t.slug: t
+    for t in (
+        BlockType("secret", "Secret", (FieldSpec("value", secret=True, required=True),)),
+        BlockType(
+            "github-credentials",
+            "GitHub Credentials",
+            (FieldSpec("token", secret=True, required=True),),
+            collection="prefect_github",
+        ),
+        BlockType(
+            "gitlab-credentials",
+            "GitLab Credentials",
+            (FieldSpec("token", secret=True, required=True), FieldSpec("url")),
+            collection="prefect_gitlab",
+        ),
+        BlockType(
+            "bitbucket-credentials",
+            "BitBucket Credentials",
+            (
+                FieldSpec("token", secret=True, required=True),
+                FieldSpec("username"),
+                FieldSpec("url"),
+            ),
+            collection="prefect_bitbucket",
+        ),
+        BlockType(
+            "aws-credentials",
+            "AWS Credentials",
+            (
+                FieldSpec("aws_access_key_id"),
+                FieldSpec("aws_secret_access_key", secret=True),
+                FieldSpec("aws_session_token", secret=True),
+                FieldSpec("profile_name"),
+                FieldSpec("region_name"),
+            ),
+            collection="prefect_aws",
+        ),
+        BlockType(
+            "gcp-credentials",
+            "GCP Credentials",
+            (
+                FieldSpec("service_account_file"),
+                FieldSpec("service_account_info", secret=True),
+                FieldSpec("project"),
+            ),
+            collection="prefect_gcp",
+        ),
+        BlockType(
+            "azure-blob-storage-credentials",
+            "Azure Blob Storage Credentials",
+            (FieldSpec("connection_string", secret=True), FieldSpec("account_url")),
+            collection="prefect_azure",
+        ),
+    )
+}
+
+
+class BlockStoreError(WorldError):
+    """The store could not do what was asked (keyring locked, server unreachable): exit 1."""
+
+
+class NoKeyringError(BlockStoreError):
+    """No usable keyring backend; the message lists the ways out."""
+
+
+class BlockNotFound(UserError):
+    pass
+
+
+class BlockExists(UserError):
+    pass
+
+
+class InvalidBlock(UserError):
+    """A bad slug, name, type or field."""
+
+
+def block_type(slug: str) -> BlockType:
+    try:
+        return BLOCK_TYPES[slug]
+    except KeyError:
+        known = ", ".join(BLOCK_TYPES)
+        raise InvalidBlock(f"unknown block type {slug!r} (known: {known})") from None
+
+
+def check_name(name: str) -> str:
+    if not is_block_name(name):
+        raise InvalidBlock(f"invalid block name {name!r}: use {BLOCK_NAME_RULE}")
+    return name
+
+
+def parse_slug(slug: str) -> tuple[str, str]:
+    """``type/name`` -> (type, name), both checked."""
+    kind, sep, name = slug.partition("/")
+    if not sep or not kind or not name:
+        raise InvalidBlock(f"invalid block slug {slug!r}: expected TYPE/NAME, e.g. secret/my-token")
+    block_type(kind)
+    return kind, check_name(name)
+
+
+def reference(kind: str, name: str) -> str:
+    """The template Prefect resolves on the worker: ``{{ prefect.blocks.<type>.<name> }}``."""
+    return "{{ prefect.blocks." + kind + "." + name + " }}"
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One stored block. Secret field values are SecretStr when read with secrets, else None."""
+
+    type: str
+    name: str
+    data: Mapping[str, str | SecretStr | None]
+    secret_fields: frozenset[str] = frozenset()
+    created: datetime | None = None
+    updated: datetime | None = None
+    # set when the block cannot be used as stored, e.g. "secret value missing from the keyring"
+    problem: str | None = None
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def slug(self) -> str:
+        return f"{self.type}/{self.name}"
+
+    @property
+    def reference(self) -> str:
+        return reference(self.type, self.name)
+
+    def masked(self) -> dict[str, str | None]:
+        """Field values safe to show: every secret field reads ``********``."""
+        return {
+            key: (MASK if key in self.secret_fields and value is not None else value)
+            if not isinstance(value, SecretStr)
+            else MASK
+            for key, value in self.data.items()
+        }
+
+
+StoreKind = Literal["local", "prefect"]
+
+
+class BlockStore(Protocol):
+    """One interface, two backends (local SQLite + keyring; a Prefect server's REST API)."""
+
+    kind: StoreKind
+    location: str  # the catalog path or the API URL, for headers and messages
+
+    def list(self, block_type: str | None = None) -> list[Block]: ...
+
+    def get(self, block_type: str, name: str, *, include_secrets: bool = False) -> Block: ...
+
+    def exists(self, block_type: str, name: str) -> bool: ...
+
+    def save(
+        self,
+        block_type: str,
+        name: str,
+        data: Mapping[str, str | SecretStr | None],
+        *,
+        overwrite: bool = False,
+    ) -> Block: ...
+
+    def delete(self, block_type: str, name: str) -> None: ...
