@@ -1,0 +1,89 @@
+"""The DeploymentPlan: every answer of the wizard, frozen, before anything is written.
+
+The wizard builds it; writers turn it into prefect.yaml text, secret blocks and files.
+Secret values appear here only as SecretStr inside ``secrets``; everything else is safe to
+print (templates reference blocks by name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from detectors.secret import SecretStr
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    kind: Literal["interval", "cron", "rrule"]
+    value: str | int  # seconds for an interval, the expression otherwise
+    timezone: str | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class GitStorage:
+    """Pull with ``prefect.deployments.steps.git_clone``."""
+
+    repository: str  # https URL, never with credentials
+    branch: str | None = None
+    commit_sha: str | None = None
+    # exactly one of these, or none for a public repository:
+    access_token: str | None = None  # a template, e.g. "{{ prefect.blocks.secret.<name> }}"
+    credentials: str | None = None  # a provider block template, "{{ prefect.blocks.github-credentials.x }}"
+    # with access_token on hosts Prefect does not recognise: credentials {username, access_token}
+    username: str | None = None
+    include_submodules: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LocalStorage:
+    """Pull with ``set_working_directory``: only a worker on this machine can run it."""
+
+    directory: str
+
+
+@dataclass(frozen=True, slots=True)
+class CloudStorage:
+    """Push the code to a bucket at deploy time, pull it on the worker (fsspec-backed steps)."""
+
+    provider: Literal["s3", "gcs", "azure"]
+    bucket: str
+    folder: str
+    credentials: str | None = None  # block template
+
+
+Storage = GitStorage | LocalStorage | CloudStorage
+
+
+@dataclass(frozen=True, slots=True)
+class SecretToSave:
+    """A block the apply step saves before writing prefect.yaml."""
+
+    block_type: str
+    name: str
+    data: Mapping[str, str | SecretStr]
+    overwrite: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentPlan:
+    project_root: Path
+    prefect_yaml: Path
+    project_name: str
+    name: str
+    flow_name: str
+    entrypoint: str  # relative/path.py:function
+    storage: Storage
+    work_pool: str
+    work_queue: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    parameters: Mapping[str, object] = field(default_factory=dict)
+    job_variables: Mapping[str, object] = field(default_factory=dict)
+    schedules: tuple[Schedule, ...] = ()
+    secrets: tuple[SecretToSave, ...] = ()
+    prefect_version: str | None = None
+    write_prefectignore: bool = True
