@@ -39,7 +39,7 @@ class SecretStr:
     def __bool__(self) -> bool:
         return bool(self._value)
 
-    def __reduce__(self) -> object:  # never pickled into a cache or a subprocess by accident
+    def __reduce__(self) -> str | tuple[object, ...]:  # never pickled into a cache or a subprocess by accident
         raise TypeError("SecretStr cannot be pickled")
 
 
