@@ -1,0 +1,229 @@
+"""What a project already has: prefect.yaml (parsed), a Dockerfile, requirements, Python version.
+
+A prefect.yaml that does not parse is reported (``ProjectInfo.prefect_yaml_error``) and never
+raised from ``detect_project``: the wizard shows it and leaves the file untouched, where real
+Prefect silently discards a file that fails validation (reference quirk 6).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from detectors.errors import DetectionError, ProjectFileError
+
+PREFECT_YAML = "prefect.yaml"
+
+# Prefect 3's own placeholder pattern (prefect/utilities/templating) and block prefix
+_PLACEHOLDER = re.compile(r"\{\{\s*([\w.\-\[\]$]+)\s*\}\}")
+_BLOCK_PREFIX = "prefect.blocks."
+_VERSION = re.compile(r"(\d+)\.(\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class PrefectYaml:
+    path: Path
+    text: str
+    data: Mapping[str, Any]  # safe_load result (a dict; {} for an empty file)
+    deployments: tuple[Mapping[str, Any], ...]  # the entries of `deployments:` (mappings only)
+
+    @property
+    def deployment_names(self) -> tuple[str, ...]:
+        """The ``name`` of each deployment that has a string one, in file order."""
+        return tuple(d["name"] for d in self.deployments if isinstance(d.get("name"), str))
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectInfo:
+    root: Path
+    prefect_yaml: PrefectYaml | None
+    prefect_yaml_error: str | None  # "prefect.yaml line 3, column 5: ..." (never raised)
+    dockerfile: Path | None
+    requirements: tuple[str, ...]  # requirements.txt, requirements-*.txt, pyproject.toml, ...
+    python_version: str  # "3.11": .python-version if usable, else the running interpreter's
+    prefectignore: Path | None
+
+
+def load_prefect_yaml(path: Path) -> PrefectYaml:
+    """Parse a prefect.yaml; ProjectFileError (one line, 1-based line/column) when malformed."""
+    import yaml
+
+    path = Path(path)
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProjectFileError(f"{name}: no such file") from None
+    except UnicodeDecodeError:
+        raise ProjectFileError(f"{name}: does not decode as UTF-8") from None
+    except OSError as exc:
+        raise ProjectFileError(f"{name}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.load(text, Loader=_strict_loader())  # noqa: S506  a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        raise ProjectFileError(_marked_message(name, exc)) from None
+    except yaml.YAMLError as exc:
+        raise ProjectFileError(f"{name}: {_one_line(str(exc))}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ProjectFileError(
+            f"{name} must be a mapping (key: value lines) at the top level, not {_kind(data)}"
+        )
+    deployments = data.get("deployments")
+    if deployments is None:
+        deployments = []
+    if not isinstance(deployments, list):
+        raise ProjectFileError(f"{name}: `deployments` must be a list, not {_kind(deployments)}")
+    return PrefectYaml(
+        path=path,
+        text=text,
+        data=data,
+        deployments=tuple(d for d in deployments if isinstance(d, dict)),
+    )
+
+
+def detect_project(root: Path) -> ProjectInfo:
+    """What the project at ``root`` already has. Raises DetectionError only if root is no dir."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DetectionError(f"{root} is not a directory")
+    prefect_yaml: PrefectYaml | None = None
+    error: str | None = None
+    if (root / PREFECT_YAML).is_file():
+        try:
+            prefect_yaml = load_prefect_yaml(root / PREFECT_YAML)
+        except ProjectFileError as exc:
+            error = str(exc)
+    return ProjectInfo(
+        root=root,
+        prefect_yaml=prefect_yaml,
+        prefect_yaml_error=error,
+        dockerfile=_file(root / "Dockerfile"),
+        requirements=_requirements(root),
+        python_version=_python_version(root),
+        prefectignore=_file(root / ".prefectignore"),
+    )
+
+
+def block_references(obj: Any) -> tuple[tuple[str, str], ...]:
+    """Each ``{{ prefect.blocks.<type>.<name>[.field] }}`` in obj's values, as (type, name).
+
+    Walks dict values, lists and strings as Prefect's ``find_placeholders`` does (dict keys
+    are never templated); deduplicated, in order of first appearance.
+    """
+    found: dict[tuple[str, str], None] = {}
+    for text in _strings(obj):
+        for match in _PLACEHOLDER.finditer(text):
+            placeholder = match.group(1)
+            if not placeholder.startswith(_BLOCK_PREFIX):
+                continue
+            parts = placeholder[len(_BLOCK_PREFIX) :].split(".", 2)
+            if len(parts) >= 2 and parts[0] and parts[1]:
+                found.setdefault((parts[0], parts[1]), None)
+    return tuple(found)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _strict_loader() -> type:
+    """A SafeLoader that refuses duplicate keys (``safe_load`` silently keeps the last one)."""
+    import yaml
+    from yaml.constructor import ConstructorError
+
+    class StrictSafeLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            if isinstance(node, yaml.MappingNode):
+                seen: set[Any] = set()
+                for key_node, _ in node.value:
+                    # keys brought in by a `<<: *anchor` merge may be overridden: only the
+                    # keys written in this mapping itself must be unique
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key = self.construct_object(key_node, deep=True)
+                    try:
+                        duplicate = key in seen
+                    except TypeError:
+                        continue  # unhashable: the base constructor reports it
+                    if duplicate:
+                        raise ConstructorError(
+                            "while constructing a mapping",
+                            node.start_mark,
+                            f"duplicate key {key!r}",
+                            key_node.start_mark,
+                        )
+                    seen.add(key)
+            mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+            return mapping
+
+    return StrictSafeLoader
+
+
+def _marked_message(name: str, exc: Any) -> str:
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    if mark is None:
+        return f"{name}: {_one_line(problem)}"
+    # PyYAML counts from 0; editors and people count from 1
+    return f"{name} line {mark.line + 1}, column {mark.column + 1}: {_one_line(problem)}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return f"a {type(value).__name__}"
+
+
+def _strings(obj: Any) -> Iterator[str]:
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, Mapping):
+        for value in obj.values():
+            yield from _strings(value)
+    elif isinstance(obj, (list, tuple)):
+        for item in obj:
+            yield from _strings(item)
+
+
+def _file(path: Path) -> Path | None:
+    return path if path.is_file() else None
+
+
+def _requirements(root: Path) -> tuple[str, ...]:
+    names = ["requirements.txt"]
+    names += sorted(p.name for p in root.glob("requirements-*.txt"))
+    names += ["pyproject.toml", "setup.py", "environment.yml"]
+    return tuple(n for n in names if (root / n).is_file())
+
+
+def _python_version(root: Path) -> str:
+    """The first usable line of .python-version (pyenv's file), as major.minor."""
+    try:
+        text = (root / ".python-version").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _VERSION.search(line)
+        if match:
+            return f"{match.group(1)}.{match.group(2)}"
+    return f"{sys.version_info.major}.{sys.version_info.minor}"

@@ -1,0 +1,36 @@
+from prefect import flow
+
+FLOW_NAME = "computed"
+
+
+@flow(name=FLOW_NAME)
+def non_literal_name():
+    pass
+
+
+@flow(name=f"{FLOW_NAME}-x")
+def fstring_name():
+    pass
+
+
+@flow(name="Explicit Name")
+def explicit_name():
+    """Has an explicit name."""
+
+
+@flow()
+def empty_call():
+    pass
+
+
+@flow(name=None)
+def name_none():
+    pass
+
+
+@flow
+def blank_first_line():
+    """
+
+    Starts after a blank line.
+    """

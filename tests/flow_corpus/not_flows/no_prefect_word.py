@@ -1,0 +1,6 @@
+from workflows import flow
+
+
+@flow
+def bare_without_import():
+    pass

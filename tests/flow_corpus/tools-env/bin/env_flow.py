@@ -1,0 +1,6 @@
+from prefect import flow
+
+
+@flow
+def env_flow():
+    pass
