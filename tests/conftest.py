@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.prefect_harness"]
+
 # flowwiz's console script, next to the interpreter running the tests
 FLOWWIZ = str(Path(sys.executable).with_name("flowwiz"))
 

@@ -17,7 +17,10 @@ from detectors.errors import FlowwizError
 from wizard import __version__
 
 # name -> "module:attribute"; a command appears here when it works
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "blocks": "wizard.commands.blocks:blocks",
+    "detect": "wizard.commands.detect:detect",
+}
 
 EPILOG = """\b
 Examples:
@@ -51,7 +54,10 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
-SHORT_HELP: dict[str, str] = {}
+SHORT_HELP: dict[str, str] = {
+    "blocks": "List, create, inspect, delete and push blocks (tokens, credentials).",
+    "detect": "Show what flowwiz sees: remotes, branch, flows, prefect.yaml.",
+}
 
 
 @click.group(

@@ -17,11 +17,15 @@ from writers.blocks.model import (
     FieldSpec,
     InvalidBlock,
     NoKeyringError,
+    PlaintextKeyringWarning,
+    StoreKind,
     block_type,
     check_name,
+    normalize_data,
     parse_slug,
     reference,
 )
+from writers.blocks.store import open_store
 
 __all__ = [
     "BLOCK_TYPES",
@@ -34,8 +38,12 @@ __all__ = [
     "FieldSpec",
     "InvalidBlock",
     "NoKeyringError",
+    "PlaintextKeyringWarning",
+    "StoreKind",
     "block_type",
     "check_name",
+    "normalize_data",
+    "open_store",
     "parse_slug",
     "reference",
 ]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
 from detectors.errors import UserError, WorldError
-from detectors.secret import MASK, SecretStr
+from detectors.secret import MASK, SecretStr, forbidden_character
 from detectors.slug import BLOCK_NAME_RULE, is_block_name
 
 
@@ -18,6 +19,9 @@ class FieldSpec:
     secret: bool = False
     required: bool = False
     description: str = ""
+    # "json": the value is a JSON document (a service account file's content); the Prefect
+    # backend sends it as an object, as Prefect's block schema expects
+    kind: Literal["text", "json"] = "text"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +84,7 @@ BLOCK_TYPES: dict[str, BlockType] = {
             "GCP Credentials",
             (
                 FieldSpec("service_account_file"),
-                FieldSpec("service_account_info", secret=True),
+                FieldSpec("service_account_info", secret=True, kind="json"),
                 FieldSpec("project"),
             ),
             collection="prefect_gcp",
@@ -115,6 +119,10 @@ class InvalidBlock(UserError):
     """A bad slug, name, type or field."""
 
 
+class PlaintextKeyringWarning(UserWarning):
+    """A secret was written to a keyring backend that stores it unencrypted (explicit opt-in)."""
+
+
 def block_type(slug: str) -> BlockType:
     try:
         return BLOCK_TYPES[slug]
@@ -136,6 +144,46 @@ def parse_slug(slug: str) -> tuple[str, str]:
         raise InvalidBlock(f"invalid block slug {slug!r}: expected TYPE/NAME, e.g. secret/my-token")
     block_type(kind)
     return kind, check_name(name)
+
+
+def normalize_data(
+    kind: str, data: Mapping[str, str | SecretStr | None]
+) -> dict[str, str | SecretStr]:
+    """Check a block's fields before anything is stored; both backends call this.
+
+    Returns the given fields in the type's order, without None or empty values, secret fields
+    wrapped in SecretStr. Unknown fields, a missing required field and characters no secret
+    store keeps (NUL; newlines in a token) are InvalidBlock errors that name the field, never
+    the value.
+    """
+    spec = block_type(kind)
+    known = {f.name for f in spec.fields}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        fields = ", ".join(f.name for f in spec.fields)
+        raise InvalidBlock(f"{kind} has no field {unknown[0]!r} (its fields: {fields})")
+    result: dict[str, str | SecretStr] = {}
+    for f in spec.fields:
+        value = data.get(f.name)
+        text = value.reveal() if isinstance(value, SecretStr) else value
+        if text is None or text == "":
+            if f.required:
+                what = "secret field" if f.secret else "field"
+                raise InvalidBlock(f"{kind} needs its {what} {f.name!r}")
+            continue
+        if not isinstance(text, str):
+            raise InvalidBlock(f"field {f.name!r} of {kind} must be text")
+        if "\x00" in text:
+            raise InvalidBlock(f"field {f.name!r} of {kind} contains a NUL byte")
+        if f.name == "token" and forbidden_character(text):
+            raise InvalidBlock(f"field {f.name!r} of {kind} contains {forbidden_character(text)}")
+        if f.kind == "json":
+            try:
+                json.loads(text)
+            except ValueError:
+                raise InvalidBlock(f"field {f.name!r} of {kind} must be JSON") from None
+        result[f.name] = SecretStr(text) if f.secret else text
+    return result
 
 
 def reference(kind: str, name: str) -> str:
@@ -166,11 +214,21 @@ class Block:
         return reference(self.type, self.name)
 
     def masked(self) -> dict[str, str | None]:
-        """Field values safe to show: every secret field reads ``********``."""
+        """Field values safe to show: every secret field reads ``********``.
+
+        A secret field that was not loaded (None in ``data``) but is stored (named in
+        ``secret_fields``) also reads ``********``, so lists never show ``null`` for a secret.
+        """
         return {
-            key: (MASK if key in self.secret_fields and value is not None else value)
-            if not isinstance(value, SecretStr)
-            else MASK
+            key: MASK if isinstance(value, SecretStr) or key in self.secret_fields else value
+            for key, value in self.data.items()
+        }
+
+    def revealed(self) -> dict[str, str | None]:
+        """Field values with secrets in clear text: only for ``inspect --show-secrets`` and for
+        handing a block to another store."""
+        return {
+            key: value.reveal() if isinstance(value, SecretStr) else value
             for key, value in self.data.items()
         }
 
@@ -200,3 +258,8 @@ class BlockStore(Protocol):
     ) -> Block: ...
 
     def delete(self, block_type: str, name: str) -> None: ...
+
+    def check(self) -> None:
+        """Raise the store's clear error (no usable keyring, server unreachable) before anyone
+        is asked for a secret."""
+        ...

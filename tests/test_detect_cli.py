@@ -1,0 +1,63 @@
+"""`flowwiz detect`: what flowwiz sees, as JSON and as tables, with credentials masked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.conftest import FLOWWIZ
+from tests.gitutil import bare_remote, flow_repo, git, push_to
+from tests.leaks import assert_not_leaked, canary
+
+
+def detect(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([FLOWWIZ, "detect", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_json_reports_remotes_branch_flows_and_masks_credentials(tmp_path: Path) -> None:
+    repo = flow_repo(tmp_path / "repo")
+    push_to(repo, bare_remote(tmp_path), name="backup")
+    token = canary()
+    git(repo, "remote", "add", "origin", f"https://ci:{token}@gitlab.com/team/sub/flows.git")
+    (repo / "prefect.yaml").write_text("deployments:\n- name: one\n  entrypoint: flows/etl.py:etl\n")
+    result = detect(str(repo), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    remotes = {r["name"]: r for r in data["git"]["remotes"]}
+    assert remotes["origin"]["https_url"] == "https://gitlab.com/team/sub/flows.git"
+    assert remotes["origin"]["provider"] == "gitlab"
+    assert remotes["origin"]["had_credentials"] is True
+    assert remotes["backup"]["clonable"] is False
+    assert data["git"]["preferred_remote"] == "backup"  # main tracks backup/main
+    assert data["git"]["branch"] == "main"
+    assert [f["entrypoint"] for f in data["flows"]] == ["flows/etl.py:etl"]
+    assert data["flows"][0]["name"] == "nightly-etl"
+    assert [p["name"] for p in data["flows"][0]["parameters"]] == ["count", "label"]
+    assert data["prefect_yaml"]["deployments"] == ["one"]
+    assert "requirements.txt" in data["requirements"]
+    tables = detect(cwd=repo)
+    assert tables.returncode == 0, tables.stderr
+    assert "flows/etl.py:etl" in tables.stdout and "masked" in tables.stdout
+    assert_not_leaked(token, texts=[result.stdout, result.stderr, tables.stdout, tables.stderr])
+
+
+def test_not_a_git_repository_is_reported_not_raised(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    result = detect(str(tmp_path / "plain"), "--json")
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    assert data["git"] is None and "not inside a git repository" in data["git_problem"]
+
+
+def test_path_that_is_not_a_directory_exits_2(tmp_path: Path) -> None:
+    result = detect(str(tmp_path / "missing"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: not a directory: {tmp_path / 'missing'}"
+
+
+def test_malformed_prefect_yaml_is_shown_with_line_and_column(tmp_path: Path) -> None:
+    repo = flow_repo(tmp_path / "repo")
+    (repo / "prefect.yaml").write_text("deployments:\n  - name: [x\n")
+    data = json.loads(detect(str(repo), "--json").stdout)
+    assert "line" in data["prefect_yaml_error"] and "column" in data["prefect_yaml_error"]

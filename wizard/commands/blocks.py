@@ -1,0 +1,589 @@
+"""``flowwiz blocks``: list, inspect, create, delete and push blocks (secrets masked).
+
+The store is the local catalog (secret values in the OS keyring) unless ``--api-url`` is given
+or ``PREFECT_API_URL`` is set, in which case it is that Prefect server. A secret field is
+never accepted as a flag value: it comes from a hidden prompt, ``--field-env FIELD=VAR`` or
+``--stdin``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from detectors.errors import FlowwizError, UserError
+from detectors.secret import SecretStr
+from wizard.terminal import terminal
+from writers.blocks import (
+    BLOCK_TYPES,
+    Block,
+    BlockExists,
+    BlockNotFound,
+    BlockStore,
+    BlockType,
+    block_type,
+    check_name,
+    open_store,
+    parse_slug,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    api_url: str | None
+    local: bool
+
+
+def _env_for(target: _Target) -> dict[str, str]:
+    env = dict(os.environ)
+    if target.local:
+        env.pop("PREFECT_API_URL", None)
+    return env
+
+
+def _store(ctx: click.Context) -> BlockStore:
+    target: _Target = ctx.find_object(_Target) or _Target(None, False)
+    if target.local and target.api_url:
+        raise UserError("--local and --api-url choose different stores: give one of them")
+    return open_store(target.api_url, env=_env_for(target), on_warning=terminal.warn)
+
+
+def _where(store: BlockStore) -> str:
+    if store.kind == "local":
+        return f"the local catalog {store.location}"
+    return f"the Prefect server {store.location}"
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _block_json(block: Block, *, show_secrets: bool = False) -> dict[str, Any]:
+    return {
+        "slug": block.slug,
+        "type": block.type,
+        "name": block.name,
+        "reference": block.reference,
+        "fields": block.revealed() if show_secrets else block.masked(),
+        "secret_fields": sorted(block.secret_fields),
+        "created": block.created.isoformat() if block.created else None,
+        "updated": block.updated.isoformat() if block.updated else None,
+        "problem": block.problem,
+    }
+
+
+def _store_json(store: BlockStore) -> dict[str, str]:
+    return {"kind": store.kind, "location": store.location}
+
+
+def _when(block: Block) -> str:
+    moment = block.updated or block.created
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _fields_text(block: Block) -> str:
+    return ", ".join(f"{k}={'' if v is None else v}" for k, v in block.masked().items())
+
+
+# -- the group ---------------------------------------------------------------------------
+
+
+@click.group(
+    epilog="""\b
+Examples:
+  flowwiz blocks ls                                 blocks in the local catalog
+  flowwiz blocks create secret my-token             asks for the value (hidden)
+  flowwiz blocks --api-url http://127.0.0.1:4200/api ls
+  flowwiz blocks push --all                         copy local blocks to $PREFECT_API_URL
+"""
+)
+@click.option(
+    "--api-url",
+    metavar="URL",
+    help="Use the blocks on the Prefect server at URL (default: $PREFECT_API_URL, else the "
+    "local catalog).",
+)
+@click.option(
+    "--local", is_flag=True, help="Use the local catalog even when PREFECT_API_URL is set."
+)
+@click.pass_context
+def blocks(ctx: click.Context, api_url: str | None, local: bool) -> None:
+    """Named blocks (tokens, credentials) in the OS keyring or on a Prefect server.
+
+    A block is TYPE/NAME plus fields; secret fields always show as ********.
+    """
+    ctx.obj = _Target(api_url, local)
+
+
+# -- ls ----------------------------------------------------------------------------------
+
+
+@blocks.command(
+    "ls",
+    short_help="List blocks (secrets masked); broken ones say why.",
+    epilog="""\b
+Examples:
+  flowwiz blocks ls
+  flowwiz blocks ls --type github-credentials
+  flowwiz blocks ls --json | jq -r '.blocks[].slug'
+""",
+)
+@click.option("--type", "kind", metavar="TYPE", help="Only blocks of this type.")
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts (secrets masked).")
+@click.pass_context
+def ls_command(ctx: click.Context, kind: str | None, as_json: bool) -> None:
+    """List the blocks in the store; broken ones say what is wrong."""
+    if kind is not None:
+        block_type(kind)
+    store = _store(ctx)
+    found = store.list(kind)
+    if as_json:
+        payload = {"store": _store_json(store), "blocks": [_block_json(b) for b in found]}
+        terminal.data(json.dumps(payload, indent=2))
+        return
+    if not found:
+        what = f"{kind} blocks" if kind else "blocks"
+        terminal.info(f"No {what} in {_where(store)}.")
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(f"Blocks in {_where(store)}"), title_justify="left")
+    table.add_column("BLOCK", overflow="fold")
+    table.add_column("FIELDS", overflow="fold")
+    table.add_column("UPDATED", no_wrap=True)
+    table.add_column("STATUS", overflow="fold")
+    for block in found:
+        status = Text(f"broken: {block.problem}", style="red") if block.problem else Text("ok")
+        table.add_row(Text(block.slug), Text(_fields_text(block)), Text(_when(block)), status)
+    terminal.out.print(table)
+
+
+# -- inspect -----------------------------------------------------------------------------
+
+
+@blocks.command(
+    "inspect",
+    short_help="Show one block's fields, reference and status.",
+    epilog="""\b
+Examples:
+  flowwiz blocks inspect secret/my-token
+  flowwiz blocks inspect github-credentials/ci --json
+""",
+)
+@click.argument("slug", metavar="TYPE/NAME")
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts (secrets masked).")
+@click.option(
+    "--show-secrets",
+    is_flag=True,
+    help="Show secret values in clear text (they end up in your terminal's scrollback).",
+)
+@click.pass_context
+def inspect_command(ctx: click.Context, slug: str, as_json: bool, show_secrets: bool) -> None:
+    """Show one block: its fields (secrets masked), reference and timestamps."""
+    kind, name = parse_slug(slug)
+    store = _store(ctx)
+    block = store.get(kind, name, include_secrets=show_secrets)
+    if show_secrets:
+        terminal.warn(f"showing the secret values of {block.slug} in clear text")
+    if as_json:
+        payload = {"store": _store_json(store), **_block_json(block, show_secrets=show_secrets)}
+        terminal.data(json.dumps(payload, indent=2))
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    values = block.revealed() if show_secrets else block.masked()
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row(Text("block"), Text(block.slug))
+    grid.add_row(Text("store"), Text(_where(store)))
+    grid.add_row(Text("reference"), Text(block.reference))
+    for key, value in values.items():
+        note = " (secret)" if key in block.secret_fields else ""
+        shown = "" if value is None else value
+        grid.add_row(Text(key), Text(f"{shown}{note}"))
+    if block.created:
+        grid.add_row(Text("created"), Text(block.created.astimezone().isoformat(" ", "seconds")))
+    if block.updated:
+        grid.add_row(Text("updated"), Text(block.updated.astimezone().isoformat(" ", "seconds")))
+    grid.add_row(
+        Text("status"),
+        Text(f"broken: {block.problem}", style="red") if block.problem else Text("ok"),
+    )
+    terminal.out.print(grid)
+
+
+# -- create ------------------------------------------------------------------------------
+
+
+def _pairs(values: Sequence[str], option: str, right: str) -> list[tuple[str, str]]:
+    pairs = []
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"{option} expects FIELD={right}, got {item.split('=')[0]!r}...")
+        pairs.append((key.strip(), value))
+    return pairs
+
+
+def _check_field(spec: BlockType, key: str) -> None:
+    if spec.field(key) is None:
+        fields = ", ".join(f.name for f in spec.fields)
+        raise UserError(f"{spec.slug} has no field {key!r} (its fields: {fields})")
+
+
+def _stdin_field(spec: BlockType, given: Mapping[str, object]) -> str:
+    """The one secret field --stdin fills: the only secret field not given otherwise (a
+    required one first)."""
+    open_fields = [f for f in spec.fields if f.secret and f.name not in given]
+    required = [f for f in open_fields if f.required]
+    pick = required if len(required) == 1 else open_fields
+    if len(pick) == 1:
+        return pick[0].name
+    if not pick:
+        raise UserError(f"--stdin has no secret field left to fill in {spec.slug}")
+    names = ", ".join(f.name for f in pick)
+    raise UserError(
+        f"--stdin fills one secret field, but {spec.slug} has {len(pick)} ({names}): "
+        "give the others with --field-env FIELD=VAR"
+    )
+
+
+def _read_stdin(field: str) -> str:
+    if sys.stdin.isatty():
+        raise UserError(
+            '--stdin reads a piped value (e.g. `printf %s "$TOKEN" | flowwiz blocks create '
+            "...`); at a terminal leave it out and flowwiz asks with hidden input"
+        )
+    value = sys.stdin.read().strip()
+    if not value:
+        raise UserError(f"--stdin gave an empty value for {field!r}")
+    return value
+
+
+def _ask(spec: BlockType, field_name: str) -> str | None:
+    import questionary
+
+    field = spec.field(field_name)
+    assert field is not None
+    hint = "required" if field.required else "Enter to skip"
+
+    def validate(text: str) -> bool | str:
+        if field.required and not text.strip():
+            return f"{field.name} is required"
+        return True
+
+    if field.secret:
+        answer = questionary.password(
+            f"{field.name} ({hint}, hidden):", validate=validate
+        ).unsafe_ask()
+    else:
+        answer = questionary.text(f"{field.name} ({hint}):", validate=validate).unsafe_ask()
+    answer = (answer or "").strip()
+    return answer or None
+
+
+@blocks.command(
+    "create",
+    short_help="Create or replace a block; secrets by hidden prompt, env or stdin.",
+    epilog="""\b
+Examples:
+  flowwiz blocks create secret my-token                    asks for the value (hidden)
+  printf %s "$TOKEN" | flowwiz blocks create secret my-token --stdin
+  flowwiz blocks create gitlab-credentials gl \\
+      --field url=https://gitlab.example.com --field-env token=GITLAB_TOKEN
+""",
+)
+@click.argument("kind", metavar="TYPE")
+@click.argument("name")
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A non-secret field (repeatable). Secret fields are refused here.",
+)
+@click.option(
+    "--field-env",
+    "field_envs",
+    multiple=True,
+    metavar="FIELD=VAR",
+    help="Take FIELD from the environment variable VAR (repeatable; secret fields too).",
+)
+@click.option(
+    "--stdin", "from_stdin", is_flag=True, help="Read the one secret field from standard input."
+)
+@click.option("--overwrite", is_flag=True, help="Replace a block of the same name.")
+@click.pass_context
+def create_command(
+    ctx: click.Context,
+    kind: str,
+    name: str,
+    fields: tuple[str, ...],
+    field_envs: tuple[str, ...],
+    from_stdin: bool,
+    overwrite: bool,
+) -> None:
+    """Create (or with --overwrite, replace) block TYPE/NAME; missing fields are asked for.
+
+    Secret fields never come from a flag value (shell history, ps): they come from a hidden
+    prompt, --field-env FIELD=VAR, or --stdin.
+    """
+    spec = block_type(kind)
+    check_name(name)
+    data: dict[str, str | SecretStr | None] = {}
+
+    def put(key: str, value: str | SecretStr, how: str) -> None:
+        if key in data:
+            raise UserError(f"field {key!r} is given twice ({how})")
+        data[key] = value
+
+    for key, value in _pairs(fields, "--field", "VALUE"):
+        _check_field(spec, key)
+        if key in spec.secret_fields:
+            raise UserError(
+                f"secret field {key!r} cannot be given with --field (it would land in shell "
+                f"history and ps): use --field-env {key}=VAR or --stdin"
+            )
+        put(key, value, "--field")
+    for key, var in _pairs(field_envs, "--field-env", "VAR"):
+        _check_field(spec, key)
+        value = os.environ.get(var.strip(), "").strip()
+        if not value:
+            raise UserError(
+                f"environment variable {var.strip()!r} (for --field-env {key}) is not set"
+            )
+        put(key, SecretStr(value) if key in spec.secret_fields else value, "--field-env")
+    if from_stdin:
+        key = _stdin_field(spec, data)
+        put(key, SecretStr(_read_stdin(key)), "--stdin")
+
+    store = _store(ctx)
+    store.check()
+    if not overwrite and store.exists(spec.slug, name):
+        raise BlockExists(
+            f"block {spec.slug}/{name} already exists in {_where(store)}: use --overwrite to "
+            "replace it"
+        )
+    missing = [f for f in spec.fields if f.name not in data]
+    can_ask = _interactive() and not from_stdin
+    for field in missing:
+        if can_ask:
+            answer = _ask(spec, field.name)
+            if answer is not None:
+                data[field.name] = SecretStr(answer) if field.secret else answer
+        elif field.required:
+            how = (
+                f"--field-env {field.name}=VAR or --stdin"
+                if field.secret
+                else f"--field {field.name}=VALUE"
+            )
+            raise UserError(
+                f"{spec.slug} needs its field {field.name!r} and there is no terminal to ask: "
+                f"give it with {how}"
+            )
+    block = store.save(spec.slug, name, data, overwrite=overwrite)
+    terminal.success(f"Saved {block.slug} in {_where(store)}")
+    terminal.info(f"Reference it as '{block.reference}'")
+
+
+# -- rm ----------------------------------------------------------------------------------
+
+
+@blocks.command(
+    "rm",
+    short_help="Delete a block and its secret values.",
+    epilog="""\b
+Examples:
+  flowwiz blocks rm secret/my-token
+  flowwiz blocks rm secret/my-token --yes              no question (scripts)
+""",
+)
+@click.argument("slug", metavar="TYPE/NAME")
+@click.option("--yes", "-y", "yes", is_flag=True, help="Delete without asking.")
+@click.pass_context
+def rm_command(ctx: click.Context, slug: str, yes: bool) -> None:
+    """Delete block TYPE/NAME (and its secret values)."""
+    kind, name = parse_slug(slug)
+    store = _store(ctx)
+    if not store.exists(kind, name):
+        raise BlockNotFound(f"no block {kind}/{name} in {_where(store)}")
+    if not yes:
+        if not _interactive():
+            raise UserError(
+                f"not deleting {kind}/{name} without confirmation and there is no terminal to "
+                "ask: pass --yes"
+            )
+        import questionary
+
+        if not questionary.confirm(
+            f"Delete {kind}/{name} from {_where(store)}?", default=False
+        ).unsafe_ask():
+            terminal.info(f"Kept {kind}/{name}: nothing was deleted.")
+            return
+    store.delete(kind, name)
+    terminal.success(f"Deleted {kind}/{name} from {_where(store)}")
+
+
+# -- types -------------------------------------------------------------------------------
+
+
+def _type_json(spec: BlockType) -> dict[str, Any]:
+    return {
+        "slug": spec.slug,
+        "title": spec.title,
+        "fields": [
+            {"name": f.name, "secret": f.secret, "required": f.required, "kind": f.kind}
+            for f in spec.fields
+        ],
+        "collection": spec.collection,
+    }
+
+
+@blocks.command(
+    "types",
+    short_help="The block types, their secret fields and collections.",
+    epilog="""\b
+Examples:
+  flowwiz blocks types
+  flowwiz blocks types --json
+""",
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+def types_command(as_json: bool) -> None:
+    """The block types flowwiz knows, their fields (secret ones marked) and the Prefect
+    collection that registers each on a server."""
+    if as_json:
+        terminal.data(json.dumps([_type_json(t) for t in BLOCK_TYPES.values()], indent=2))
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text("Block types"), title_justify="left")
+    table.add_column("TYPE", no_wrap=True)
+    table.add_column("FIELDS (* secret, ! required)", overflow="fold")
+    table.add_column("REGISTERED BY", overflow="fold")
+    for spec in BLOCK_TYPES.values():
+        marks = ", ".join(
+            f.name + ("*" if f.secret else "") + ("!" if f.required else "") for f in spec.fields
+        )
+        table.add_row(Text(spec.slug), Text(marks), Text(spec.collection or "prefect (built in)"))
+    terminal.out.print(table)
+
+
+# -- push --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Pushed:
+    slug: str
+    result: str  # created | replaced | skipped | failed
+    detail: str = ""
+
+
+def _push_one(local: BlockStore, remote: BlockStore, slug: str, overwrite: bool) -> _Pushed:
+    try:
+        kind, name = parse_slug(slug)
+        block = local.get(kind, name, include_secrets=True)
+        if block.problem:
+            return _Pushed(slug, "failed", f"broken locally: {block.problem}")
+        existed = overwrite and remote.exists(kind, name)
+        remote.save(kind, name, block.data, overwrite=overwrite)
+        return _Pushed(slug, "replaced" if existed else "created")
+    except BlockExists:
+        return _Pushed(slug, "skipped", "exists on the server (use --overwrite to replace it)")
+    except FlowwizError as exc:
+        return _Pushed(slug, "failed", exc.message)
+
+
+@blocks.command(
+    "push",
+    short_help="Copy local blocks to a Prefect server.",
+    epilog="""\b
+Examples:
+  flowwiz blocks push --all                                to $PREFECT_API_URL
+  flowwiz blocks push secret/my-token --api-url http://127.0.0.1:4200/api
+  flowwiz blocks push --all --overwrite                    replace what exists
+""",
+)
+@click.argument("slugs", nargs=-1, metavar="[TYPE/NAME]...")
+@click.option("--all", "push_all", is_flag=True, help="Push every block in the local catalog.")
+@click.option("--api-url", metavar="URL", help="The Prefect server (default: $PREFECT_API_URL).")
+@click.option("--overwrite", is_flag=True, help="Replace blocks that exist on the server.")
+@click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
+@click.pass_context
+def push_command(
+    ctx: click.Context,
+    slugs: tuple[str, ...],
+    push_all: bool,
+    api_url: str | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
+    """Copy blocks from the local catalog to a Prefect server, so remote workers can use them.
+
+    Reports each block as created, replaced, skipped (exists) or failed; exits 1 if any failed.
+    """
+    if slugs and push_all:
+        raise UserError("name blocks or pass --all, not both")
+    if not slugs and not push_all:
+        raise UserError("name the blocks to push (TYPE/NAME ...) or pass --all")
+    for slug in slugs:
+        parse_slug(slug)
+    target: _Target = ctx.find_object(_Target) or _Target(None, False)
+    url = api_url or target.api_url or os.environ.get("PREFECT_API_URL", "").strip()
+    if not url:
+        raise UserError("push needs a Prefect server: set PREFECT_API_URL or pass --api-url")
+    env = dict(os.environ)
+    env.pop("PREFECT_API_URL", None)
+    local = open_store(env=env, on_warning=terminal.warn)
+    remote = open_store(url, on_warning=terminal.warn)
+    wanted = list(slugs) if slugs else [b.slug for b in local.list()]
+    if not wanted:
+        terminal.info(f"Nothing to push: {_where(local)} has no blocks.")
+        if as_json:
+            terminal.data(json.dumps({"server": remote.location, "blocks": []}, indent=2))
+        return
+    remote.check()
+    report = [_push_one(local, remote, slug, overwrite) for slug in wanted]
+    if as_json:
+        terminal.data(
+            json.dumps(
+                {
+                    "server": remote.location,
+                    "blocks": [
+                        {"slug": r.slug, "result": r.result, "detail": r.detail} for r in report
+                    ],
+                },
+                indent=2,
+            )
+        )
+    else:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=Text(f"Push to {remote.location}"), title_justify="left")
+        table.add_column("BLOCK", overflow="fold")
+        table.add_column("RESULT", no_wrap=True)
+        table.add_column("DETAIL", overflow="fold")
+        styles = {"created": "green", "replaced": "green", "skipped": "yellow", "failed": "red"}
+        for r in report:
+            table.add_row(Text(r.slug), Text(r.result, style=styles[r.result]), Text(r.detail))
+        terminal.out.print(table)
+    counts = {
+        k: sum(r.result == k for r in report) for k in ("created", "replaced", "skipped", "failed")
+    }
+    terminal.info(
+        f"{counts['created']} created, {counts['replaced']} replaced, "
+        f"{counts['skipped']} skipped (exists), {counts['failed']} failed"
+    )
+    if counts["failed"]:
+        ctx.exit(1)

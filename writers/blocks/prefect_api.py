@@ -1,0 +1,425 @@
+"""The Prefect backend: blocks as block documents on a Prefect server or Cloud workspace.
+
+Plain REST over httpx (imported when the store is first used), never ``import prefect``.
+Endpoints, as checked against a Prefect 3.9.1 server:
+
+- ``GET  /block_types/slug/{slug}``                                 the type's id
+- ``POST /block_schemas/filter``                                    its schema id
+- ``POST /block_documents/``  (the trailing slash matters: 307)     create; 409 when it exists
+- ``POST /block_documents/filter``                                  list
+- ``GET  /block_types/slug/{t}/block_documents/name/{n}``           read one
+- ``PATCH /block_documents/{id}`` (merge_existing_data false)       overwrite
+- ``DELETE /block_documents/{id}``                                  delete
+
+Response bodies are never put into messages: the 422 answer to a block write repeats the
+request, secret included.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from detectors.secret import SecretStr
+from writers.blocks.model import (
+    BLOCK_TYPES,
+    Block,
+    BlockExists,
+    BlockNotFound,
+    BlockStoreError,
+    InvalidBlock,
+    StoreKind,
+    check_name,
+    normalize_data,
+)
+from writers.blocks.model import block_type as lookup_type
+
+CONNECT_TIMEOUT = 5.0
+REQUEST_TIMEOUT = 15.0
+PAGE = 200
+
+
+def clean_url(url: str) -> str:
+    """The API URL as shown to people and used as a base: no credentials, no query, no
+    trailing slash."""
+    parts = urlsplit(url.strip())
+    netloc = parts.netloc.rpartition("@")[2]  # user:password@ never reaches a message
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class PrefectStore:
+    """Blocks on a Prefect server, addressed by its API URL (``PREFECT_API_URL``)."""
+
+    kind: StoreKind = "prefect"
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        api_key: str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float = REQUEST_TIMEOUT,
+    ) -> None:
+        url = clean_url(api_url)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InvalidBlock(
+                f"invalid Prefect API URL {url!r}: expected http(s)://host[:port]/api"
+            )
+        self.api_url = url
+        self.location = url
+        self._env = os.environ if env is None else env
+        self._api_key = api_key
+        self._key_resolved = api_key is not None
+        self._timeout = timeout
+        self._client: Any = None
+        self._type_ids: dict[str, str] = {}
+        self._schema_ids: dict[str, str] = {}
+
+    # -- the interface ------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Reachable, authorised, and a Prefect API (the Secret type is built in)."""
+        response = self._request("GET", "/block_types/slug/secret", doing="answer")
+        if response.status_code == 404:
+            raise BlockStoreError(
+                f"{self.api_url} answered but is not a Prefect API (no 'secret' block type): "
+                "PREFECT_API_URL usually ends in /api"
+            )
+        self._expect(response, "answer", ok=(200,))
+
+    def list(self, block_type: str | None = None) -> list[Block]:
+        slugs = [lookup_type(block_type).slug] if block_type else list(BLOCK_TYPES)
+        blocks: list[Block] = []
+        offset = 0
+        while True:
+            response = self._request(
+                "POST",
+                "/block_documents/filter",
+                doing="list blocks",
+                json={
+                    "block_types": {"slug": {"any_": slugs}},
+                    "include_secrets": False,
+                    "sort": "NAME_ASC",
+                    "limit": PAGE,
+                    "offset": offset,
+                },
+            )
+            self._expect(response, "list blocks", ok=(200,))
+            page = response.json()
+            blocks.extend(self._block(doc, include_secrets=False) for doc in page)
+            if len(page) < PAGE:
+                break
+            offset += PAGE
+        blocks.sort(key=lambda b: (b.type, b.name))
+        return blocks
+
+    def get(self, block_type: str, name: str, *, include_secrets: bool = False) -> Block:
+        doc = self._document(block_type, name, include_secrets=include_secrets)
+        if doc is None:
+            raise BlockNotFound(f"no block {block_type}/{name} on {self.api_url}")
+        return self._block(doc, include_secrets=include_secrets)
+
+    def exists(self, block_type: str, name: str) -> bool:
+        return self._document(block_type, name, include_secrets=False) is not None
+
+    def save(
+        self,
+        block_type: str,
+        name: str,
+        data: Mapping[str, str | SecretStr | None],
+        *,
+        overwrite: bool = False,
+    ) -> Block:
+        spec = lookup_type(block_type)
+        check_name(name)
+        values = normalize_data(spec.slug, data)
+        type_id = self._type_id(spec.slug)
+        schema_id = self._schema_id(spec.slug, type_id)
+        payload = {key: self._wire_value(spec.slug, key, value) for key, value in values.items()}
+        slug = f"{spec.slug}/{name}"
+        response = self._request(
+            "POST",
+            "/block_documents/",
+            doing=f"save {slug}",
+            json={
+                "name": name,
+                "block_type_id": type_id,
+                "block_schema_id": schema_id,
+                "data": payload,
+            },
+        )
+        if response.status_code == 409:
+            if not overwrite:
+                raise BlockExists(
+                    f"block {slug} already exists on {self.api_url}: use --overwrite to replace it"
+                )
+            existing = self._document(spec.slug, name, include_secrets=False)
+            if existing is None:  # deleted between the two calls
+                raise BlockStoreError(
+                    f"block {slug} changed on {self.api_url} while it was being saved: try again"
+                )
+            response = self._request(
+                "PATCH",
+                f"/block_documents/{existing['id']}",
+                doing=f"replace {slug}",
+                json={
+                    "block_schema_id": schema_id,
+                    "data": payload,
+                    "merge_existing_data": False,
+                },
+            )
+            self._expect(response, f"replace {slug}", ok=(200, 204), write=True)
+        else:
+            self._expect(response, f"save {slug}", ok=(200, 201), write=True)
+        return Block(
+            type=spec.slug,
+            name=name,
+            data=dict(values),
+            secret_fields=frozenset(k for k, v in values.items() if isinstance(v, SecretStr)),
+        )
+
+    def delete(self, block_type: str, name: str) -> None:
+        doc = self._document(block_type, name, include_secrets=False)
+        if doc is None:
+            raise BlockNotFound(f"no block {block_type}/{name} on {self.api_url}")
+        response = self._request(
+            "DELETE", f"/block_documents/{doc['id']}", doing=f"delete {block_type}/{name}"
+        )
+        if response.status_code == 404:
+            raise BlockNotFound(f"no block {block_type}/{name} on {self.api_url}")
+        self._expect(response, f"delete {block_type}/{name}", ok=(200, 204))
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # -- documents ----------------------------------------------------------------------
+
+    def _document(
+        self, block_type: str, name: str, *, include_secrets: bool
+    ) -> dict[str, Any] | None:
+        lookup_type(block_type)
+        check_name(name)
+        response = self._request(
+            "GET",
+            f"/block_types/slug/{block_type}/block_documents/name/{name}",
+            doing=f"read {block_type}/{name}",
+            params={"include_secrets": "true" if include_secrets else "false"},
+        )
+        if response.status_code == 404:
+            return None
+        self._expect(response, f"read {block_type}/{name}", ok=(200,))
+        doc = response.json()
+        if not isinstance(doc, dict) or "id" not in doc:
+            raise BlockStoreError(
+                f"{self.api_url} sent an unexpected answer for {block_type}/{name}"
+            )
+        return doc
+
+    def _block(self, doc: Mapping[str, Any], *, include_secrets: bool) -> Block:
+        kind = str((doc.get("block_type") or {}).get("slug") or doc.get("block_type_name") or "")
+        name = str(doc.get("name") or "")
+        spec = BLOCK_TYPES.get(kind)
+        raw = doc.get("data") or {}
+        secret_names = spec.secret_fields if spec else frozenset()
+        data: dict[str, str | SecretStr | None] = {}
+        present: set[str] = set()
+        order = [f.name for f in spec.fields] if spec else sorted(raw)
+        for field in order:
+            if field not in raw or raw[field] is None:
+                continue
+            value = raw[field]
+            text = value if isinstance(value, str) else json.dumps(value)
+            if field in secret_names:
+                present.add(field)
+                data[field] = SecretStr(text) if include_secrets else None
+            else:
+                data[field] = text
+        problem = None if spec else f"unknown block type {kind!r}"
+        return Block(
+            type=kind,
+            name=name,
+            data=data,
+            secret_fields=frozenset(present),
+            created=_parse_time(doc.get("created")),
+            updated=_parse_time(doc.get("updated")),
+            problem=problem,
+            extra={"id": doc.get("id")},
+        )
+
+    @staticmethod
+    def _wire_value(kind: str, field: str, value: str | SecretStr) -> object:
+        text = value.reveal() if isinstance(value, SecretStr) else value
+        spec = BLOCK_TYPES[kind].field(field)
+        if spec is not None and spec.kind == "json":
+            return json.loads(text)  # normalize_data checked it parses
+        return text
+
+    # -- types and schemas --------------------------------------------------------------
+
+    def _type_id(self, slug: str) -> str:
+        if slug in self._type_ids:
+            return self._type_ids[slug]
+        response = self._request("GET", f"/block_types/slug/{slug}", doing="look up block types")
+        if response.status_code == 404:
+            collection = BLOCK_TYPES[slug].collection
+            how = f": run `prefect block register -m {collection}` against it" if collection else ""
+            raise BlockStoreError(
+                f"block type {slug!r} is not registered on the server {self.api_url}{how}"
+            )
+        self._expect(response, "look up block types", ok=(200,))
+        type_id = str(response.json()["id"])
+        self._type_ids[slug] = type_id
+        return type_id
+
+    def _schema_id(self, slug: str, type_id: str) -> str:
+        if slug in self._schema_ids:
+            return self._schema_ids[slug]
+        response = self._request(
+            "POST",
+            "/block_schemas/filter",
+            doing="look up block schemas",
+            json={"block_schemas": {"block_type_id": {"any_": [type_id]}}},
+        )
+        self._expect(response, "look up block schemas", ok=(200,))
+        schemas = response.json()
+        wanted = {f.name for f in BLOCK_TYPES[slug].fields}
+        # the server lists the newest first; prefer one that has every field flowwiz writes
+        fitting = [
+            s for s in schemas if wanted <= set((s.get("fields") or {}).get("properties") or {})
+        ]
+        chosen = (fitting or schemas or [None])[0]
+        if chosen is None:
+            collection = BLOCK_TYPES[slug].collection
+            how = f": run `prefect block register -m {collection}`" if collection else ""
+            raise BlockStoreError(f"block type {slug!r} has no schema on {self.api_url}{how}")
+        self._schema_ids[slug] = str(chosen["id"])
+        return self._schema_ids[slug]
+
+    # -- HTTP ---------------------------------------------------------------------------
+
+    def _http(self) -> Any:
+        if self._client is None:
+            import httpx
+
+            headers = {"Accept": "application/json"}
+            key = self._key()
+            if key:
+                headers["Authorization"] = f"Bearer {key}"
+            self._client = httpx.Client(
+                base_url=self.api_url,
+                headers=headers,
+                timeout=httpx.Timeout(self._timeout, connect=CONNECT_TIMEOUT),
+                follow_redirects=False,
+                trust_env=True,
+            )
+        return self._client
+
+    def _key(self) -> str | None:
+        """PREFECT_API_KEY (given or from the environment), else the keyring entry
+        ``flowwiz``/``prefect-api-key`` for a remote server (a server on this machine needs
+        none, so the keyring is not asked)."""
+        if self._key_resolved:
+            return self._api_key
+        self._key_resolved = True
+        self._api_key = self._env.get("PREFECT_API_KEY") or None
+        if self._api_key is None and not _is_loopback(self.api_url):
+            from writers.blocks.keyring_backend import PREFECT_API_KEY_USERNAME, SecretKeyring
+
+            keyring = SecretKeyring(self._env, timeout=3.0)
+            try:
+                if keyring.status().usable and not keyring.status().plaintext:
+                    self._api_key = keyring.get(PREFECT_API_KEY_USERNAME)
+            except BlockStoreError:
+                self._api_key = None  # no key is a clear 401 later, not a keyring error now
+        return self._api_key
+
+    def _request(self, method: str, path: str, *, doing: str, **kwargs: Any) -> Any:
+        import httpx
+
+        try:
+            return self._http().request(method, self.api_url + path, **kwargs)
+        except httpx.TimeoutException:
+            raise BlockStoreError(
+                f"the Prefect server at {self.api_url} did not answer within "
+                f"{self._timeout:g} s (asked to {doing})"
+            ) from None
+        except httpx.TransportError as exc:
+            reason = _transport_reason(exc)
+            raise BlockStoreError(
+                f"cannot reach the Prefect server at {self.api_url} ({reason}): is it running, "
+                "and is the API URL right?"
+            ) from None
+
+    def _expect(
+        self, response: Any, doing: str, *, ok: tuple[int, ...], write: bool = False
+    ) -> None:
+        code = response.status_code
+        if code in ok:
+            return
+        where = self.api_url
+        if code in (401, 403):
+            raise BlockStoreError(
+                f"the Prefect server at {where} refused the request (HTTP {code}): "
+                "check PREFECT_API_KEY and the workspace URL"
+            )
+        if code in (307, 308):
+            raise BlockStoreError(
+                f"the Prefect server at {where} redirected the request (HTTP {code}): "
+                "check PREFECT_API_URL (it usually ends in /api)"
+            )
+        if code == 422 and write:
+            # the body repeats the request, secret included: say nothing from it
+            raise BlockStoreError(f"the Prefect server at {where} rejected the block (HTTP 422)")
+        detail = "" if write else _detail(response)
+        raise BlockStoreError(
+            f"the Prefect server at {where} could not {doing} (HTTP {code}){detail}"
+        )
+
+
+def _transport_reason(exc: Exception) -> str:
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "name or service not known" in text or "nodename" in text or "getaddrinfo" in text:
+        return "host not found"
+    if "ssl" in text or "certificate" in text:
+        return "TLS failed"
+    return type(exc).__name__
+
+
+def _detail(response: Any) -> str:
+    """A short ``detail`` from an error answer to a read (never used for writes)."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return ""
+    if isinstance(detail, str) and len(detail) <= 120 and "\n" not in detail:
+        return f": {detail}"
+    return ""
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
