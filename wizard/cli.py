@@ -19,6 +19,7 @@ from wizard import __version__
 # name -> "module:attribute"; a command appears here when it works
 COMMANDS: dict[str, str] = {
     "blocks": "wizard.commands.blocks:blocks",
+    "deploy": "wizard.commands.deploy:deploy",
     "detect": "wizard.commands.detect:detect",
 }
 
@@ -56,6 +57,7 @@ class LazyGroup(click.Group):
 
 SHORT_HELP: dict[str, str] = {
     "blocks": "List, create, inspect, delete and push blocks (tokens, credentials).",
+    "deploy": "Create or update a deployment of a flow in this repository.",
     "detect": "Show what flowwiz sees: remotes, branch, flows, prefect.yaml.",
 }
 
