@@ -12,6 +12,20 @@ Use it::
         out = prefect_server.check_python("from prefect.blocks.system import Secret; ...")
         prefect_server.api("GET", "/health")                          # any REST call
 
+The object (``PrefectServer``): ``api_url``, ``python``/``prefect`` (the venv's executables),
+``env`` (the environment every command gets), ``run_python(code)``/``run_prefect(*args)``
+(a CompletedProcess; ``check_python``/``check_prefect`` raise PrefectCommandFailed with
+stdout and stderr unless exit 0), ``api(method, path, json=...)`` (an httpx.Response),
+``read_deployment(flow, name)``, ``deployments()``, ``create_work_pool(name, type)``
+(idempotent), ``save_secret(name, value)``/``save_block_document(slug, name, data)`` (over
+REST, create or overwrite), ``read_block_document(slug, name)`` (with secrets, or None),
+``register_blocks(module)``. The venv also holds prefect-github (its GitHubCredentials class).
+
+Server state is shared by the whole session: give deployments, pools and blocks names unique
+to your test module. A module-scoped fixture runs BEFORE the per-test isolation of
+tests/conftest.py (HOME, git identity), so isolate what it needs itself (see
+tests/test_compat_yaml_shapes.py ``batches``).
+
 What it does, once per test session (the fixture is session-scoped):
 
 1. Installs Prefect ``PREFECT_VERSION`` into its own virtualenv OUTSIDE the repository
@@ -72,8 +86,8 @@ if TYPE_CHECKING:
     import httpx
 
 PREFECT_VERSION = "3.9.1"
-# What the venv holds. prefect-github gives the tests a real provider credentials block type
-# (`prefect_server.register_blocks("prefect_github")` puts it on the server).
+# What the venv holds. prefect-github gives the tests Prefect's own GitHubCredentials class, to
+# load what flowwiz stores (a 3.9.1 server registers the github-credentials TYPE by itself).
 PREFECT_PACKAGES = (f"prefect=={PREFECT_VERSION}", "prefect-github==0.4.4")
 
 # Resolved at import: tests isolate HOME per test, and the venv must outlive them all.

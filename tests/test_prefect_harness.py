@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +99,36 @@ def test_checked_commands_fail_loudly_with_their_output(prefect_server: PrefectS
 def test_read_deployment_names_the_missing_deployment(prefect_server: PrefectServer) -> None:
     with pytest.raises(AssertionError, match="nope/missing: HTTP 404"):
         prefect_server.read_deployment("nope", "missing")
+
+
+def test_a_prefect_test_fails_not_skips_when_prefect_cannot_be_installed(tmp_path: Path) -> None:
+    """The issue's "fails loudly": no index reachable -> the test using the fixture FAILS."""
+    repo_root = Path(__file__).resolve().parents[1]
+    (tmp_path / "test_needs_prefect.py").write_text(
+        "def test_uses_it(prefect_server):\n    assert prefect_server.api_url\n"
+    )
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(repo_root),
+        "FLOWWIZ_TEST_PREFECT_VENV": str(tmp_path / "venv"),
+        "CI": "true",
+        # neither installer can reach a package: uv offline with an empty cache, pip with no
+        # index and no configuration
+        "UV_OFFLINE": "1",
+        "UV_CACHE_DIR": str(empty),
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(empty),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "tests.prefect_harness", "-q", "-rA",
+         "-p", "no:cacheprovider", str(tmp_path / "test_needs_prefect.py")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 error" in done.stdout
+    assert "skipped" not in done.stdout
+    assert "real Prefect is not available: could not install prefect==" in done.stdout
+    assert not (tmp_path / "venv" / ".flowwiz-ready").exists()
