@@ -108,15 +108,28 @@ def memory_keyring() -> Iterator[object]:
 
 
 @pytest.fixture
-def file_keyring(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def file_keyring(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A real keyring backend on disk (keyrings.alt, test-only) with the explicit opt-in.
 
-    Set in the environment, so subprocesses (the real CLI) use it too. Returns the directory
-    holding the keyring file, for leak searches and for reading secrets back.
+    Set in the environment, so subprocesses (the real CLI) use it, and in this process too
+    (keyring picks its backend once per process). Yields the directory holding the keyring
+    file, for leak searches.
     """
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    from writers.blocks import keyring_backend
+
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     monkeypatch.setenv("FLOWWIZ_ALLOW_PLAINTEXT_KEYRING", "1")
-    return Path(os.environ["XDG_DATA_HOME"]) / "python_keyring"
+    previous = keyring.get_keyring()
+    keyring.set_keyring(PlaintextKeyring())
+    keyring_backend.reset_cache()
+    try:
+        yield Path(os.environ["XDG_DATA_HOME"]) / "python_keyring"
+    finally:
+        keyring.set_keyring(previous)
+        keyring_backend.reset_cache()
 
 
 def read_file_keyring(service: str, username: str) -> str | None:
