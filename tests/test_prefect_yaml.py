@@ -91,7 +91,11 @@ EXPECTED_ENTRY: dict[str, Any] = {
     [
         (
             GitStorage("https://github.com/a/r.git", branch="main", access_token=TOKEN_REF),
-            {"repository": "https://github.com/a/r.git", "branch": "main", "access_token": TOKEN_REF},
+            {
+                "repository": "https://github.com/a/r.git",
+                "branch": "main",
+                "access_token": TOKEN_REF,
+            },
         ),
         (
             GitStorage("https://github.com/a/r.git", branch="dev"),
@@ -280,7 +284,10 @@ def test_deployment_entry_is_exact_and_ordered() -> None:
 @pytest.mark.parametrize(
     ("schedule", "expected"),
     [
-        (Schedule("cron", "0 3 * * *", "UTC"), {"cron": "0 3 * * *", "timezone": "UTC", "active": True}),
+        (
+            Schedule("cron", "0 3 * * *", "UTC"),
+            {"cron": "0 3 * * *", "timezone": "UTC", "active": True},
+        ),
         (Schedule("interval", 3600), {"interval": 3600, "active": True}),
         (
             Schedule("interval", "90", "Europe/Paris", active=False),
@@ -492,19 +499,25 @@ def _item_span(lines: list[str], name: str) -> tuple[int, int]:
     start = next(i for i, line in enumerate(lines) if line.lstrip(" -").startswith(f"name: {name}"))
     dash = lines[start][: lines[start].index("-") + 1]
     end = start + 1
-    while end < len(lines) and not lines[end].startswith(dash) and not (
-        lines[end].strip() and not lines[end].startswith(" ")
+    while (
+        end < len(lines)
+        and not lines[end].startswith(dash)
+        and not (lines[end].strip() and not lines[end].startswith(" "))
     ):
         end += 1
     return start, end
 
 
-def _changed_old_lines(old: str, new: str) -> set[int]:
+def _changed_old_lines(old: str, new: str, *, insertions: bool = True) -> set[int]:
+    """Old line numbers the diff replaces or deletes (and, with insertions, the line an
+    insertion comes before)."""
     matcher = difflib.SequenceMatcher(a=_lines(old), b=_lines(new), autojunk=False)
     changed: set[int] = set()
     for tag, i1, i2, _, _ in matcher.get_opcodes():
-        if tag != "equal":
-            changed.update(range(i1, max(i2, i1 + 1)))
+        if tag in ("replace", "delete"):
+            changed.update(range(i1, i2))
+        elif tag == "insert" and insertions:
+            changed.add(i1)
     return changed
 
 
@@ -570,7 +583,9 @@ def test_update_entry_text_and_diff() -> None:
     assert rendered.entry_text in rendered.text
     assert rendered.entry_text.endswith("        tags:\n            - etl\n            - daily\n")
     assert rendered.diff.startswith("--- a/prefect.yaml\n+++ b/prefect.yaml\n@@ ")
-    removed = [ln for ln in rendered.diff.splitlines() if ln.startswith("-") and not ln.startswith("---")]
+    removed = [
+        ln for ln in rendered.diff.splitlines() if ln.startswith("-") and not ln.startswith("---")
+    ]
     assert removed == [
         "-        description: Old description",
         "-            name: old-pool",
@@ -712,9 +727,7 @@ def test_flow_style_list_is_rewritten_in_block_style() -> None:
     rendered = render(make_plan(), old)
     assert rendered.text == (
         "name: shop\ndeployments:\n"
-        "- name: a\n  entrypoint: a.py:a\n  version: 1\n"
-        + dump([EXPECTED_ENTRY])
-        + "build: null\n"
+        "- name: a\n  entrypoint: a.py:a\n  version: 1\n" + dump([EXPECTED_ENTRY]) + "build: null\n"
     )
     updated = render(make_plan(name="a", entrypoint="a.py:a"), old)
     assert updated.action == "updated"
@@ -808,15 +821,18 @@ def test_shapes_flowwiz_will_not_edit(old: str, message: str) -> None:
 
 
 def test_top_level_pull_of_an_existing_file_is_never_touched() -> None:
-    old = "pull:\n- prefect.deployments.steps.set_working_directory:\n    directory: /x\ndeployments: []\n"
+    old = (
+        "pull:\n- prefect.deployments.steps.set_working_directory:\n    directory: /x\n"
+        "deployments: []\n"
+    )
     rendered = render(make_plan(), old)
     assert rendered.text.startswith(old.split("deployments:")[0])
-    assert yaml.safe_load(rendered.text)["pull"] == [
-        {SET_WORKING_DIRECTORY: {"directory": "/x"}}
-    ]
+    assert yaml.safe_load(rendered.text)["pull"] == [{SET_WORKING_DIRECTORY: {"directory": "/x"}}]
 
 
-def test_a_wrong_splice_is_caught_before_anything_is_written(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_wrong_splice_is_caught_before_anything_is_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     real = py._apply
 
     def sloppy(text: str, edits: list[Any], newline: str) -> str:
@@ -834,7 +850,7 @@ def test_a_wrong_splice_is_caught_before_anything_is_written(monkeypatch: pytest
 def test_write_atomic_replaces_and_keeps_the_mode(tmp_path: Path) -> None:
     path = tmp_path / "prefect.yaml"
     path.write_text("old\n")
-    os.chmod(path, 0o640)
+    path.chmod(0o640)
     write_atomic(path, "new: 1\r\n")
     assert path.read_bytes() == b"new: 1\r\n"
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
@@ -877,7 +893,9 @@ def test_failed_write_leaves_the_original(tmp_path: Path, monkeypatch: pytest.Mo
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "prefect.yaml"]
 
 
-def test_failed_temp_write_leaves_the_original(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_temp_write_leaves_the_original(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "prefect.yaml"
     path.write_bytes(b"original: true\n")
 
@@ -895,3 +913,111 @@ def test_unwritable_directory_is_a_world_error(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-dir" / "prefect.yaml"
     with pytest.raises(WorldError, match="could not write"):
         write_atomic(missing, "a: 1\n")
+
+
+# --------------------------------------------------------------------------- generated files
+
+_VALUES = {
+    "tags": ["[old]", "\n{i}- a\n{i}- b", "[]", ""],
+    "description": ["old", "'quoted # not a comment'", "|\n{i}  line one\n{i}  line two", ""],
+    "entrypoint": ["flows/etl.py:etl", "old.py:f"],
+    "parameters": ["{{}}", "\n{i}  a: 1\n{i}  b: [1, 2]", "{{a: 1}}"],
+    "work_pool": [
+        "\n{i}  name: old\n{i}  job_variables: {{}}",
+        "{{name: p}}",
+        "\n{i}  name: old  # c\n\n{i}  # inner comment\n{i}  work_queue_name: q",
+    ],
+    "schedules": ["[]", "\n{i}- cron: '* * * * *'", "null"],
+    "pull": ["\n{i}- prefect.deployments.steps.set_working_directory:\n{i}    directory: /x", "[]"],
+    "version": ["1", "'2.0'  # v"],
+    "concurrency_limit": ["3"],
+    "triggers": ["\n{i}- enabled: true\n{i}  match: {{a: b}}"],
+    "x-custom": ["|\n{i}  keep\n{i}  me\n"],
+}
+
+
+def _generated_item(rng: Any, name: str, dash: int, content: int) -> str:
+    pad = " " * content
+    lines = [" " * dash + "-" + " " * (content - dash - 1) + f"name: {name}"]
+    for key in rng.sample(list(_VALUES), rng.randint(0, len(_VALUES))):
+        value = rng.choice(_VALUES[key]).format(i=pad)
+        if rng.random() < 0.2:
+            lines.append(f"{pad}# about {key}")
+        if rng.random() < 0.1:
+            lines.append("")
+        lines.append(f"{pad}{key}:{'' if value.startswith(chr(10)) else ' '}{value}".rstrip("\n"))
+    if rng.random() < 0.3:
+        lines.append(f"{pad}# end of {name}")
+    return "\n".join(lines) + "\n"
+
+
+def _generated_file(rng: Any) -> tuple[str, str]:
+    dash = rng.choice([0, 2, 4])
+    content = dash + rng.choice([2, 4])
+    names = rng.sample(["a", "b", "etl-daily", "c"], rng.randint(1, 4))
+    items = "".join(_generated_item(rng, n, dash, content) for n in names)
+    text = (
+        ("# header\nname: shop\n" if rng.random() < 0.5 else "")
+        + ("pull:\n- x.y:\n    a: 1\n" if rng.random() < 0.5 else "")
+        + "deployments:\n"
+        + items
+        + ("# after\n" if rng.random() < 0.4 else "")
+        + ("build: null\n" if rng.random() < 0.3 else "")
+    )
+    return text, " " * dash + "-"
+
+
+def test_generated_files_change_only_the_target() -> None:
+    import random
+
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(60):
+        text, dash = _generated_file(rng)
+        for plan in (make_plan(), make_plan(name="zz")):
+            rendered = render(plan, text)
+            assert render(plan, rendered.text).text == rendered.text  # a re-run is a no-op
+            old_lines = _lines(text)
+            changed = _changed_old_lines(text, rendered.text, insertions=False)
+            if plan.name == "zz":
+                assert rendered.action == "added"
+                assert changed == set()  # a pure insertion
+            else:
+                start = next(
+                    (
+                        i
+                        for i, ln in enumerate(old_lines)
+                        if ln.startswith(dash) and "name: etl-daily" in ln
+                    ),
+                    None,
+                )
+                if start is None:
+                    continue
+                end = start + 1
+                while (
+                    end < len(old_lines)
+                    and not old_lines[end].startswith(dash)
+                    and not (old_lines[end].strip() and not old_lines[end].startswith(" "))
+                ):
+                    end += 1
+                assert rendered.action == "updated"
+                assert all(start <= i < end for i in changed), (text, rendered.diff)
+            checked += 1
+    assert checked > 75
+
+
+def test_a_block_scalar_running_to_the_end_without_a_line_break_is_refused() -> None:
+    old = "deployments:\n- name: a\n  description: |\n    one\n    two"
+    with pytest.raises(UserError, match="add a line break at the end of the file"):
+        render(make_plan(), old)
+    assert render(make_plan(), old + "\n").action == "added"
+
+
+def test_read_existing_keeps_the_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "prefect.yaml"
+    assert py.read_existing(path) is None
+    path.write_bytes(b"name: shop\r\ndeployments: []\r\n")
+    assert py.read_existing(path) == "name: shop\r\ndeployments: []\r\n"
+    path.write_bytes(b"name: shop\nbad: \xff\n")
+    with pytest.raises(ProjectFileError, match=r"prefect.yaml line 2: not UTF-8"):
+        py.read_existing(path)

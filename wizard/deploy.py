@@ -119,10 +119,9 @@ def run(options: DeployOptions) -> int:
     session = Session(options=options, asker=asker, detected=detected)
     plan = ask(session)
 
-    from writers.prefect_yaml import render
+    from writers.prefect_yaml import read_existing, render
 
-    existing = plan.prefect_yaml.read_text() if plan.prefect_yaml.exists() else None
-    rendered = render(plan, existing)
+    rendered = render(plan, read_existing(plan.prefect_yaml))  # bytes kept as they are (CRLF too)
     _check_not_ignored(plan)
     review(plan, rendered, session)
     if options.dry_run:

@@ -30,7 +30,7 @@ def write_atomic(path: Path, text: str) -> None:
         raise _world_error(target, exc) from None
     tmp = _write_temp(target, text, mode)
     try:
-        os.replace(tmp, target)
+        tmp.replace(target)
     except OSError as exc:
         _discard(tmp)
         raise _world_error(target, exc) from None
@@ -55,7 +55,7 @@ def create_atomic(path: Path, text: str) -> bool:
         if target.exists():
             return False
         try:
-            os.replace(tmp, target)
+            tmp.replace(target)
         except OSError as exc:
             raise _world_error(target, exc) from None
         _fsync_dir(target.parent)
@@ -89,7 +89,7 @@ def _write_temp(target: Path, text: str, mode: int | None) -> Path:
         _discard(tmp)
         raise _world_error(target, exc) from None
     if mode is not None and not hasattr(os, "fchmod"):  # Windows
-        os.chmod(tmp, mode)
+        tmp.chmod(mode)
     return tmp
 
 

@@ -18,12 +18,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 from urllib.parse import urlsplit
 
 import yaml
 
-from detectors.errors import FlowwizError, ProjectFileError, UserError
+from detectors.errors import FlowwizError, ProjectFileError, UserError, WorldError
 from detectors.secret import SecretStr
 from writers import atomic
 from writers.plan import CloudStorage, DeploymentPlan, GitStorage, LocalStorage, Schedule, Storage
@@ -57,7 +57,6 @@ _CLOUD_STEPS: dict[str, tuple[str, str, str, str]] = {
 # real Prefect turns out to want them at the top level too, flip this (tests cover both).
 NEW_FILE_TOP_LEVEL_PULL: Literal["null", "steps"] = "null"
 
-_TEMPLATE = re.compile(r"\A\{\{\s*[^{}\s][^{}]*?\s*\}\}\Z")
 _BLOCK_TEMPLATE = re.compile(r"\A\{\{\s*prefect\.blocks\.[a-z0-9-]+\.[^{}\s]+\s*\}\}\Z")
 _BLOCK_REFERENCE = re.compile(r"\{\{\s*prefect\.blocks\.")
 
@@ -148,9 +147,10 @@ def pull_steps(storage: Storage) -> list[dict[str, Any]]:
     if isinstance(storage, GitStorage):
         return [{GIT_CLONE: _git_clone_inputs(storage)}]
     if isinstance(storage, LocalStorage):
-        if not PurePosixPath(storage.directory).is_absolute() and not Path(
-            storage.directory
-        ).is_absolute():
+        if (
+            not PurePosixPath(storage.directory).is_absolute()
+            and not Path(storage.directory).is_absolute()
+        ):
             raise UserError(f"the working directory must be an absolute path: {storage.directory}")
         return [{SET_WORKING_DIRECTORY: {"directory": storage.directory}}]
     if isinstance(storage, CloudStorage):
@@ -232,12 +232,10 @@ def _check_repository_url(url: str) -> None:
 def _block_template(value: str, what: str) -> str:
     # a value that is not a block reference may be the raw token: never write it, never show it
     if not _BLOCK_TEMPLATE.match(value):
+        example = "secret" if what == "access_token" else "<type>"
         raise UserError(
-            f"git {what} must be a block reference like "
-            "'{{ prefect.blocks.secret.<name> }}', not a literal value"
-            if what == "access_token"
-            else f"{what} must be a block reference like "
-            "'{{ prefect.blocks.<type>.<name> }}', not a literal value"
+            f"{what} must be a block reference like "
+            f"'{{{{ prefect.blocks.{example}.<name> }}}}', not a literal value"
         )
     return value
 
@@ -260,10 +258,10 @@ def schedule_entry(schedule: Schedule) -> dict[str, Any]:
 
 def _seconds(value: str | int) -> int | float:
     try:
-        seconds = float(value) if not isinstance(value, bool) else float("nan")
+        seconds = float(value)
     except ValueError:
-        seconds = float("nan")
-    if not seconds > 0 or seconds == float("inf"):
+        seconds = 0.0
+    if isinstance(value, bool) or not 0 < seconds < float("inf"):
         raise UserError(f"an interval is a positive number of seconds, not {value!r}")
     return int(seconds) if seconds.is_integer() else seconds
 
@@ -373,6 +371,21 @@ def render(plan: DeploymentPlan, existing_text: str | None) -> Rendered:
     return Rendered(text, action, entry_text, _diff(existing_text, text, filename))
 
 
+def read_existing(path: Path) -> str | None:
+    """The file's text exactly as stored (CRLF kept, unlike ``Path.read_text``); None if absent."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise WorldError(f"could not read {path}: {exc.strerror or type(exc).__name__}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ProjectFileError(f"{path.name} line {line}: not UTF-8 text") from None
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Temp file in the same directory, fsync, rename, fsync the directory; mode kept."""
     atomic.write_atomic(path, text)
@@ -395,13 +408,13 @@ class _PositionLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             if event.anchor in self.anchors:
-                self.get_event()
+                self.get_event()  # type: ignore[no-untyped-call]
                 self.aliased.add(event.anchor)
                 return _AliasNode("!alias", event.anchor, event.start_mark, event.end_mark)
             return super().compose_node(parent, index)  # raises "found undefined alias"
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
             self.anchor_at.setdefault(anchor, event.start_mark.index)
@@ -579,6 +592,7 @@ def _content_end(node: yaml.Node, text: str) -> int:
             while end > start and text[end - 1] in " \t\r\n":
                 end -= 1
         return end
+    assert isinstance(node, yaml.CollectionNode)
     if node.flow_style or not node.value:
         return int(node.end_mark.index)
     last = node.value[-1]
@@ -612,8 +626,8 @@ def _detect_style(doc: _Document) -> _Style:
     if pair is not None and _is_block_sequence(pair[1]) and pair[1].value:
         indented_lists = _dash_column(doc.text, pair[1]) > pair[0].start_mark.column
     # the deployments list is the closest neighbour of what gets written; the rest next
-    nearest = [pair[1]] if pair is not None else []
-    for key, value in _block_pairs(nearest + [doc.root]):
+    nearest: list[yaml.Node | None] = [pair[1]] if pair is not None else []
+    for key, value in _block_pairs([*nearest, doc.root]):
         if indent is None and _is_block_mapping(value) and value.value:
             child = value.value[0][0]
             if child.start_mark.line > key.start_mark.line:
@@ -638,11 +652,11 @@ def _block_pairs(nodes: list[yaml.Node | None]) -> Iterator[tuple[yaml.Node, yam
             queue.extend(current.value)
 
 
-def _is_block_mapping(node: Any) -> bool:
+def _is_block_mapping(node: Any) -> TypeGuard[yaml.MappingNode]:
     return isinstance(node, yaml.MappingNode) and not node.flow_style
 
 
-def _is_block_sequence(node: Any) -> bool:
+def _is_block_sequence(node: Any) -> TypeGuard[yaml.SequenceNode]:
     return isinstance(node, yaml.SequenceNode) and not node.flow_style
 
 
@@ -691,7 +705,7 @@ def _pair_text(key: str, value: Any, column: int, style: _Style, *, first: bool)
     return _indent_lines(_dump({key: value}, style), column, first=first)
 
 
-# -- the edits --------------------------------------------------------------------------------------
+# -- the edits ---------------------------------------------------------------------------------
 
 
 def _add_deployments_key(doc: _Document, entry: dict[str, Any], style: _Style) -> _Edit:
@@ -771,7 +785,11 @@ def _update_item(
 
 
 def _update_keys(
-    doc: _Document, node: yaml.MappingNode, old: dict[str, Any], entry: dict[str, Any], style: _Style
+    doc: _Document,
+    node: yaml.MappingNode,
+    old: dict[str, Any],
+    entry: dict[str, Any],
+    style: _Style,
 ) -> list[_Edit]:
     """Replace the owned keys whose value changes; add the missing ones after their neighbour."""
     text, name = doc.text, entry["name"]
@@ -856,7 +874,7 @@ def _verify(doc: _Document, text: str, index: int, entry: dict[str, Any]) -> str
     actual = new_data.get("deployments")
     if not isinstance(actual, list) or len(actual) != len(expected):
         raise _check_failed(doc, "the list of deployments changed")
-    for i, (want, got) in enumerate(zip(expected, actual)):
+    for i, (want, got) in enumerate(zip(expected, actual, strict=True)):
         if want != got:
             what = "the edited deployment" if i == index else "another deployment"
             raise _check_failed(doc, f"{what} did not come out as meant")
@@ -888,6 +906,5 @@ def _diff(old: str, new: str, filename: str) -> str:
     )
     # like git: a last line without a line break gets a marker instead of running on
     return "".join(
-        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-        for line in lines
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
     )
