@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "blocks": "wizard.commands.blocks:blocks",
     "deploy": "wizard.commands.deploy:deploy",
     "detect": "wizard.commands.detect:detect",
+    "ui": "wizard.commands.ui:ui",
 }
 
 EPILOG = """\b
@@ -59,6 +60,7 @@ SHORT_HELP: dict[str, str] = {
     "blocks": "List, create, inspect, delete and push blocks (tokens, credentials).",
     "deploy": "Create or update a deployment of a flow in this repository.",
     "detect": "Show what flowwiz sees: remotes, branch, flows, prefect.yaml.",
+    "ui": "Full-screen dashboard of blocks and deployments, broken references in red.",
 }
 
 

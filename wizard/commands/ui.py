@@ -1,0 +1,62 @@
+"""`flowwiz ui`: the full-screen dashboard of blocks and deployments."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from detectors.errors import UserError
+
+EXAMPLES = """\b
+Examples:
+  flowwiz ui                      blocks of the local store, deployments of ./prefect.yaml
+  flowwiz ui --project ../etl     deployments of another project's prefect.yaml
+  PREFECT_API_URL=http://127.0.0.1:4200/api flowwiz ui
+                                  blocks on a Prefect server instead
+
+\b
+Keys: / filter, n new secret, d delete, c copy reference, r refresh, ? help, q quit.
+"""
+
+
+@click.command(epilog=EXAMPLES)
+@click.option(
+    "--project",
+    "project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    show_default=True,
+    help="Directory whose prefect.yaml is shown.",
+)
+@click.option(
+    "--api-url",
+    metavar="URL",
+    default=None,
+    help="Prefect API URL whose blocks to show (default: PREFECT_API_URL, else the local store).",
+)
+def ui(project: Path, api_url: str | None) -> None:
+    """Browse blocks and deployments full-screen; see which references are broken.
+
+    Blocks come from the active store (the local catalog and OS keyring, or a Prefect server
+    when PREFECT_API_URL or --api-url is given); secret values are never shown. Deployments
+    come from prefect.yaml; a deployment that references a block the store lacks is shown in
+    red, because its runs would fail on the worker.
+    """
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError("flowwiz ui needs a terminal: run it with stdin and stdout on a TTY")
+    from wizard.dashboard.app import FlowwizApp
+    from writers.blocks import open_store
+
+    holder: list[FlowwizApp] = []
+
+    def warn(message: str) -> None:  # the screen is Textual's: warnings become notifications
+        if holder:
+            holder[0].notify(message, severity="warning", markup=False)
+
+    # nothing is contacted here: an unreachable store is reported inside the dashboard
+    store = open_store(api_url, on_warning=warn)
+    app = FlowwizApp(store, project.resolve())
+    holder.append(app)
+    app.run()

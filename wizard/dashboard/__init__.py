@@ -1,0 +1,1 @@
+"""The Textual dashboard behind ``flowwiz ui`` (imported only by that command)."""

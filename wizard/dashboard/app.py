@@ -1,0 +1,180 @@
+"""``flowwiz ui``: a full-screen view of the block store and of ./prefect.yaml.
+
+The app owns the store. Reads run in worker threads (a Prefect server or a locked keyring can
+be slow), results come back to the UI thread, and every failure becomes a notification.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+from detectors.errors import FlowwizError
+from detectors.secret import SecretStr
+from wizard.dashboard.data import (
+    BlockCatalog,
+    load_blocks,
+    load_deployments,
+    store_label,
+)
+from wizard.dashboard.screens import ConfirmDeleteScreen, CreateSecretScreen, HelpScreen
+from wizard.dashboard.widgets import BlocksView, BlockTable, DeploymentsView, DeploymentTable
+from writers.blocks.model import Block, BlockStore
+
+
+def _message(exc: BaseException) -> str:
+    """A failure as one line for a notification, never a library's text (it may hold data)."""
+    if isinstance(exc, FlowwizError):
+        return exc.message
+    return f"internal error ({type(exc).__name__})"
+
+
+class FlowwizApp(App[None]):
+    """Blocks of the active store and the deployments of ``project_root/prefect.yaml``."""
+
+    CSS_PATH = "app.tcss"
+    # the table, not the tab strip (the first focusable widget) starts with the keys
+    AUTO_FOCUS = "#blocks-table"
+    TITLE = "flowwiz"
+    NOTIFICATION_TIMEOUT = 8
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("1", "show_tab('blocks')", "Blocks"),
+        Binding("2", "show_tab('deployments')", "Deployments"),
+    ]
+
+    def __init__(self, store: BlockStore, project_root: Path) -> None:
+        super().__init__()
+        self.store = store
+        self.project_root = Path(project_root)
+        self.catalog: BlockCatalog | None = None
+        self._select_after_load: str | None = None
+        self.sub_title = store_label(store)
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        with TabbedContent(initial="blocks"):
+            with TabPane("Blocks", id="blocks"):
+                yield BlocksView(id="blocks-view")
+            with TabPane("Deployments", id="deployments"):
+                yield DeploymentsView(id="deployments-view")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_refresh()
+
+    # -- loading
+
+    def action_refresh(self) -> None:
+        self.load_project()
+        self.load_blocks()
+
+    @work(thread=True, exclusive=True, group="blocks", exit_on_error=False)
+    def load_blocks(self) -> None:
+        worker = get_current_worker()
+        try:
+            catalog = load_blocks(self.store)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a notification
+            if not worker.is_cancelled:
+                self.call_from_thread(self._blocks_failed, _message(exc))
+            return
+        if not worker.is_cancelled:
+            self.call_from_thread(self._blocks_loaded, catalog)
+
+    def _blocks_loaded(self, catalog: BlockCatalog) -> None:
+        self.catalog = catalog
+        view = self.query_one(BlocksView)
+        view.show_catalog(catalog)
+        if self._select_after_load:
+            view.select(self._select_after_load)
+            self._select_after_load = None
+        self.query_one(DeploymentsView).check_against(catalog.slugs)
+
+    def _blocks_failed(self, message: str) -> None:
+        self.catalog = None
+        self.query_one(BlocksView).show_unreachable(message)
+        self.query_one(DeploymentsView).check_against(None)
+        self.notify(message, title="Block store", severity="error", markup=False)
+
+    def load_project(self) -> None:
+        """prefect.yaml is one small local file: read it on the UI thread."""
+        view = self.query_one(DeploymentsView)
+        try:
+            view.show_project(load_deployments(self.project_root))
+        except Exception as exc:  # noqa: BLE001
+            message = _message(exc)
+            view.show_problem(message)
+            self.notify(message, title="prefect.yaml", severity="error", markup=False)
+
+    # -- navigation
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        target = BlockTable if tab == "blocks" else DeploymentTable
+        self.query_one(target).focus()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    # -- block actions (bound in BlocksView, so they show in the footer on the blocks tab)
+
+    def _selected_block(self) -> Block | None:
+        block = self.query_one(BlocksView).selected
+        if block is None:
+            self.notify("No block selected.", severity="warning")
+        return block
+
+    def action_create_block(self) -> None:
+        store = self.store
+
+        def save(name: str, value: SecretStr) -> Block:
+            return store.save("secret", name, {"value": value})
+
+        self.push_screen(CreateSecretScreen(save), callback=self._created)
+
+    def _created(self, block: Block | None) -> None:
+        if block is None:
+            return
+        self.notify(f"Saved {block.slug} (c copies its reference)", markup=False)
+        self._select_after_load = block.slug
+        self.load_blocks()
+
+    def action_delete_block(self) -> None:
+        block = self._selected_block()
+        if block is None:
+            return
+        used_by = self.query_one(DeploymentsView).using(block.type, block.name)
+
+        def answer(confirmed: bool | None) -> None:
+            if confirmed:
+                self.delete_block(block)
+
+        self.push_screen(ConfirmDeleteScreen(block.slug, used_by), callback=answer)
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def delete_block(self, block: Block) -> None:
+        try:
+            self.store.delete(block.type, block.name)
+        except Exception as exc:  # noqa: BLE001
+            self.call_from_thread(
+                self.notify, _message(exc), title="Delete", severity="error", markup=False
+            )
+            return
+        self.call_from_thread(self.notify, f"Deleted {block.slug}", markup=False)
+        self.call_from_thread(self.load_blocks)
+
+    def action_copy_reference(self) -> None:
+        block = self._selected_block()
+        if block is None:
+            return
+        self.copy_to_clipboard(block.reference)
+        self.notify(f"Copied {block.reference}", markup=False)

@@ -1,0 +1,276 @@
+"""What the dashboard shows, loaded and shaped away from the widgets.
+
+Nothing here imports Textual: these functions take a block store or a project directory and
+return frozen values, so they can be tested and timed on their own and run in a worker thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from detectors.secret import MASK
+from writers.blocks.model import BLOCK_TYPES, Block, BlockStore
+
+NOTHING = "—"
+
+
+# ---------------------------------------------------------------------------------------------
+# blocks
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRow:
+    """One block as the table shows it, with the lowercase text a filter searches."""
+
+    block: Block
+    summary: str
+    updated: str
+    haystack: str
+
+    @property
+    def key(self) -> str:
+        return self.block.slug
+
+
+@dataclass(frozen=True, slots=True)
+class BlockCatalog:
+    """Every block of the active store, in display order, with counts per type."""
+
+    rows: tuple[BlockRow, ...]
+    counts: Mapping[str, int]
+    by_key: Mapping[str, BlockRow]  # "type/name" -> row
+
+    @property
+    def slugs(self) -> frozenset[tuple[str, str]]:
+        return frozenset((row.block.type, row.block.name) for row in self.rows)
+
+    def matching(self, query: str = "", block_type: str | None = None) -> list[BlockRow]:
+        """Rows of one type (or all) whose type, name or summary holds every word of query."""
+        words = query.lower().split()
+        return [
+            row
+            for row in self.rows
+            if (block_type is None or row.block.type == block_type)
+            and all(word in row.haystack for word in words)
+        ]
+
+
+def load_blocks(store: BlockStore) -> BlockCatalog:
+    """Read the store once (no secrets); may raise BlockStoreError (store unreachable)."""
+    return catalog_of(store.list())
+
+
+def catalog_of(blocks: Iterable[Block]) -> BlockCatalog:
+    rows = tuple(sorted((block_row(b) for b in blocks), key=lambda r: (r.block.type, r.block.name)))
+    counts: dict[str, int] = dict.fromkeys(BLOCK_TYPES, 0)
+    for row in rows:
+        counts[row.block.type] = counts.get(row.block.type, 0) + 1
+    return BlockCatalog(rows=rows, counts=counts, by_key={row.key: row for row in rows})
+
+
+def block_row(block: Block) -> BlockRow:
+    summary = block_summary(block)
+    return BlockRow(
+        block=block,
+        summary=summary,
+        updated=format_time(block.updated),
+        haystack=f"{block.type}/{block.name} {summary}".lower(),
+    )
+
+
+def is_secret_field(block: Block, field: str) -> bool:
+    spec = BLOCK_TYPES.get(block.type)
+    return field in block.secret_fields or bool(spec and field in spec.secret_fields)
+
+
+def block_fields(block: Block) -> list[tuple[str, str, bool]]:
+    """(field, value safe to show, is secret) for every field: the type's fields first, in
+    their declared order, then any others the block holds. A secret always reads ``********``
+    whether or not its value was loaded: the dashboard never asks the store for secrets."""
+    spec = BLOCK_TYPES.get(block.type)
+    names = [f.name for f in spec.fields] if spec else []
+    names += [k for k in block.data if k not in names]
+    shown: list[tuple[str, str, bool]] = []
+    for name in names:
+        secret = is_secret_field(block, name)
+        if secret:
+            present = name in block.data or bool(spec and (f := spec.field(name)) and f.required)
+            shown.append((name, MASK if present else NOTHING, True))
+        else:
+            value = block.data.get(name)
+            shown.append((name, NOTHING if value in (None, "") else str(value), False))
+    return shown
+
+
+def block_summary(block: Block) -> str:
+    """The non-secret fields that are set, or the names of the secret ones."""
+    fields = block_fields(block)
+    public = [
+        f"{name}={value}" for name, value, secret in fields if not secret and value != NOTHING
+    ]
+    if public:
+        return ", ".join(public)
+    secrets = [name for name, value, secret in fields if secret and value != NOTHING]
+    return f"{', '.join(secrets)}: {MASK}" if secrets else NOTHING
+
+
+def format_time(moment: datetime | None) -> str:
+    """Minutes in UTC: the same text on every machine, which keeps screenshots stable."""
+    if moment is None:
+        return NOTHING
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def display_path(path: Path | str, home: Path | None = None) -> str:
+    """A path with the home directory written ``~``, as people read it in a header."""
+    path = Path(path)
+    home = Path("~").expanduser() if home is None else home
+    try:
+        return "~/" + path.relative_to(home).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def store_label(store: BlockStore) -> str:
+    if store.kind == "local":
+        return f"local store {display_path(store.location)}"
+    return f"Prefect server {store.location}"
+
+
+# ---------------------------------------------------------------------------------------------
+# deployments (from prefect.yaml)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRef:
+    type: str
+    name: str
+
+    @property
+    def slug(self) -> str:
+        return f"{self.type}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentRow:
+    name: str
+    entrypoint: str
+    work_pool: str
+    work_queue: str
+    schedule: str
+    storage: str
+    references: tuple[BlockRef, ...]
+
+    def missing(self, existing: Collection[tuple[str, str]]) -> tuple[BlockRef, ...]:
+        return tuple(r for r in self.references if (r.type, r.name) not in existing)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectDeployments:
+    """The deployments of one prefect.yaml; ``found`` is False when there is no file."""
+
+    path: Path
+    found: bool
+    deployments: tuple[DeploymentRow, ...] = ()
+
+
+def load_deployments(project_root: Path) -> ProjectDeployments:
+    """Read ``project_root/prefect.yaml``; raises ProjectFileError when it is malformed."""
+    from detectors.project import block_references, load_prefect_yaml
+
+    path = Path(project_root) / "prefect.yaml"
+    if not path.is_file():
+        return ProjectDeployments(path=path, found=False)
+    document = load_prefect_yaml(path)
+    top_pull = document.data.get("pull")
+    rows = []
+    for entry in document.deployments:
+        pull = entry.get("pull", top_pull)
+        # a deployment without its own pull steps runs the file's: their references count too
+        effective = dict(entry, pull=pull)
+        refs = tuple(BlockRef(t, n) for t, n in block_references(effective))
+        rows.append(deployment_row(entry, pull, refs))
+    return ProjectDeployments(path=path, found=True, deployments=tuple(rows))
+
+
+def deployment_row(
+    entry: Mapping[str, object], pull: object, refs: tuple[BlockRef, ...]
+) -> DeploymentRow:
+    pool = entry.get("work_pool")
+    pool = pool if isinstance(pool, Mapping) else {}
+    return DeploymentRow(
+        name=_text(entry.get("name")) or "(unnamed)",
+        entrypoint=_text(entry.get("entrypoint")) or NOTHING,
+        work_pool=_text(pool.get("name")) or NOTHING,
+        work_queue=_text(pool.get("work_queue_name")) or "default",
+        schedule=schedule_summary(entry),
+        storage=storage_summary(pull),
+        references=refs,
+    )
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def schedule_summary(entry: Mapping[str, object]) -> str:
+    schedules = entry.get("schedules")
+    if schedules is None and entry.get("schedule"):
+        schedules = [entry.get("schedule")]  # the single-schedule form older files use
+    if not isinstance(schedules, list) or not schedules:
+        return "none"
+    return "; ".join(_one_schedule(s) for s in schedules if isinstance(s, Mapping)) or "none"
+
+
+def _one_schedule(schedule: Mapping[str, object]) -> str:
+    if schedule.get("cron"):
+        text = f"cron {schedule['cron']}"
+    elif schedule.get("interval") is not None:
+        text = f"every {_duration(schedule['interval'])}"
+    elif schedule.get("rrule"):
+        text = f"rrule {schedule['rrule']}"
+    else:
+        return "unknown schedule"
+    if schedule.get("timezone"):
+        text += f" ({schedule['timezone']})"
+    if schedule.get("active") is False:
+        text += " paused"
+    return text
+
+
+def _duration(seconds: object) -> str:
+    try:
+        total = int(float(str(seconds)))
+    except ValueError:
+        return f"{seconds}s"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if total >= size and total % size == 0:
+            return f"{total // size}{unit}"
+    return f"{total}s"
+
+
+def storage_summary(pull: object) -> str:
+    """Where a worker gets the code, from the first pull step that says."""
+    if not isinstance(pull, list):
+        return "none"
+    for step in pull:
+        if not isinstance(step, Mapping) or len(step) != 1:
+            continue
+        ((name, args),) = step.items()
+        args = args if isinstance(args, Mapping) else {}
+        kind = str(name).rsplit(".", 1)[-1]
+        if kind == "git_clone":
+            branch = args.get("branch") or "default branch"
+            return f"git {args.get('repository', '?')} @ {branch}"
+        if kind == "set_working_directory":
+            return f"dir {args.get('directory', '?')}"
+        if kind.startswith("pull_from_"):
+            where = args.get("bucket") or args.get("container") or "?"
+            folder = args.get("folder")
+            return f"{kind.removeprefix('pull_from_')} {where}" + (f"/{folder}" if folder else "")
+    return "none"

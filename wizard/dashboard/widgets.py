@@ -1,0 +1,617 @@
+"""The dashboard's widgets: the blocks browser and the deployments view.
+
+They show values made by :mod:`wizard.dashboard.data` and never call the block store
+themselves; the app owns the store and hands them what it loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from typing import ClassVar
+
+from rich.markup import escape
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Label, ListItem, ListView, Static
+from textual.widgets.data_table import CellType
+
+from wizard.dashboard.data import (
+    NOTHING,
+    BlockCatalog,
+    BlockRow,
+    DeploymentRow,
+    ProjectDeployments,
+    block_fields,
+    display_path,
+    format_time,
+)
+from writers.blocks.model import BLOCK_TYPES, Block
+
+# How long typing must pause before the table is rebuilt: one rebuild per burst of keys.
+FILTER_DEBOUNCE = 0.15
+# Rows put in the table at once (many screenfuls), then per chunk between events.
+FIRST_ROWS = 200
+CHUNK_ROWS = 1000
+
+
+class LazyCell:
+    """A table cell that costs nothing until it is drawn.
+
+    DataTable measures every new cell to size auto-width columns; ours have fixed widths, so
+    that work (about a second for 10,000 rows) buys nothing. Measuring this cell is free (it
+    exposes no ``__rich_measure__``), and the markup it turns into is built only for the rows
+    on screen.
+    """
+
+    __slots__ = ("_text", "_width", "_style")
+
+    def __init__(self, text: str, width: int, style: str | None = None) -> None:
+        self._text = text
+        self._width = width
+        self._style = style
+
+    def __rich__(self) -> str:
+        text = self._text
+        if len(text) > self._width:
+            text = text[: max(self._width - 1, 0)] + "…"
+        text = escape(text)
+        return f"[{self._style}]{text}[/]" if self._style else text
+
+    def __str__(self) -> str:
+        return self._text
+
+
+def column_width(values: Iterable[str], header: str, cap: int) -> int:
+    longest = max((len(v) for v in values), default=0)
+    return max(min(longest, cap), len(header))
+
+
+def fit_columns(
+    natural: Sequence[int], minimum: Sequence[int], room: int, first: Collection[int] = ()
+) -> list[int]:
+    """Shrink the widest columns, one cell at a time, until they fit in room (or every one is
+    at its minimum, and the table scrolls sideways). The columns in ``first`` give way
+    before the others, in that order."""
+    widths = list(natural)
+    for i in first:
+        widths[i] = max(minimum[i], widths[i] - max(sum(widths) - room, 0))
+    while sum(widths) > room:
+        can = [i for i in range(len(widths)) if widths[i] > minimum[i]]
+        if not can:
+            break
+        widths[max(can, key=lambda i: widths[i])] -= 1
+    return widths
+
+
+def table_room(table: DataTable[CellType], columns: int) -> int:
+    """Cells left for content: two of padding per column, two kept for a scrollbar."""
+    return table.scrollable_content_region.width - 2 * columns - 2
+
+
+# ---------------------------------------------------------------------------------------------
+# blocks
+
+
+def short_title(slug: str) -> str:
+    """'GitLab Credentials' -> 'GitLab': the sidebar says credentials once, in its title."""
+    spec = BLOCK_TYPES.get(slug)
+    return spec.title.removesuffix(" Credentials") if spec else slug
+
+
+class TypeSidebar(ListView):
+    """Block types with their counts; choosing one narrows the table to it."""
+
+    def __init__(self, **kwargs: object) -> None:
+        items = [ListItem(Label("All", id="count-all"), id="type-all", name="")]
+        items += [
+            ListItem(Label(short_title(slug), id=f"count-{slug}"), id=f"type-{slug}", name=slug)
+            for slug in BLOCK_TYPES
+        ]
+        super().__init__(*items, **kwargs)  # type: ignore[arg-type]
+
+    def on_mount(self) -> None:
+        self.border_title = "Types"
+
+    def show_counts(self, catalog: BlockCatalog) -> None:
+        self.query_one("#count-all", Label).update(_counted("All", len(catalog.rows)))
+        for slug, count in catalog.counts.items():
+            found = self.query(f"#count-{slug}")
+            if found:
+                label = found.first(Label)
+            else:  # a type this version does not know (a server may have more)
+                label = Label("", id=f"count-{slug}")
+                self.append(ListItem(label, id=f"type-{slug}", name=slug))
+            label.update(_counted(short_title(slug), count))
+            if label.parent is not None:
+                label.parent.set_class(count == 0, "empty")
+
+    def show_unreachable(self) -> None:
+        self.query_one("#count-all", Label).update(_counted("All", None))
+        for slug in BLOCK_TYPES:
+            self.query_one(f"#count-{slug}", Label).update(short_title(slug))
+
+    @property
+    def chosen_type(self) -> str | None:
+        item = self.highlighted_child
+        return (item.name or None) if item is not None else None
+
+
+def _counted(title: str, count: int | None) -> str:
+    number = "?" if count is None else str(count)
+    return f"{title:<18} {number:>5}"
+
+
+class RowTable(DataTable[CellType]):
+    """A table that picks whole rows: Home and End go to the first and last one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "scroll_top", "First row", show=False),
+        Binding("end", "scroll_bottom", "Last row", show=False),
+    ]
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+
+
+class BlockTable(RowTable[LazyCell]):
+    """Blocks one per row, keyed by ``type/name``; columns sized to the data and the screen."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.problem_style = "red"
+        self._rows: Sequence[BlockRow] = ()
+        self._widths: dict[str, int] = {}
+        self._generation = 0
+        self._keep: str | None = None
+
+    def _fit(self, rows: Sequence[BlockRow]) -> dict[str, int]:
+        """Type and time in full; name and fields shrink to fit the screen."""
+        natural = [
+            column_width((r.block.type for r in rows), "Type", 30),
+            column_width((r.block.name for r in rows), "Name", 60),
+            column_width((r.summary for r in rows), "Fields", 80),
+            column_width((r.updated for r in rows), "Updated (UTC)", 16),
+        ]
+        minimum = [natural[0], 16, 12, natural[3]]
+        widths = fit_columns(natural, minimum, table_room(self, 4), first=(2,))
+        return dict(zip(("type", "name", "summary", "updated"), widths, strict=True))
+
+    def show(self, rows: Sequence[BlockRow], keep: str | None = None) -> None:
+        """Replace the rows, keeping the cursor on ``keep`` when it is still listed.
+
+        The first screenfuls go in at once; the rest follow in chunks between events, so the
+        first paint, the keys and the next filter never wait for 10,000 rows.
+        """
+        self._generation += 1
+        self._rows = rows
+        self._keep = keep
+        widths = self._widths = self._fit(rows)
+        self.clear(columns=True)
+        for key, title in (
+            ("type", "Type"),
+            ("name", "Name"),
+            ("summary", "Fields"),
+            ("updated", "Updated (UTC)"),
+        ):
+            self.add_column(title, width=widths[key], key=key)
+        self._append(0, FIRST_ROWS)
+        if len(rows) > FIRST_ROWS:
+            self._schedule(self._generation, FIRST_ROWS)
+
+    def _schedule(self, generation: int, start: int) -> None:
+        # a timer, not call_later: the message queue drains (keys, repaint) before each chunk
+        self.set_timer(0.001, lambda: self._stream(generation, start))
+
+    def _stream(self, generation: int, start: int) -> None:
+        if generation != self._generation:  # a newer filter or refresh replaced these rows
+            return
+        end = start + CHUNK_ROWS
+        self._append(start, end)
+        if end < len(self._rows):
+            self._schedule(generation, end)
+
+    def _append(self, start: int, end: int) -> None:
+        widths = self._widths
+        problem_style = self.problem_style
+        for row in self._rows[start:end]:
+            block = row.block
+            self.add_row(
+                LazyCell(block.type, widths["type"]),
+                LazyCell(block.name, widths["name"], problem_style if block.problem else None),
+                LazyCell(row.summary, widths["summary"]),
+                LazyCell(row.updated, widths["updated"]),
+                key=row.key,
+            )
+        keep = self._keep
+        if keep is not None and keep in self.rows:
+            self._keep = None
+            # moved by the user while rows were still arriving: leave the cursor alone
+            if start == 0 or self.cursor_row == 0:
+                self.move_cursor(row=self.get_row_index(keep), animate=False)
+
+    @property
+    def complete(self) -> bool:
+        """Every row of the last show() is in the table."""
+        return self.row_count == len(self._rows)
+
+    def go_to(self, key: str) -> None:
+        """Put the cursor on a row, now or as soon as it has arrived."""
+        if key in self.rows:
+            self.move_cursor(row=self.get_row_index(key), animate=False)
+        else:
+            self._keep = key
+
+    def on_resize(self) -> None:
+        if self._rows and self._fit(self._rows) != self._widths:
+            self.show(self._rows, keep=self.current_key)
+
+    @property
+    def current_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
+
+class BlockDetail(Horizontal):
+    """Every field of the highlighted block (secrets read ``********``), its reference and
+    what is wrong with it."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="block-fields")
+        with Vertical(id="block-side"):
+            yield Static(id="block-reference")
+            yield Static(id="block-problem", classes="problem")
+
+    def show(self, block: Block | None, empty: str = "No block selected.") -> None:
+        fields = self.query_one("#block-fields", Static)
+        problem = self.query_one("#block-problem", Static)
+        reference = self.query_one("#block-reference", Static)
+        if block is None:
+            self.border_title = "Block"
+            fields.update(Text(empty))
+            reference.update("")
+            problem.update("")
+            problem.display = False
+            return
+        spec = BLOCK_TYPES.get(block.type)
+        self.border_title = f"{block.slug} · {spec.title if spec else block.type}"
+        rows = [(name, value) for name, value, _secret in block_fields(block)]
+        rows += [("created", format_time(block.created)), ("updated", format_time(block.updated))]
+        width = max(len(name) for name, _ in rows)
+        lines = Text(no_wrap=True, overflow="ellipsis")
+        for name, value in rows:
+            lines.append(f"{name:<{width}}  ", style="bold")
+            lines.append(value + "\n")
+        lines.rstrip()
+        fields.update(lines)
+        reference.update(
+            Text.assemble(("Reference for prefect.yaml (c copies it)\n", "dim"), block.reference)
+        )
+        problem.update(Text(f"⚠ {block.problem}") if block.problem else "")
+        problem.display = bool(block.problem)
+
+
+class FilterInput(Input):
+    """The filter box: Enter, Down or Escape hand the keys back to the table."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "done", "Back to table", show=False),
+        Binding("down", "done", "Back to table", show=False),
+    ]
+
+    def action_done(self) -> None:
+        self.screen.query_one(BlockTable).focus()
+
+
+class BlocksView(Horizontal):
+    """Sidebar of types, filter box and table, detail pane."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter"),
+        Binding("n", "app.create_block", "New secret"),
+        Binding("d", "app.delete_block", "Delete"),
+        Binding("c", "app.copy_reference", "Copy ref"),
+    ]
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.catalog: BlockCatalog | None = None
+        self._shown: tuple[str, ...] | None = None
+        self._debounce: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield TypeSidebar(id="types")
+        with Vertical(id="blocks-main"):
+            yield FilterInput(placeholder="/ filter by type, name or field", id="filter")
+            yield BlockTable(id="blocks-table")
+            yield BlockDetail(id="block-detail")
+
+    def on_mount(self) -> None:
+        table = self.query_one(BlockTable)
+        table.problem_style = self.app.get_css_variables().get("text-error", "red")
+        self.query_one(BlockDetail).show(None, "Loading blocks…")
+
+    # -- data in
+
+    def show_catalog(self, catalog: BlockCatalog) -> None:
+        self.catalog = catalog
+        self._shown = None  # new data: rebuild even when the same keys match
+        self.query_one(TypeSidebar).show_counts(catalog)
+        self.apply_filter()
+
+    def show_unreachable(self, message: str) -> None:
+        self.catalog = None
+        self._shown = None
+        self.query_one(BlockTable).show([])
+        self.query_one(TypeSidebar).show_unreachable()
+        self.query_one(BlockDetail).show(None, f"The block store could not be read:\n{message}")
+
+    @property
+    def selected(self) -> Block | None:
+        key = self.query_one(BlockTable).current_key
+        row = self.catalog.by_key.get(key) if key and self.catalog else None
+        return row.block if row else None
+
+    def select(self, slug: str) -> None:
+        self.query_one(BlockTable).go_to(slug)
+
+    # -- filtering
+
+    def action_filter(self) -> None:
+        self.query_one(FilterInput).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(FILTER_DEBOUNCE, self.apply_filter)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.apply_filter()
+        self.query_one(BlockTable).focus()
+
+    @on(ListView.Highlighted, "#types")
+    def _type_changed(self) -> None:
+        self.apply_filter()
+
+    def apply_filter(self) -> None:
+        """Show the rows that match the type and the filter text, rebuilding only on change."""
+        self._debounce = None
+        if self.catalog is None:
+            return
+        query = self.query_one(FilterInput).value
+        rows = self.catalog.matching(query, self.query_one(TypeSidebar).chosen_type)
+        keys = tuple(row.key for row in rows)
+        if keys == self._shown:
+            return
+        self._shown = keys
+        table = self.query_one(BlockTable)
+        table.show(rows, keep=table.current_key)
+        self._show_detail()
+
+    @on(DataTable.RowHighlighted, "#blocks-table")
+    def _show_detail(self) -> None:
+        detail = self.query_one(BlockDetail)
+        if self.catalog is not None and not self._shown:
+            detail.show(None, "No block matches." if self.catalog.rows else _NO_BLOCKS)
+        else:
+            detail.show(self.selected)
+
+
+_NO_BLOCKS = "No blocks yet.\nPress n to create a secret block, or run flowwiz deploy."
+
+
+# ---------------------------------------------------------------------------------------------
+# deployments
+
+
+class DeploymentTable(RowTable[Text]):
+    """Deployments one per row, the widest columns shrunk to fit the screen."""
+
+    COLUMNS: ClassVar[tuple[tuple[str, int], ...]] = (
+        ("Deployment", 30),
+        ("Entrypoint", 40),
+        ("Pool / queue", 30),
+        ("Schedule", 30),
+        ("Blocks", 50),
+        ("Storage", 60),
+    )
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._rows: Sequence[Sequence[Text]] = ()
+        self._widths: list[int] = []
+
+    def _fit(self, rows: Sequence[Sequence[Text]]) -> list[int]:
+        natural = [
+            column_width((row[i].plain for row in rows), title, cap)
+            for i, (title, cap) in enumerate(self.COLUMNS)
+        ]
+        minimum = [min(n, m) for n, m in zip(natural, (14, 16, 12, 12, 24, 12), strict=True)]
+        # storage and schedule are whole in the detail pane: they give way first
+        return fit_columns(natural, minimum, table_room(self, len(natural)), first=(5, 3))
+
+    def on_resize(self) -> None:
+        if self._rows and self._fit(self._rows) != self._widths:
+            keep = self.cursor_row
+            self.show(self._rows)
+            self.move_cursor(row=keep, animate=False)
+
+    def show(self, rows: Sequence[Sequence[Text]]) -> None:
+        self._rows = rows
+        widths = self._widths = self._fit(rows)
+        self.clear(columns=True)
+        for (title, _cap), width in zip(self.COLUMNS, widths, strict=True):
+            self.add_column(title, width=width)
+        for row in rows:
+            cells = []
+            for cell, width in zip(row, widths, strict=True):
+                cell = cell.copy()
+                cell.truncate(width, overflow="ellipsis")
+                cells.append(cell)
+            self.add_row(*cells)
+
+
+class DeploymentDetail(VerticalScroll):
+    def compose(self) -> ComposeResult:
+        yield Static(id="deployment-fields")
+        yield Static(id="deployment-missing", classes="problem")
+        yield Static(id="deployment-ok", classes="ok")
+
+
+class DeploymentsView(Vertical):
+    """The deployments of ./prefect.yaml and whether the blocks they reference exist."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.project: ProjectDeployments | None = None
+        self.existing: Collection[tuple[str, str]] | None = None
+        self.problem: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="deployments-summary")
+        yield DeploymentTable(id="deployments-table")
+        yield DeploymentDetail(id="deployment-detail")
+
+    def show_project(self, project: ProjectDeployments) -> None:
+        self.project, self.problem = project, None
+        self._redraw()
+
+    def show_problem(self, message: str) -> None:
+        self.project, self.problem = None, message
+        self._redraw()
+
+    def check_against(self, existing: Collection[tuple[str, str]] | None) -> None:
+        """The blocks of the active store (None: not known, the store could not be read)."""
+        self.existing = existing
+        self._redraw()
+
+    def using(self, block_type: str, name: str) -> list[str]:
+        """Names of the deployments that reference a block."""
+        if self.project is None:
+            return []
+        return [
+            d.name
+            for d in self.project.deployments
+            if any(r.type == block_type and r.name == name for r in d.references)
+        ]
+
+    def missing(self, deployment: DeploymentRow) -> tuple[str, ...]:
+        if self.existing is None:
+            return ()
+        return tuple(ref.slug for ref in deployment.missing(self.existing))
+
+    def _redraw(self) -> None:
+        table = self.query_one(DeploymentTable)
+        keep = table.cursor_row
+        table.show([])
+        summary = self.query_one("#deployments-summary", Static)
+        summary.remove_class("problem")
+        if self.problem is not None:
+            summary.update(Text(f"prefect.yaml could not be read: {self.problem}"))
+            summary.add_class("problem")
+            self._show_detail()
+            return
+        project = self.project
+        if project is None:
+            summary.update("Loading prefect.yaml…")
+            return
+        where = display_path(project.path)
+        if not project.found:
+            summary.update(Text(f"No prefect.yaml at {where}. Run flowwiz deploy to write one."))
+            self._show_detail()
+            return
+        error = self.app.get_css_variables().get("text-error", "red")
+        broken = 0
+        rows = []
+        for deployment in project.deployments:
+            missing = self.missing(deployment)
+            broken += bool(missing)
+            refs = Text()
+            for i, ref in enumerate(deployment.references):
+                if i:
+                    refs.append(", ")
+                refs.append(ref.slug, style=error if ref.slug in missing else "")
+            rows.append(
+                (
+                    Text(deployment.name, style=error if missing else ""),
+                    Text(deployment.entrypoint),
+                    Text(f"{deployment.work_pool} / {deployment.work_queue}"),
+                    Text(deployment.schedule),
+                    refs if deployment.references else Text(NOTHING),
+                    Text(deployment.storage.replace("https://", "")),
+                )
+            )
+        table.show(rows)
+        count = len(project.deployments)
+        text = f"{count} deployment{'s' if count != 1 else ''} in {where}"
+        if self.existing is None:
+            text += " · block references not checked (the block store could not be read)"
+        elif broken:
+            text += (
+                " · 1 references a block that does not exist"
+                if broken == 1
+                else f" · {broken} reference blocks that do not exist"
+            )
+            summary.add_class("problem")
+        summary.update(Text(text))
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1), animate=False)
+        self._show_detail()
+
+    @property
+    def selected(self) -> DeploymentRow | None:
+        table = self.query_one(DeploymentTable)
+        if self.project is None or not table.row_count:
+            return None
+        return self.project.deployments[table.cursor_row]
+
+    @on(DataTable.RowHighlighted, "#deployments-table")
+    def _show_detail(self) -> None:
+        fields = self.query_one("#deployment-fields", Static)
+        missing_box = self.query_one("#deployment-missing", Static)
+        ok_box = self.query_one("#deployment-ok", Static)
+        deployment = self.selected
+        detail = self.query_one(DeploymentDetail)
+        detail.border_title = deployment.name if deployment else "Deployment"
+        if deployment is None:
+            for widget in (fields, missing_box, ok_box):
+                widget.update("")
+                widget.display = False
+            return
+        rows = [
+            ("entrypoint", deployment.entrypoint),
+            ("work pool", deployment.work_pool),
+            ("work queue", deployment.work_queue),
+            ("schedule", deployment.schedule),
+            ("storage", deployment.storage),
+        ]
+        text = Text()
+        for name, value in rows:
+            text.append(f"{name:<10}  ", style="bold")
+            text.append(value + "\n")
+        text.rstrip()
+        fields.update(text)
+        fields.display = True
+        missing = self.missing(deployment)
+        missing_box.update(
+            Text("\n".join(f"✗ missing: {slug} — runs will fail on the worker" for slug in missing))
+        )
+        missing_box.display = bool(missing)
+        present = [r.slug for r in deployment.references if r.slug not in missing]
+        if self.existing is None:
+            ok_lines = [
+                f"? {slug} (not checked: the block store could not be read)" for slug in present
+            ]
+        else:
+            ok_lines = [f"✓ {slug} exists in the store" for slug in present]
+        if not deployment.references:
+            ok_lines = ["references no blocks"]
+        ok_box.update(Text("\n".join(ok_lines)))
+        ok_box.display = bool(ok_lines)
