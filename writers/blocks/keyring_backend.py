@@ -191,6 +191,26 @@ class SecretKeyring:
         )
         return value if isinstance(value, str) else None
 
+    def get_many(self, usernames: list[str]) -> dict[str, str | None]:
+        """Many reads in one worker thread (a listing of thousands of blocks would otherwise
+        start a thread per secret); the timeout grows with the count."""
+        backend = self._backend()
+
+        def read_all() -> dict[str, str | None]:
+            found: dict[str, str | None] = {}
+            for username in usernames:
+                value = backend.get_password(SERVICE, username)
+                found[username] = value if isinstance(value, str) else None
+            return found
+
+        result: dict[str, str | None] = self._call(
+            read_all,
+            doing="read secrets",
+            timeout=self.timeout + 0.01 * len(usernames),
+            backend_label=backend_name(backend),
+        )
+        return result
+
     def set(self, username: str, value: str) -> None:
         backend = self._backend()
         self._call(

@@ -25,7 +25,7 @@ import secrets
 import sqlite3
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -132,6 +132,9 @@ class LocalStore:
                 ).fetchall()
             catalog_id = self._catalog_id(conn)
         checker = _SecretChecker(self.keyring, catalog_id)
+        checker.prefetch(
+            (str(row[0]), str(row[1]), field) for row in rows for field in _json_list(row[3])
+        )
         return [self._block(row, checker, include_secrets=False) for row in rows]
 
     def get(self, block_type: str, name: str, *, include_secrets: bool = False) -> Block:
@@ -380,8 +383,28 @@ class _SecretChecker:
         self.keyring = keyring
         self.catalog_id = catalog_id
         self.failure: str | None = None
+        self.known: dict[str, str | None] = {}
+
+    def prefetch(self, keys: Iterable[tuple[str, str, str]]) -> None:
+        """Read every listed secret at once; read() then answers from memory."""
+        usernames = [_username(self.catalog_id, kind, name, field) for kind, name, field in keys]
+        if not usernames:
+            return
+        try:
+            self.keyring.require("secrets cannot be read")
+            self.known = self.keyring.get_many(usernames)
+        except NoKeyringError:
+            self.failure = "no usable keyring to read its secret from"
+        except BlockStoreError as exc:
+            self.failure = f"its secret cannot be read: {exc.message}"
 
     def read(self, kind: str, name: str, field: str) -> tuple[str | None, str | None]:
+        username = _username(self.catalog_id, kind, name, field)
+        if self.failure is None and username in self.known:
+            value = self.known[username]
+            if value is None:
+                return None, f"secret field {field!r} missing from the keyring"
+            return value, None
         if self.failure is None:
             try:
                 self.keyring.require("secrets cannot be read")
