@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 from pathlib import Path
 
-from tests.conftest import FLOWWIZ
+from tests.clirun import flowwiz
 from tests.gitutil import bare_remote, git, make_repo
 
 FLOW = '''\
@@ -52,17 +51,13 @@ def github_like_repo(
 
 
 def run_deploy(
-    repo: Path, *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 60
+    repo: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [FLOWWIZ, "deploy", *args],
-        cwd=repo,
-        env={**os.environ, **(env or {})},
-        input=input,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return flowwiz("deploy", *args, cwd=repo, env=env, stdin=input, timeout=timeout)
 
 
 def tree_hashes(root: Path) -> dict[str, str]:

@@ -17,6 +17,7 @@ import pexpect
 import pytest
 
 from detectors.secret import MASK
+from tests.clirun import flowwiz
 from tests.conftest import FLOWWIZ, read_file_keyring
 from tests.leaks import assert_not_leaked, canary
 from writers.paths import catalog_path, flowwiz_home
@@ -27,15 +28,7 @@ SERVICE = "flowwiz"
 def run(
     *args: str, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [FLOWWIZ, "blocks", *args],
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
+    return flowwiz("blocks", *args, stdin=stdin, env=env)
 
 
 def _catalog_id() -> str:

@@ -8,7 +8,6 @@ produce (401, 422 echoing the secret) is checked against a tiny HTTP server on l
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import threading
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from detectors.secret import MASK, SecretStr
-from tests.conftest import FLOWWIZ
+from tests.clirun import flowwiz
 from tests.leaks import assert_not_leaked, canary
 from tests.prefect_harness import PrefectServer
 from writers.blocks import BlockExists, BlockNotFound, BlockStoreError, open_store
@@ -29,15 +28,7 @@ from writers.paths import flowwiz_home
 def run(
     *args: str, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [FLOWWIZ, "blocks", *args],
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
+    return flowwiz("blocks", *args, stdin=stdin, env=env)
 
 
 def _load_secrets(server: PrefectServer, *names: str) -> dict[str, str | None]:

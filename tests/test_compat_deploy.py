@@ -21,7 +21,7 @@ import yaml
 
 from tests.deployutil import FLOW, github_like_repo, run_deploy
 from tests.leaks import assert_not_leaked, canary
-from tests.prefect_harness import PrefectCommandFailed, PrefectServer
+from tests.prefect_harness import PrefectServer
 
 pytestmark = pytest.mark.prefect
 

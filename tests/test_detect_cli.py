@@ -6,13 +6,13 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.conftest import FLOWWIZ
+from tests.clirun import flowwiz
 from tests.gitutil import bare_remote, flow_repo, git, push_to
 from tests.leaks import assert_not_leaked, canary
 
 
 def detect(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([FLOWWIZ, "detect", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    return flowwiz("detect", *args, cwd=cwd)
 
 
 def test_json_reports_remotes_branch_flows_and_masks_credentials(tmp_path: Path) -> None:
@@ -20,7 +20,9 @@ def test_json_reports_remotes_branch_flows_and_masks_credentials(tmp_path: Path)
     push_to(repo, bare_remote(tmp_path), name="backup")
     token = canary()
     git(repo, "remote", "add", "origin", f"https://ci:{token}@gitlab.com/team/sub/flows.git")
-    (repo / "prefect.yaml").write_text("deployments:\n- name: one\n  entrypoint: flows/etl.py:etl\n")
+    (repo / "prefect.yaml").write_text(
+        "deployments:\n- name: one\n  entrypoint: flows/etl.py:etl\n"
+    )
     result = detect(str(repo), "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)

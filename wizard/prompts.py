@@ -167,5 +167,7 @@ def _questionary_validator(question: Question) -> Callable[[str], bool | str]:
     return check
 
 
-def choices(rows: Sequence[tuple[str, Any]] | Sequence[tuple[str, Any, str | None]]) -> tuple[Choice, ...]:
+def choices(
+    rows: Sequence[tuple[str, Any]] | Sequence[tuple[str, Any, str | None]],
+) -> tuple[Choice, ...]:
     return tuple(Choice(*row) for row in rows)

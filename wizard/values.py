@@ -32,7 +32,7 @@ def cron_problem(text: str) -> str | None:
     parts = text.split()
     if len(parts) != 5:
         return f"a cron string has five fields (minute hour day month weekday), got {len(parts)}"
-    for part, (label, low, high, names) in zip(parts, _CRON_FIELDS):
+    for part, (label, low, high, names) in zip(parts, _CRON_FIELDS, strict=True):
         for item in part.split(","):
             base, _, step = item.partition("/")
             if step and not step.isdigit():
@@ -189,11 +189,15 @@ def split_assignments(text: str) -> list[str]:
 
 # ---------------------------------------------------------------- parameters
 
-_OPTIONAL = re.compile(r"^(?:Optional\[(?P<inner>.+)\]|(?P<a>.+?)\s*\|\s*None|None\s*\|\s*(?P<b>.+))$")
+_OPTIONAL = re.compile(
+    r"^(?:Optional\[(?P<inner>.+)\]|(?P<a>.+?)\s*\|\s*None|None\s*\|\s*(?P<b>.+))$"
+)
 
 
 def base_type(annotation: str | None) -> str:
-    """The annotation's outer type name, lowercased: 'Optional[int]' -> 'int', 'list[str]' -> 'list'."""
+    """The annotation's outer type name, lowercased.
+
+    'Optional[int]' -> 'int', 'list[str]' -> 'list'."""
     if not annotation:
         return ""
     text = annotation.strip().strip("'\"")

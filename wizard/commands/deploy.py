@@ -27,10 +27,18 @@ use the hidden prompt, --token-env VAR or --token-stdin.
 
 @click.command(epilog=EXAMPLES, context_settings={"max_content_width": 100})
 @click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
-@click.option("-y", "--yes", is_flag=True, help="Ask nothing: flags, then detection, then safe defaults.")
+@click.option(
+    "-y", "--yes", is_flag=True, help="Ask nothing: flags, then detection, then safe defaults."
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan and the YAML; write nothing.")
-@click.option("--prefect-file", default="prefect.yaml", show_default=True, help="The file to write.")
-@click.option("--api-url", envvar="PREFECT_API_URL", help="Store blocks on this Prefect server [env: PREFECT_API_URL].")
+@click.option(
+    "--prefect-file", default="prefect.yaml", show_default=True, help="The file to write."
+)
+@click.option(
+    "--api-url",
+    envvar="PREFECT_API_URL",
+    help="Store blocks on this Prefect server [env: PREFECT_API_URL].",
+)
 @click.option("--entrypoint", metavar="PATH:FUNCTION", help="The flow, e.g. flows/etl.py:etl.")
 @click.option("--name", help="Deployment name (default: the flow name, slugified).")
 @click.option("--description", help="Deployment description (default: the docstring's first line).")
@@ -40,25 +48,48 @@ use the hidden prompt, --token-env VAR or --token-stdin.
 @click.option("--rrule", help='Run on an RFC 5545 rule, e.g. "RRULE:FREQ=DAILY".')
 @click.option("--timezone", help="Time zone for the schedule (IANA name, default UTC).")
 @click.option("--no-schedule", is_flag=True, help="No schedule: run on demand.")
-@click.option("--pool", help="Work pool name (default: the one other deployments use, else 'default').")
+@click.option(
+    "--pool", help="Work pool name (default: the one other deployments use, else 'default')."
+)
 @click.option("--queue", help="Work queue name (default: 'default').")
-@click.option("--job-variable", "job_variables", multiple=True, metavar="KEY=VALUE",
-              help="A job variable; dotted keys nest: env.LOG_LEVEL=DEBUG (repeatable).")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="A flow parameter, typed by its annotation (repeatable).")
-@click.option("--params", "params_json", metavar="JSON", help='Flow parameters as a JSON object.')
-@click.option("--git/--no-git", default=None, help="Pull the code from the git remote at run time (default) or not.")
-@click.option("--repository", metavar="URL", help="https URL to clone (default: the detected remote).")
+@click.option(
+    "--job-variable",
+    "job_variables",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A job variable; dotted keys nest: env.LOG_LEVEL=DEBUG (repeatable).",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A flow parameter, typed by its annotation (repeatable).",
+)
+@click.option("--params", "params_json", metavar="JSON", help="Flow parameters as a JSON object.")
+@click.option(
+    "--git/--no-git",
+    default=None,
+    help="Pull the code from the git remote at run time (default) or not.",
+)
+@click.option(
+    "--repository", metavar="URL", help="https URL to clone (default: the detected remote)."
+)
 @click.option("--branch", help="Branch to clone (default: the current branch).")
 @click.option("--private/--public", default=None, help="Whether the repository needs a token.")
 @click.option("--token-env", metavar="VAR", help="Read the token from this environment variable.")
 @click.option("--token-stdin", is_flag=True, help="Read the token from standard input.")
 @click.option("--token-block", metavar="NAME", help="Use an existing secret block as the token.")
 @click.option("--token-from-remote", is_flag=True, help="Store the token found in the remote URL.")
-@click.option("--credentials-block", metavar="TYPE/NAME",
-              help="Reference a github-/gitlab-/bitbucket-credentials block instead of a token.")
+@click.option(
+    "--credentials-block",
+    metavar="TYPE/NAME",
+    help="Reference a github-/gitlab-/bitbucket-credentials block instead of a token.",
+)
 @click.option("--username", help="Username paired with the token on hosts that need one.")
-@click.option("--verify/--no-verify", default=None, help="Check that the token can read the repository.")
+@click.option(
+    "--verify/--no-verify", default=None, help="Check that the token can read the repository."
+)
 @click.option("--no-prefectignore", is_flag=True, help="Do not create .prefectignore.")
 def deploy(path: Path, **flags: object) -> int:
     """Create or update a deployment of a flow in this repository.

@@ -90,7 +90,12 @@ def as_json(seen: Seen) -> dict[str, Any]:
                 "line": f.line,
                 "async": f.is_async,
                 "parameters": [
-                    {"name": p.name, "annotation": p.annotation, "default": p.default, "required": p.required}
+                    {
+                        "name": p.name,
+                        "annotation": p.annotation,
+                        "default": p.default,
+                        "required": p.required,
+                    }
                     for p in f.parameters
                 ],
             }
@@ -141,7 +146,11 @@ def show(seen: Seen) -> None:
         if git["remotes"]:
             out.print(table)
         branch = git["branch"] or f"(detached at {str(git['commit'])[:10]})"
-        extra = f", suggested: {git['suggested_branch']}" if git["detached"] and git["suggested_branch"] else ""
+        extra = (
+            f", suggested: {git['suggested_branch']}"
+            if git["detached"] and git["suggested_branch"]
+            else ""
+        )
         out.print(f"[bold]Branch[/] {branch}{extra}")
         for warning in git["warnings"]:
             out.print(f"  [yellow]![/] {warning}")
@@ -162,7 +171,10 @@ def show(seen: Seen) -> None:
     else:
         out.print("[bold]prefect.yaml[/] none yet")
     files = [x for x in (data["dockerfile"], *data["requirements"]) if x]
-    out.print(f"[bold]Project[/] Python {data['python_version']}; " + (", ".join(files) or "no Dockerfile or requirements"))
+    out.print(
+        f"[bold]Project[/] Python {data['python_version']}; "
+        + (", ".join(files) or "no Dockerfile or requirements")
+    )
 
 
 @click.command(epilog=EXAMPLES)

@@ -1,0 +1,74 @@
+"""What one `flowwiz deploy` run carries: its flags, what was detected, the open store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wizard.prompts import Asker
+from wizard.terminal import terminal
+
+
+@dataclass(frozen=True, slots=True)
+class DeployOptions:
+    """Every flag of `flowwiz deploy`; None/empty means "not given"."""
+
+    path: Path = Path()
+    yes: bool = False
+    dry_run: bool = False
+    prefect_file: str = "prefect.yaml"
+    api_url: str | None = None
+    entrypoint: str | None = None
+    name: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    interval: str | None = None
+    cron: str | None = None
+    rrule: str | None = None
+    timezone: str | None = None
+    no_schedule: bool = False
+    pool: str | None = None
+    queue: str | None = None
+    job_variables: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    params_json: str | None = None
+    git: bool | None = None
+    repository: str | None = None
+    branch: str | None = None
+    private: bool | None = None
+    token_env: str | None = None
+    token_stdin: bool = False
+    token_block: str | None = None
+    token_from_remote: bool = False
+    credentials_block: str | None = None
+    username: str | None = None
+    verify: bool | None = None
+    prefectignore: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Detected:
+    root: Path
+    git: Any  # detectors.git.GitInfo | None
+    git_problem: str | None
+    scan: Any  # detectors.flows.FlowScan
+    project: Any  # detectors.project.ProjectInfo
+
+
+@dataclass(slots=True)
+class Session:
+    """What the run carries between questions (mutable while asking, frozen into the plan)."""
+
+    options: DeployOptions
+    asker: Asker
+    detected: Detected
+    store: Any = None  # opened on first need
+    notes: list[str] = field(default_factory=list)
+
+    def open_store(self) -> Any:
+        if self.store is None:
+            from writers.blocks import open_store
+
+            self.store = open_store(self.options.api_url, on_warning=terminal.warn)
+        return self.store

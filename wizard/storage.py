@@ -1,0 +1,436 @@
+"""The code-storage questions: pull from git (URL, branch, private?), and the token: typed
+hidden, from an env var or stdin, from the remote URL, an existing block, or a provider
+credentials block. Local storage when there is no https remote or the user declines.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from detectors.errors import UserError
+from detectors.secret import SecretStr, forbidden_character
+from detectors.slug import repo_token_block_name
+from wizard.prompts import UNSET, Choice, Question
+from wizard.session import Session
+from wizard.terminal import terminal
+from writers.plan import GitStorage, LocalStorage, SecretToSave, Storage
+
+# hosts where Prefect's git_clone formats a bare access_token correctly by itself
+_TOKEN_HOSTS = {"github.com", "gitlab.com", "bitbucket.org"}
+_PROVIDER_BLOCKS = ("github-credentials", "gitlab-credentials", "bitbucket-credentials")
+
+
+def ask_storage(session: Session, flow: Any, name: str) -> tuple[Storage, tuple[SecretToSave, ...]]:
+    opts, asker, det = session.options, session.asker, session.detected
+    git = det.git
+    remote = git.preferred if git is not None else None
+    https = remote.url.https_url if remote is not None else None
+    token_flags = (
+        opts.token_env
+        or opts.token_stdin
+        or opts.token_block
+        or opts.credentials_block
+        or opts.token_from_remote
+    )
+    if opts.git is False:
+        return _local_storage(session), ()
+    if remote is not None and remote.url.had_credentials:
+        asker.note(
+            f"The remote {remote.name!r} URL carries credentials; flowwiz never writes them. "
+            f"To remove them from .git/config: git remote set-url {remote.name} {https or '<url>'}"
+        )
+    if not https and not opts.repository:
+        if opts.git or token_flags:
+            raise UserError(
+                "no remote with an https form to pull from"
+                + (f" ({remote.url.note})" if remote is not None and remote.url.note else "")
+                + ": pass --repository URL"
+            )
+        reason = (
+            remote.url.note
+            if remote is not None and remote.url.note
+            else det.git_problem
+            if git is None
+            else "the repository has no remote"
+        )
+        asker.note(f"Git storage is not offered: {reason}.")
+        return _local_storage(session), ()
+    use_git = asker.ask(
+        Question(
+            "git",
+            "Pull flow code from the remote repository at run time?",
+            "confirm",
+            "--git/--no-git",
+            default=True,
+        ),
+        True if (opts.git or opts.repository or token_flags) else UNSET,
+    )
+    if not use_git:
+        return _local_storage(session), ()
+    from detectors.git import parse_remote_url
+
+    repository = asker.ask(
+        Question(
+            "repository",
+            "Repository URL",
+            "text",
+            "--repository",
+            default=https,
+            validate=_repository_problem,
+            convert=str.strip,
+            why_no_default="no remote with an https form was found",
+        ),
+        opts.repository if opts.repository else UNSET,
+    )
+    parsed = parse_remote_url(repository)
+    if parsed.had_credentials:
+        raise UserError(
+            "the repository URL carries credentials: "
+            "give the token with --token-env or --token-stdin instead"
+        )
+    branch = ask_branch(session)
+    private_default: Any = UNSET
+    if token_flags:
+        private_default = True
+    private = asker.ask(
+        Question(
+            "private",
+            "Is this a private repository?",
+            "confirm",
+            "--private/--public",
+            default=False if not (remote is not None and remote.url.had_credentials) else UNSET,
+            suggestion=bool(remote is not None and remote.url.had_credentials),
+            why_no_default="the remote URL carried credentials",
+        ),
+        opts.private if opts.private is not None else private_default,
+    )
+    if opts.private is False and token_flags:
+        raise UserError(
+            "--public does not take a token: "
+            "drop --token-env/--token-stdin/--token-block/--credentials-block"
+        )
+    if not private:
+        return GitStorage(repository=repository, branch=branch), ()
+    return ask_token(session, flow, name, repository, parsed, branch, remote)
+
+
+def _repository_problem(text: str) -> str | None:
+    text = text.strip()
+    if not text.startswith("https://"):
+        return "use an https URL: a worker clones with a token over https (ssh would ignore it)"
+    if "@" in text.split("/", 3)[2]:
+        return "leave credentials out of the URL: flowwiz stores the token as a secret block"
+    return None
+
+
+def ask_branch(session: Session) -> str:
+    opts, asker, git = session.options, session.asker, session.detected.git
+    state = git.branch if git is not None else None
+    detected = state.name if state is not None and not state.detached else None
+    if state is not None and state.detached:
+        detected = _strip_remote(state.suggestion, git.remotes)
+        if detected and not opts.branch:
+            asker.note(
+                f"HEAD is detached at {str(state.commit)[:10]}; proposing branch {detected!r}."
+            )
+    if state is not None and state.unborn and not opts.branch:
+        asker.note(
+            "This repository has no commit yet: commit and push before a worker can clone it."
+        )
+    branch = asker.ask(
+        Question(
+            "branch",
+            "Branch to pull",
+            "text",
+            "--branch",
+            default=detected if detected else UNSET,
+            suggestion=detected or "main",
+            validate=lambda t: (
+                None if t.strip() and " " not in t.strip() else "enter a branch name"
+            ),
+            convert=str.strip,
+            why_no_default="HEAD is detached and no remote branch contains it",
+        ),
+        opts.branch if opts.branch else UNSET,
+    )
+    if state is not None and branch == state.name:
+        if state.on_remote is False:
+            asker.note(f"Branch {branch!r} is not on the remote yet: push it before the first run.")
+        elif state.ahead:
+            asker.note(
+                f"{state.ahead} local commit(s) on {branch!r} are not pushed: "
+                "a worker clones the remote."
+            )
+    return branch
+
+
+def _strip_remote(suggestion: str | None, remotes: Sequence[Any]) -> str | None:
+    """'origin/feat/x' -> 'feat/x' (suggestions name the remote-tracking branch)."""
+    if not suggestion:
+        return None
+    for remote in remotes:
+        if suggestion.startswith(remote.name + "/"):
+            return suggestion[len(remote.name) + 1 :]
+    return suggestion
+
+
+def ask_token(
+    session: Session,
+    flow: Any,
+    name: str,
+    repository: str,
+    parsed: Any,
+    branch: str,
+    remote: Any,
+) -> tuple[Storage, tuple[SecretToSave, ...]]:
+    from writers.blocks import parse_slug, reference
+
+    opts, asker = session.options, session.asker
+    store = session.open_store()
+    block_name = repo_token_block_name(name, flow.name)
+    host = (parsed.host or "").lower()
+
+    if opts.credentials_block:
+        kind, block = parse_slug(opts.credentials_block)
+        if kind not in _PROVIDER_BLOCKS:
+            raise UserError(
+                f"--credentials-block takes one of {', '.join(_PROVIDER_BLOCKS)} (got {kind})"
+            )
+        _require_block(store, kind, block, "--credentials-block")
+        return GitStorage(
+            repository=repository, branch=branch, credentials=reference(kind, block)
+        ), ()
+
+    username = _ask_username(session, parsed) if host not in _TOKEN_HOSTS else None
+
+    def storage_for(secret_name: str) -> GitStorage:
+        return GitStorage(
+            repository=repository,
+            branch=branch,
+            access_token=reference("secret", secret_name),
+            username=username,
+        )
+
+    if opts.token_block:
+        _require_block(store, "secret", opts.token_block, "--token-block")
+        return storage_for(opts.token_block), ()
+
+    exists = store.exists("secret", block_name)
+    has_remote_token = remote is not None and remote.url.had_credentials and remote.url.credential
+    source: Any = UNSET
+    if opts.token_env:
+        source = "env"
+    elif opts.token_stdin:
+        source = "stdin"
+    elif opts.token_from_remote:
+        if not has_remote_token:
+            raise UserError("--token-from-remote: the remote URL carries no credentials")
+        source = "remote"
+    rows = []
+    if exists:
+        rows.append(Choice(f"Use the token already stored as secret/{block_name}", "existing"))
+    if has_remote_token:
+        rows.append(Choice("Store the token found in the remote URL", "remote"))
+    rows.append(Choice("Enter a token (hidden input)", "prompt"))
+    other_secrets = [b for b in _list_blocks(store, "secret") if b.name != block_name]
+    if other_secrets:
+        rows.append(Choice("Use another secret block", "block"))
+    provider_blocks = [b for t in _PROVIDER_BLOCKS for b in _list_blocks(store, t)]
+    if provider_blocks:
+        rows.append(Choice("Use a provider credentials block", "credentials"))
+    how = asker.ask(
+        Question(
+            "token_source",
+            "Repository token",
+            "select",
+            "--token-env VAR/--token-stdin/--token-block NAME",
+            default="existing" if exists else UNSET,
+            choices=tuple(rows),
+            why_no_default="the repository is private and no token was given",
+        ),
+        source,
+    )
+    if how == "existing":
+        asker.note(f"!Using the token stored as secret/{block_name}.")
+        return storage_for(block_name), ()
+    if how == "block":
+        picked = asker.ask(
+            Question(
+                "token_block",
+                "Secret block",
+                "select",
+                "--token-block",
+                choices=tuple(Choice(b.name, b.name) for b in other_secrets),
+            )
+        )
+        return storage_for(picked), ()
+    if how == "credentials":
+        picked = asker.ask(
+            Question(
+                "credentials_block",
+                "Credentials block",
+                "select",
+                "--credentials-block",
+                choices=tuple(Choice(b.slug, b) for b in provider_blocks),
+            )
+        )
+        return GitStorage(repository=repository, branch=branch, credentials=picked.reference), ()
+    store.check()  # before anyone types a token that could not be kept
+    token = _read_token(session, how, remote)
+    _verify(session, repository, token, parsed, username)
+    if exists:
+        replace = asker.ask(
+            Question(
+                "overwrite",
+                f"Replace the token stored as secret/{block_name}?",
+                "confirm",
+                "--token-env/--token-stdin (replaces it)",
+                default=True,
+            )
+        )
+        if not replace:
+            return storage_for(block_name), ()
+    secret = SecretToSave(
+        block_type="secret", name=block_name, data={"value": token}, overwrite=exists
+    )
+    return storage_for(block_name), (secret,)
+
+
+def _list_blocks(store: Any, kind: str) -> list[Any]:
+    return [b for b in store.list(kind) if b.problem is None]
+
+
+def _require_block(store: Any, kind: str, name: str, flag: str) -> None:
+    from writers.blocks import check_name
+
+    check_name(name)
+    if not store.exists(kind, name):
+        raise UserError(
+            f"{flag}: no block {kind}/{name} in the {store.kind} store ({store.location}); "
+            f"create it with `flowwiz blocks create {kind} {name}`"
+        )
+
+
+def _ask_username(session: Session, parsed: Any) -> str:
+    from detectors.git_access import username_for
+
+    provider = parsed.provider
+    default: Any = (
+        UNSET if provider in ("bitbucket-server", "codecommit") else username_for(provider, None)
+    )
+    if provider == "azure":
+        default = "pat"
+    return session.asker.ask(
+        Question(
+            "username",
+            f"Username to pair with the token on {parsed.host}",
+            "text",
+            "--username",
+            default=default,
+            validate=lambda t: (
+                None if t.strip() and ":" not in t else "enter a username (no colon)"
+            ),
+            convert=str.strip,
+            why_no_default=f"{parsed.host} needs your username with the token",
+        ),
+        session.options.username if session.options.username else UNSET,
+    )
+
+
+def _read_token(session: Session, how: str, remote: Any) -> SecretStr:
+    opts = session.options
+    if how == "env":
+        raw = os.environ.get(opts.token_env or "")
+        if not raw:
+            raise UserError(
+                f"--token-env: the environment variable {opts.token_env} is not set or empty"
+            )
+    elif how == "stdin":
+        if sys.stdin.isatty():
+            raise UserError(
+                "--token-stdin: pipe the token in, "
+                "e.g. `flowwiz deploy --yes --token-stdin < token.txt`"
+            )
+        raw = sys.stdin.read()
+        if raw.endswith("\n"):
+            raw = raw[:-1]
+        if raw.endswith("\r"):
+            raw = raw[:-1]
+    elif how == "remote":
+        raw = remote.url.credential.reveal()
+    else:
+        raw = session.asker.ask(
+            Question(
+                "token",
+                "Access token (input hidden)",
+                "password",
+                "--token-env VAR/--token-stdin",
+                validate=_token_problem,
+            )
+        )
+    stripped = raw.strip()
+    if stripped != raw:
+        session.asker.note("!Removed white space around the token.")
+    problem = _token_problem(stripped)
+    if problem:
+        raise UserError(f"the token was refused: {problem}")
+    return SecretStr(stripped)
+
+
+def _token_problem(text: str) -> str | None:
+    bad = forbidden_character(text.strip())
+    if bad:
+        return f"a token cannot contain {bad}"
+    if not text.strip():
+        return "the token is empty"
+    if len(text.strip().encode()) > 2560:
+        return "the token is longer than 2560 bytes"
+    return None
+
+
+def _verify(
+    session: Session, repository: str, token: SecretStr, parsed: Any, username: str | None
+) -> None:
+    from detectors.git_access import check_access, username_for
+
+    opts, asker = session.options, session.asker
+    verify = asker.ask(
+        Question(
+            "verify",
+            "Check now that this token can read the repository?",
+            "confirm",
+            "--verify/--no-verify",
+            default=False,
+            suggestion=True,
+        ),
+        opts.verify if opts.verify is not None else UNSET,
+    )
+    if not verify:
+        return
+    result = check_access(repository, token, username=username_for(parsed.provider, username))
+    if result.status == "ok":
+        terminal.success(result.detail)
+    elif result.status == "unreachable":
+        asker.note(f"Could not check the token (network): {result.detail}")
+    else:
+        message = f"the token cannot read {repository}: {result.detail}"
+        if not asker.interactive:
+            raise UserError(message + " (pass --no-verify to store it anyway)")
+        asker.note(message)
+        keep = asker.ask(
+            Question("keep", "Store this token anyway?", "confirm", "--no-verify", default=False)
+        )
+        if not keep:
+            raise UserError("stopped: the token was not stored")
+
+
+def _local_storage(session: Session) -> LocalStorage:
+    root = session.detected.root
+    session.asker.note(
+        f"Flow code will be read from {root} on the worker's machine: only a worker on this "
+        "machine can run this deployment."
+    )
+    return LocalStorage(directory=str(root))
