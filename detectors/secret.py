@@ -39,14 +39,16 @@ class SecretStr:
     def __bool__(self) -> bool:
         return bool(self._value)
 
-    def __reduce__(self) -> str | tuple[object, ...]:  # never pickled into a cache or a subprocess by accident
+    def __reduce__(
+        self,
+    ) -> str | tuple[object, ...]:  # never pickled into a cache or a subprocess by accident
         raise TypeError("SecretStr cannot be pickled")
 
 
 def forbidden_character(value: str) -> str | None:
     """Name the first character a token must not hold (it would break the git credential
     protocol or a header), or None."""
-    for ch, name in zip(_FORBIDDEN, ("a newline", "a carriage return", "a NUL byte")):
+    for ch, name in zip(_FORBIDDEN, ("a newline", "a carriage return", "a NUL byte"), strict=True):
         if ch in value:
             return name
     return None

@@ -158,7 +158,7 @@ def demo_store() -> DemoStore:
         "aws-credentials",
         "aws-prod",
         {
-            "aws_access_key_id": "AKIAIOSFODNN7EXAMPLE",
+            "aws_access_key_id": "AKIA-DEMO-KEY-ID",
             "aws_secret_access_key": token,
             "region_name": "eu-central-1",
         },

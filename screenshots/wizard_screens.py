@@ -73,7 +73,10 @@ class Pane:
 
     def capture(self) -> str:
         result = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-e", "-t", self.session], check=True, capture_output=True, text=True
+            ["tmux", "capture-pane", "-p", "-e", "-t", self.session],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         return result.stdout
 
@@ -128,7 +131,18 @@ def wizard_screens(outdir: Path, to_png: Callable[[Path], Path] | None = None) -
         exports = " ".join(f"{k}={_quote(v)}" for k, v in env.items())
         command = f"cd {_quote(str(repo))} && env -i {exports} {_quote(FLOWWIZ)} deploy; sleep 60"
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", session, "-x", str(WIDTH), "-y", str(HEIGHT), command],
+            [
+                "tmux",
+                "new-session",
+                "-d",
+                "-s",
+                session,
+                "-x",
+                str(WIDTH),
+                "-y",
+                str(HEIGHT),
+                command,
+            ],
             check=True,
         )
         pane = Pane(session)
@@ -170,7 +184,9 @@ def wizard_screens(outdir: Path, to_png: Callable[[Path], Path] | None = None) -
             pane.wait_for("Next steps")
             shot("wizard-done", "flowwiz deploy: saved and written")
         finally:
-            subprocess.run(["tmux", "kill-session", "-t", session], check=False, capture_output=True)
+            subprocess.run(
+                ["tmux", "kill-session", "-t", session], check=False, capture_output=True
+            )
     return written
 
 

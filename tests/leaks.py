@@ -26,7 +26,11 @@ def files_containing(secret: str, roots: Iterable[Path]) -> list[Path]:
 
 
 def assert_not_leaked(
-    secret: str, *, texts: Iterable[str] = (), roots: Iterable[Path] = (), allow: Iterable[Path] = ()
+    secret: str,
+    *,
+    texts: Iterable[str] = (),
+    roots: Iterable[Path] = (),
+    allow: Iterable[Path] = (),
 ) -> None:
     """Fail when the secret (raw or percent-encoded) is in any text or any file under roots,
     except the files in allow (the keyring file the test itself chose to store it in)."""

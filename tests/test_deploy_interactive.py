@@ -19,7 +19,13 @@ CTRL_C = "\x03"
 
 
 def spawn(repo: Path, *args: str) -> pexpect.spawn:
-    env = {**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm", "COLUMNS": "100", "LINES": "40"}
+    env = {
+        **os.environ,
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+        "TERM": "xterm",
+        "COLUMNS": "100",
+        "LINES": "40",
+    }
     child = pexpect.spawn(
         FLOWWIZ,
         ["deploy", *args],
@@ -56,7 +62,11 @@ class Transcript:
         self.child.expect(pexpect.EOF, timeout=30)
         self.parts.append(self.child.before or "")
         self.child.close()
-        return self.child.exitstatus if self.child.exitstatus is not None else -(self.child.signalstatus or 0)
+        return (
+            self.child.exitstatus
+            if self.child.exitstatus is not None
+            else -(self.child.signalstatus or 0)
+        )
 
     @property
     def text(self) -> str:
@@ -111,7 +121,16 @@ def test_private_repo_interactive_token_is_hidden(tmp_path: Path, file_keyring: 
     repo = github_like_repo(tmp_path)
     token = canary()
     t = Transcript(spawn(repo))
-    for prompt in ("Which flow", "Deployment name", "Description", "Tags", "Schedule", "Work pool", "Work queue", "Job variables"):
+    for prompt in (
+        "Which flow",
+        "Deployment name",
+        "Description",
+        "Tags",
+        "Schedule",
+        "Work pool",
+        "Work queue",
+        "Job variables",
+    ):
         t.answer(prompt, ENTER)
     t.answer(r"Parameter count", "5", ENTER)
     t.answer("Override parameters with defaults", ENTER)
@@ -130,7 +149,9 @@ def test_private_repo_interactive_token_is_hidden(tmp_path: Path, file_keyring: 
     )
     from writers.blocks import open_store
 
-    block = open_store().get("secret", "deployment-nightly-etl-nightly-etl-repo-token", include_secrets=True)
+    block = open_store().get(
+        "secret", "deployment-nightly-etl-nightly-etl-repo-token", include_secrets=True
+    )
     assert block.data["value"].reveal() == token
     # never echoed on the terminal, never in a written file or the catalog
     assert_not_leaked(token, texts=[t.text], roots=[repo, Path(os.environ["FLOWWIZ_HOME"])])
@@ -159,7 +180,9 @@ PROMPTS = [
 
 
 @pytest.mark.parametrize("stop_at", range(len(PROMPTS)), ids=[p[0].split("\\")[0] for p in PROMPTS])
-def test_ctrl_c_at_any_prompt_writes_nothing(tmp_path: Path, file_keyring: Path, stop_at: int) -> None:
+def test_ctrl_c_at_any_prompt_writes_nothing(
+    tmp_path: Path, file_keyring: Path, stop_at: int
+) -> None:
     repo = github_like_repo(tmp_path)
     before = tree_hashes(repo)
     home = Path(os.environ["FLOWWIZ_HOME"])
@@ -188,7 +211,15 @@ def test_decline_write_writes_nothing(tmp_path: Path) -> None:
     repo = github_like_repo(tmp_path)
     before = tree_hashes(repo)
     t = Transcript(spawn(repo, "--public", "--param", "count=1", "--no-schedule"))
-    for prompt in ("Which flow", "Deployment name", "Description", "Tags", "Work pool", "Work queue", "Job variables"):
+    for prompt in (
+        "Which flow",
+        "Deployment name",
+        "Description",
+        "Tags",
+        "Work pool",
+        "Work queue",
+        "Job variables",
+    ):
         t.answer(prompt, ENTER)
     t.answer("Override parameters with defaults", ENTER)
     t.answer("Pull flow code from the remote repository", ENTER)

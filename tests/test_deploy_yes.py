@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deployutil import OTHER_FLOW, FLOW, github_like_repo, run_deploy, tree_hashes
+from tests.deployutil import FLOW, OTHER_FLOW, github_like_repo, run_deploy, tree_hashes
 from tests.gitutil import git, make_repo
 from tests.leaks import assert_not_leaked, canary
 
@@ -31,7 +31,9 @@ def test_public_repo_one_flow(tmp_path: Path) -> None:
     result = run_deploy(repo, "--yes", "--param", "count=3")
     assert result.returncode == 0, result.stderr
     doc = load(repo)
-    assert list(doc) == ["name", "prefect-version", "build", "push", "pull", "deployments"] or list(doc) == [
+    assert list(doc) == ["name", "prefect-version", "build", "push", "pull", "deployments"] or list(
+        doc
+    ) == [
         "name",
         "build",
         "push",
@@ -90,7 +92,9 @@ def test_private_repo_token_from_env(tmp_path: Path, file_keyring: Path) -> None
     # the token is in the keyring (and only there)
     from writers.blocks import open_store
 
-    block = open_store().get("secret", "deployment-nightly-etl-nightly-etl-repo-token", include_secrets=True)
+    block = open_store().get(
+        "secret", "deployment-nightly-etl-nightly-etl-repo-token", include_secrets=True
+    )
     assert block.data["value"].reveal() == token
     keyring_dir = file_keyring
     assert_not_leaked(
@@ -112,24 +116,35 @@ def test_private_repo_token_from_stdin(tmp_path: Path, file_keyring: Path) -> No
     assert step["access_token"] == TOKEN_REF
     from writers.blocks import open_store
 
-    block = open_store().get("secret", "deployment-nightly-etl-nightly-etl-repo-token", include_secrets=True)
+    block = open_store().get(
+        "secret", "deployment-nightly-etl-nightly-etl-repo-token", include_secrets=True
+    )
     assert block.data["value"].reveal() == token
-    assert_not_leaked(token, texts=[result.stdout, result.stderr], roots=[repo, Path(os.environ["FLOWWIZ_HOME"])])
+    assert_not_leaked(
+        token, texts=[result.stdout, result.stderr], roots=[repo, Path(os.environ["FLOWWIZ_HOME"])]
+    )
 
 
-def test_rerun_uses_stored_token_and_replaces_when_given(tmp_path: Path, file_keyring: Path) -> None:
+def test_rerun_uses_stored_token_and_replaces_when_given(
+    tmp_path: Path, file_keyring: Path
+) -> None:
     repo = github_like_repo(tmp_path)
     first, second = canary(), canary()
     args = ("--yes", "--private", "--param", "count=1")
     assert run_deploy(repo, *args, "--token-env", "T", env={"T": first}).returncode == 0
     again = run_deploy(repo, *args)  # no token source: the stored one is used
     assert again.returncode == 0, again.stderr
-    assert "Using the token stored as secret/deployment-nightly-etl-nightly-etl-repo-token" in again.stderr
+    assert (
+        "Using the token stored as secret/deployment-nightly-etl-nightly-etl-repo-token"
+        in again.stderr
+    )
     replaced = run_deploy(repo, *args, "--token-env", "T", env={"T": second})
     assert replaced.returncode == 0, replaced.stderr
     from writers.blocks import open_store
 
-    block = open_store().get("secret", "deployment-nightly-etl-nightly-etl-repo-token", include_secrets=True)
+    block = open_store().get(
+        "secret", "deployment-nightly-etl-nightly-etl-repo-token", include_secrets=True
+    )
     assert block.data["value"].reveal() == second
     assert len(load(repo)["deployments"]) == 1
 
@@ -213,7 +228,9 @@ def test_local_remote_falls_back_to_working_directory(tmp_path: Path) -> None:
     assert "Git storage is not offered" in result.stderr
 
 
-def test_self_hosted_host_writes_credentials_with_username(tmp_path: Path, file_keyring: Path) -> None:
+def test_self_hosted_host_writes_credentials_with_username(
+    tmp_path: Path, file_keyring: Path
+) -> None:
     repo = github_like_repo(tmp_path, url="https://git.example.com/team/flows.git")
     token = canary()
     result = run_deploy(
@@ -230,11 +247,21 @@ def test_self_hosted_host_writes_credentials_with_username(tmp_path: Path, file_
 
 def test_bitbucket_server_needs_username(tmp_path: Path, file_keyring: Path) -> None:
     repo = github_like_repo(tmp_path, url="https://bitbucket.example.com/scm/team/flows.git")
-    result = run_deploy(repo, "--yes", "--private", "--token-env", "T", "--param", "count=1", env={"T": canary()})
+    result = run_deploy(
+        repo, "--yes", "--private", "--token-env", "T", "--param", "count=1", env={"T": canary()}
+    )
     assert result.returncode == 2
     assert "--username" in result.stderr
     ok = run_deploy(
-        repo, "--yes", "--private", "--token-env", "T", "--username", "alice", "--param", "count=1",
+        repo,
+        "--yes",
+        "--private",
+        "--token-env",
+        "T",
+        "--username",
+        "alice",
+        "--param",
+        "count=1",
         env={"T": canary()},
     )
     assert ok.returncode == 0, ok.stderr
@@ -248,14 +275,26 @@ def test_credentials_block_reference(tmp_path: Path, file_keyring: Path) -> None
     open_store().save("github-credentials", "acme-gh", {"token": canary()})
     repo = github_like_repo(tmp_path)
     result = run_deploy(
-        repo, "--yes", "--private", "--credentials-block", "github-credentials/acme-gh", "--param", "count=1"
+        repo,
+        "--yes",
+        "--private",
+        "--credentials-block",
+        "github-credentials/acme-gh",
+        "--param",
+        "count=1",
     )
     assert result.returncode == 0, result.stderr
     step = only_deployment(repo)["pull"][0]["prefect.deployments.steps.git_clone"]
     assert step["credentials"] == "{{ prefect.blocks.github-credentials.acme-gh }}"
     assert "access_token" not in step
     missing = run_deploy(
-        repo, "--yes", "--private", "--credentials-block", "github-credentials/nope", "--param", "count=1"
+        repo,
+        "--yes",
+        "--private",
+        "--credentials-block",
+        "github-credentials/nope",
+        "--param",
+        "count=1",
     )
     assert missing.returncode == 2
     assert "github-credentials/nope" in missing.stderr
@@ -266,7 +305,9 @@ def test_token_block_reference(tmp_path: Path, file_keyring: Path) -> None:
 
     open_store().save("secret", "team-token", {"value": canary()})
     repo = github_like_repo(tmp_path)
-    result = run_deploy(repo, "--yes", "--private", "--token-block", "team-token", "--param", "count=1")
+    result = run_deploy(
+        repo, "--yes", "--private", "--token-block", "team-token", "--param", "count=1"
+    )
     assert result.returncode == 0, result.stderr
     step = only_deployment(repo)["pull"][0]["prefect.deployments.steps.git_clone"]
     assert step["access_token"] == "{{ prefect.blocks.secret.team-token }}"
@@ -290,7 +331,9 @@ def test_token_block_reference(tmp_path: Path, file_keyring: Path) -> None:
         (("--public", "--token-env", "X", "--param", "count=1"), "--public"),
     ],
 )
-def test_missing_or_bad_answers_exit_2_naming_the_flag(tmp_path: Path, args: tuple[str, ...], flag: str) -> None:
+def test_missing_or_bad_answers_exit_2_naming_the_flag(
+    tmp_path: Path, args: tuple[str, ...], flag: str
+) -> None:
     repo = github_like_repo(tmp_path)
     before = tree_hashes(repo)
     result = run_deploy(repo, "--yes", *args)
@@ -337,12 +380,21 @@ def test_token_with_newline_is_refused(tmp_path: Path, file_keyring: Path) -> No
     repo = github_like_repo(tmp_path)
     token = canary()
     result = run_deploy(
-        repo, "--yes", "--private", "--token-env", "T", "--param", "count=1", env={"T": f"{token}\nmore"}
+        repo,
+        "--yes",
+        "--private",
+        "--token-env",
+        "T",
+        "--param",
+        "count=1",
+        env={"T": f"{token}\nmore"},
     )
     assert result.returncode == 2
     assert "newline" in result.stderr
     assert not (repo / "prefect.yaml").exists()
-    assert_not_leaked(token, texts=[result.stdout, result.stderr], roots=[repo, Path(os.environ["FLOWWIZ_HOME"])])
+    assert_not_leaked(
+        token, texts=[result.stdout, result.stderr], roots=[repo, Path(os.environ["FLOWWIZ_HOME"])]
+    )
 
 
 def test_dry_run_writes_nothing(tmp_path: Path, file_keyring: Path) -> None:
@@ -350,7 +402,15 @@ def test_dry_run_writes_nothing(tmp_path: Path, file_keyring: Path) -> None:
     before = tree_hashes(repo)
     token = canary()
     result = run_deploy(
-        repo, "--yes", "--dry-run", "--private", "--token-env", "T", "--param", "count=1", env={"T": token}
+        repo,
+        "--yes",
+        "--dry-run",
+        "--private",
+        "--token-env",
+        "T",
+        "--param",
+        "count=1",
+        env={"T": token},
     )
     assert result.returncode == 0, result.stderr
     printed = yaml.safe_load(result.stdout)
@@ -360,7 +420,9 @@ def test_dry_run_writes_nothing(tmp_path: Path, file_keyring: Path) -> None:
     from writers.blocks import open_store
 
     assert not open_store().exists("secret", "deployment-nightly-etl-nightly-etl-repo-token")
-    assert_not_leaked(token, texts=[result.stdout, result.stderr], roots=[repo, Path(os.environ["FLOWWIZ_HOME"])])
+    assert_not_leaked(
+        token, texts=[result.stdout, result.stderr], roots=[repo, Path(os.environ["FLOWWIZ_HOME"])]
+    )
 
 
 def test_malformed_prefect_yaml_is_left_untouched(tmp_path: Path) -> None:
@@ -409,7 +471,11 @@ def test_merge_appends_and_keeps_every_other_byte(tmp_path: Path) -> None:
     text = (repo / "prefect.yaml").read_text()
     assert text.startswith(EXISTING)  # nothing before the new entry changed, comments included
     doc = yaml.safe_load(text)
-    assert [d["name"] for d in doc["deployments"]] == ["hourly-sync", "weekly-report", "nightly-etl"]
+    assert [d["name"] for d in doc["deployments"]] == [
+        "hourly-sync",
+        "weekly-report",
+        "nightly-etl",
+    ]
     new = doc["deployments"][2]
     assert new["work_pool"]["name"] == "shared-pool"  # default taken from the other deployments
 
@@ -424,7 +490,11 @@ def test_merge_updates_only_its_deployment(tmp_path: Path) -> None:
     text = (repo / "prefect.yaml").read_text()
     assert text.startswith(EXISTING)
     doc = yaml.safe_load(text)
-    assert [d["name"] for d in doc["deployments"]] == ["hourly-sync", "weekly-report", "nightly-etl"]
+    assert [d["name"] for d in doc["deployments"]] == [
+        "hourly-sync",
+        "weekly-report",
+        "nightly-etl",
+    ]
     assert doc["deployments"][2]["parameters"] == {"count": 7}
     assert doc["deployments"][2]["work_pool"]["name"] == "other-pool"
     assert first != text
@@ -446,7 +516,10 @@ def test_unpushed_branch_warns(tmp_path: Path) -> None:
     result = run_deploy(repo, "--yes", "--param", "count=1")
     assert result.returncode == 0, result.stderr
     assert "not on the remote" in result.stderr
-    assert only_deployment(repo)["pull"][0]["prefect.deployments.steps.git_clone"]["branch"] == "feature"
+    assert (
+        only_deployment(repo)["pull"][0]["prefect.deployments.steps.git_clone"]["branch"]
+        == "feature"
+    )
 
 
 def test_credentials_in_remote_url_are_never_written(tmp_path: Path, file_keyring: Path) -> None:
@@ -461,7 +534,9 @@ def test_credentials_in_remote_url_are_never_written(tmp_path: Path, file_keyrin
     assert step["repository"] == "https://github.com/acme/flows.git"
     from writers.blocks import open_store
 
-    block = open_store().get("secret", "deployment-nightly-etl-nightly-etl-repo-token", include_secrets=True)
+    block = open_store().get(
+        "secret", "deployment-nightly-etl-nightly-etl-repo-token", include_secrets=True
+    )
     assert block.data["value"].reveal() == token
     for out in (no_answer, result):
         assert_not_leaked(token, texts=[out.stdout, out.stderr])
@@ -479,8 +554,19 @@ def test_verify_unreachable_is_a_warning(tmp_path: Path, file_keyring: Path) -> 
     repo = github_like_repo(tmp_path)
     token = canary()
     result = run_deploy(
-        repo, "--yes", "--private", "--token-env", "T", "--verify", "--repository", url,
-        "--username", "bob", "--param", "count=1", env={"T": token},
+        repo,
+        "--yes",
+        "--private",
+        "--token-env",
+        "T",
+        "--verify",
+        "--repository",
+        url,
+        "--username",
+        "bob",
+        "--param",
+        "count=1",
+        env={"T": token},
     )
     assert result.returncode == 0, result.stderr
     assert "Could not check the token" in result.stderr
@@ -490,7 +576,12 @@ def test_verify_unreachable_is_a_warning(tmp_path: Path, file_keyring: Path) -> 
 def test_secret_template_in_job_variable_is_refused(tmp_path: Path) -> None:
     repo = github_like_repo(tmp_path)
     result = run_deploy(
-        repo, "--yes", "--param", "count=1", "--job-variable", "env.TOKEN={{ prefect.blocks.secret.x }}"
+        repo,
+        "--yes",
+        "--param",
+        "count=1",
+        "--job-variable",
+        "env.TOKEN={{ prefect.blocks.secret.x }}",
     )
     assert result.returncode == 2
     assert "pull step" in result.stderr
@@ -501,10 +592,18 @@ def test_no_keyring_is_a_clear_failure(tmp_path: Path) -> None:
     before = tree_hashes(repo)
     token = canary()
     result = run_deploy(
-        repo, "--yes", "--private", "--token-env", "T", "--param", "count=1",
+        repo,
+        "--yes",
+        "--private",
+        "--token-env",
+        "T",
+        "--param",
+        "count=1",
         env={"T": token, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
     )
     assert result.returncode == 1, result.stderr
     assert "PREFECT_API_URL" in result.stderr
     assert tree_hashes(repo) == before
-    assert_not_leaked(token, texts=[result.stdout, result.stderr], roots=[repo, Path(os.environ["FLOWWIZ_HOME"])])
+    assert_not_leaked(
+        token, texts=[result.stdout, result.stderr], roots=[repo, Path(os.environ["FLOWWIZ_HOME"])]
+    )

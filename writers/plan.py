@@ -32,7 +32,9 @@ class GitStorage:
     commit_sha: str | None = None
     # exactly one of these, or none for a public repository:
     access_token: str | None = None  # a template, e.g. "{{ prefect.blocks.secret.<name> }}"
-    credentials: str | None = None  # a provider block template, "{{ prefect.blocks.github-credentials.x }}"
+    credentials: str | None = (
+        None  # a provider block template, "{{ prefect.blocks.github-credentials.x }}"
+    )
     # with access_token on hosts Prefect does not recognise: credentials {username, access_token}
     username: str | None = None
     include_submodules: bool = False
