@@ -534,12 +534,29 @@ def test_broken_reference_flagged_in_red(store: Any, project: Path) -> None:
     drive(store, project, scenario)
 
 
+def test_deployments_tab_built_when_first_clicked(store: Any, project: Path) -> None:
+    """The deployments table is mounted only once its tab is shown (it slowed the first
+    paint): a click on the tab builds it, already filled and checked."""
+
+    async def scenario(app: Any, pilot: Any) -> None:
+        assert not app.query("#deployments-table")
+        await pilot.click("#--content-tab-deployments")
+        await settle(pilot)
+        assert app.query_one("TabbedContent").active == "deployments"
+        assert [r[0] for r in table_rows(app, "#deployments-table")] == ["etl-nightly", "report"]
+        assert app.query_one("#deployment-detail").border_title == "etl-nightly"
+
+    drive(store, project, scenario)
+
+
 def test_no_prefect_yaml(store: Any, tmp_path: Path) -> None:
     empty = tmp_path / "elsewhere"
     empty.mkdir()
 
     async def scenario(app: Any, pilot: Any) -> None:
         assert str(app.query_one("#deployments-summary").render()).startswith("No prefect.yaml at ")
+        await pilot.press("2")  # the table is built when the tab is first shown
+        await pilot.pause()
         assert table_rows(app, "#deployments-table") == []
 
     session = drive(store, empty, scenario)

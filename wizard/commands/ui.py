@@ -14,7 +14,7 @@ Examples:
   flowwiz ui                      blocks of the local store, deployments of ./prefect.yaml
   flowwiz ui --project ../etl     deployments of another project's prefect.yaml
   PREFECT_API_URL=http://127.0.0.1:4200/api flowwiz ui
-                                  blocks on a Prefect server instead
+                                  blocks and deployments of a Prefect server too
 
 \b
 Keys: / filter, n new secret, d delete, c copy reference, r refresh, ? help, q quit.
@@ -34,15 +34,16 @@ Keys: / filter, n new secret, d delete, c copy reference, r refresh, ? help, q q
     "--api-url",
     metavar="URL",
     default=None,
-    help="Prefect API URL whose blocks to show (default: PREFECT_API_URL, else the local store).",
+    help="Prefect API URL whose blocks and deployments to show (default: PREFECT_API_URL).",
 )
 def ui(project: Path, api_url: str | None) -> None:
     """Browse blocks and deployments full-screen; see which references are broken.
 
     Blocks come from the active store (the local catalog and OS keyring, or a Prefect server
     when PREFECT_API_URL or --api-url is given); secret values are never shown. Deployments
-    come from prefect.yaml; a deployment that references a block the store lacks is shown in
-    red, because its runs would fail on the worker.
+    come from prefect.yaml, and from the server when one is configured; a deployment that
+    references a block the store lacks is shown in red, because its runs would fail on the
+    worker.
     """
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("flowwiz ui needs a terminal: run it with stdin and stdout on a TTY")

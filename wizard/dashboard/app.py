@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header, TabbedContent, TabPane
@@ -69,6 +69,8 @@ class FlowwizApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.store.kind == "prefect":
+            self.query_one(DeploymentsView).expect_server(self.store.location)
         self.action_refresh()
 
     # -- loading
@@ -76,6 +78,8 @@ class FlowwizApp(App[None]):
     def action_refresh(self) -> None:
         self.load_project()
         self.load_blocks()
+        if self.store.kind == "prefect":
+            self.load_server_deployments()
 
     @work(thread=True, exclusive=True, group="blocks", exit_on_error=False)
     def load_blocks(self) -> None:
@@ -104,6 +108,26 @@ class FlowwizApp(App[None]):
         self.query_one(DeploymentsView).check_against(None)
         self.notify(message, title="Block store", severity="error", markup=False)
 
+    @work(thread=True, exclusive=True, group="server-deployments", exit_on_error=False)
+    def load_server_deployments(self) -> None:
+        """The server's deployments, beside prefect.yaml's; a failure is a warning (the file's
+        deployments and the blocks stay)."""
+        from wizard.dashboard.server import load_server_deployments
+
+        worker = get_current_worker()
+        try:
+            rows = load_server_deployments(self.store.location)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a notification
+            if not worker.is_cancelled:
+                self.call_from_thread(self._server_deployments_failed, _message(exc))
+            return
+        if not worker.is_cancelled:
+            self.call_from_thread(self.query_one(DeploymentsView).show_server, rows)
+
+    def _server_deployments_failed(self, message: str) -> None:
+        self.query_one(DeploymentsView).server_failed(message)
+        self.notify(message, title="Server deployments", severity="warning", markup=False)
+
     def load_project(self) -> None:
         """prefect.yaml is one small local file: read it on the UI thread."""
         view = self.query_one(DeploymentsView)
@@ -116,10 +140,17 @@ class FlowwizApp(App[None]):
 
     # -- navigation
 
-    def action_show_tab(self, tab: str) -> None:
+    async def action_show_tab(self, tab: str) -> None:
+        if tab == "deployments":
+            await self.query_one(DeploymentsView).build()
         self.query_one(TabbedContent).active = tab
         target = BlockTable if tab == "blocks" else DeploymentTable
         self.query_one(target).focus()
+
+    @on(TabbedContent.TabActivated)
+    async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "deployments":  # also a click on the tab, not only the 2 key
+            await self.query_one(DeploymentsView).build()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -6,10 +6,11 @@ return frozen values, so they can be tested and timed on their own and run in a 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Literal
 
 from detectors.secret import MASK
 from writers.blocks.model import BLOCK_TYPES, Block, BlockStore
@@ -156,6 +157,10 @@ class BlockRef:
         return f"{self.type}/{self.name}"
 
 
+# where a deployment row comes from: prefect.yaml, the Prefect server, or both of them
+DeploymentSource = Literal["file", "server", "both"]
+
+
 @dataclass(frozen=True, slots=True)
 class DeploymentRow:
     name: str
@@ -165,6 +170,9 @@ class DeploymentRow:
     schedule: str
     storage: str
     references: tuple[BlockRef, ...]
+    source: DeploymentSource = "file"
+    # the deployment's own name (``name`` of a server row reads ``flow/deployment``)
+    deployment_name: str = ""
 
     def missing(self, existing: Collection[tuple[str, str]]) -> tuple[BlockRef, ...]:
         return tuple(r for r in self.references if (r.type, r.name) not in existing)
@@ -203,15 +211,48 @@ def deployment_row(
 ) -> DeploymentRow:
     pool = entry.get("work_pool")
     pool = pool if isinstance(pool, Mapping) else {}
+    name = _text(entry.get("name"))
     return DeploymentRow(
-        name=_text(entry.get("name")) or "(unnamed)",
+        name=name or "(unnamed)",
         entrypoint=_text(entry.get("entrypoint")) or NOTHING,
         work_pool=_text(pool.get("name")) or NOTHING,
         work_queue=_text(pool.get("work_queue_name")) or "default",
         schedule=schedule_summary(entry),
         storage=storage_summary(pull),
         references=refs,
+        deployment_name=name,
     )
+
+
+def merge_deployments(
+    in_file: Sequence[DeploymentRow], on_server: Sequence[DeploymentRow]
+) -> tuple[DeploymentRow, ...]:
+    """The file's deployments in file order, then the server's that the file lacks.
+
+    A server deployment is the file's when its name matches and so does its entrypoint (the
+    file cannot name the flow: that is decided by the code). The merged row keeps the file's
+    fields (what the next ``prefect deploy`` sends), the server's ``flow/name``, and the
+    block references of both: a block missing from either breaks a run.
+    """
+    pending = list(on_server)
+    merged: list[DeploymentRow] = []
+    for row in in_file:
+        twin = next(
+            (
+                s
+                for s in pending
+                if s.deployment_name == row.deployment_name
+                and row.entrypoint in (NOTHING, s.entrypoint)
+            ),
+            None,
+        )
+        if twin is None:
+            merged.append(row)
+            continue
+        pending.remove(twin)
+        refs = tuple(dict.fromkeys((*row.references, *twin.references)))
+        merged.append(replace(row, name=twin.name, source="both", references=refs))
+    return (*merged, *pending)
 
 
 def _text(value: object) -> str:

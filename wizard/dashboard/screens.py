@@ -187,7 +187,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
             if self.used_by:
                 names = ", ".join(self.used_by)
                 yield Static(
-                    Text(f"prefect.yaml references it in: {names}. Their runs will fail."),
+                    Text(f"Deployments that reference it: {names}. Their runs will fail."),
                     classes="problem",
                 )
             with Horizontal(classes="buttons"):

@@ -28,6 +28,7 @@ from wizard.dashboard.data import (
     block_fields,
     display_path,
     format_time,
+    merge_deployments,
 )
 from writers.blocks.model import BLOCK_TYPES, Block
 
@@ -66,7 +67,7 @@ class LazyCell:
 
 
 def column_width(values: Iterable[str], header: str, cap: int) -> int:
-    longest = max((len(v) for v in values), default=0)
+    longest = max(map(len, values), default=0)
     return max(min(longest, cap), len(header))
 
 
@@ -157,6 +158,16 @@ class RowTable(DataTable[CellType]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
 
 
+def natural_widths(rows: Sequence[BlockRow]) -> list[int]:
+    """Type, name, fields and time columns as wide as their longest value (capped)."""
+    return [
+        column_width([r.block.type for r in rows], "Type", 30),
+        column_width([r.block.name for r in rows], "Name", 60),
+        column_width([r.summary for r in rows], "Fields", 80),
+        column_width([r.updated for r in rows], "Updated (UTC)", 16),
+    ]
+
+
 class BlockTable(RowTable[LazyCell]):
     """Blocks one per row, keyed by ``type/name``; columns sized to the data and the screen."""
 
@@ -167,15 +178,14 @@ class BlockTable(RowTable[LazyCell]):
         self._widths: dict[str, int] = {}
         self._generation = 0
         self._keep: str | None = None
+        # the widths the rows would like: measured once per show(), not again on each resize
+        self._natural: list[int] = []
 
     def _fit(self, rows: Sequence[BlockRow]) -> dict[str, int]:
         """Type and time in full; name and fields shrink to fit the screen."""
-        natural = [
-            column_width((r.block.type for r in rows), "Type", 30),
-            column_width((r.block.name for r in rows), "Name", 60),
-            column_width((r.summary for r in rows), "Fields", 80),
-            column_width((r.updated for r in rows), "Updated (UTC)", 16),
-        ]
+        if rows is not self._rows or not self._natural:
+            self._natural = natural_widths(rows)
+        natural = self._natural
         minimum = [natural[0], 16, 12, natural[3]]
         widths = fit_columns(natural, minimum, table_room(self, 4), first=(2,))
         return dict(zip(("type", "name", "summary", "updated"), widths, strict=True))
@@ -187,6 +197,7 @@ class BlockTable(RowTable[LazyCell]):
         first paint, the keys and the next filter never wait for 10,000 rows.
         """
         self._generation += 1
+        self._natural = natural_widths(rows)
         self._rows = rows
         self._keep = keep
         widths = self._widths = self._fit(rows)
@@ -200,7 +211,9 @@ class BlockTable(RowTable[LazyCell]):
             self.add_column(title, width=widths[key], key=key)
         self._append(0, FIRST_ROWS)
         if len(rows) > FIRST_ROWS:
-            self._schedule(self._generation, FIRST_ROWS)
+            # after the next repaint: the first screenful is drawn before any chunk goes in
+            generation = self._generation
+            self.call_after_refresh(self._schedule, generation, FIRST_ROWS)
 
     def _schedule(self, generation: int, start: int) -> None:
         # a timer, not call_later: the message queue drains (keys, repaint) before each chunk
@@ -414,28 +427,40 @@ _NO_BLOCKS = "No blocks yet.\nPress n to create a secret block, or run flowwiz d
 class DeploymentTable(RowTable[Text]):
     """Deployments one per row, the widest columns shrunk to fit the screen."""
 
-    COLUMNS: ClassVar[tuple[tuple[str, int], ...]] = (
-        ("Deployment", 30),
-        ("Entrypoint", 40),
-        ("Pool / queue", 30),
-        ("Schedule", 30),
-        ("Blocks", 50),
-        ("Storage", 60),
+    # (title, widest it grows, narrowest it shrinks to)
+    COLUMNS: ClassVar[tuple[tuple[str, int, int], ...]] = (
+        ("Deployment", 30, 14),
+        ("Entrypoint", 40, 16),
+        ("Pool / queue", 30, 12),
+        ("Schedule", 30, 12),
+        ("Blocks", 50, 24),
+        ("Storage", 60, 12),
     )
+    # shown when a server is configured: the only time a row can come from elsewhere
+    SOURCE: ClassVar[tuple[str, int, int]] = ("Source", 6, 6)
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self._rows: Sequence[Sequence[Text]] = ()
         self._widths: list[int] = []
+        self.columns_shown: tuple[tuple[str, int, int], ...] = self.COLUMNS
+
+    def with_source(self, shown: bool) -> None:
+        """Put the Source column second (or take it away)."""
+        first, *rest = self.COLUMNS
+        self.columns_shown = (first, self.SOURCE, *rest) if shown else self.COLUMNS
 
     def _fit(self, rows: Sequence[Sequence[Text]]) -> list[int]:
+        columns = self.columns_shown
         natural = [
             column_width((row[i].plain for row in rows), title, cap)
-            for i, (title, cap) in enumerate(self.COLUMNS)
+            for i, (title, cap, _least) in enumerate(columns)
         ]
-        minimum = [min(n, m) for n, m in zip(natural, (14, 16, 12, 12, 24, 12), strict=True)]
+        minimum = [min(n, least) for n, (_t, _c, least) in zip(natural, columns, strict=True)]
+        titles = [title for title, _cap, _least in columns]
         # storage and schedule are whole in the detail pane: they give way first
-        return fit_columns(natural, minimum, table_room(self, len(natural)), first=(5, 3))
+        first = (titles.index("Storage"), titles.index("Schedule"))
+        return fit_columns(natural, minimum, table_room(self, len(natural)), first=first)
 
     def on_resize(self) -> None:
         if self._rows and self._fit(self._rows) != self._widths:
@@ -447,7 +472,7 @@ class DeploymentTable(RowTable[Text]):
         self._rows = rows
         widths = self._widths = self._fit(rows)
         self.clear(columns=True)
-        for (title, _cap), width in zip(self.COLUMNS, widths, strict=True):
+        for (title, _cap, _least), width in zip(self.columns_shown, widths, strict=True):
             self.add_column(title, width=width)
         for row in rows:
             cells = []
@@ -458,26 +483,56 @@ class DeploymentTable(RowTable[Text]):
             self.add_row(*cells)
 
 
+SOURCE_TEXT = {
+    "file": "prefect.yaml only (not on the server)",
+    "server": "the server only (not in prefect.yaml)",
+    "both": "prefect.yaml and the server",
+}
+
+
 class DeploymentDetail(VerticalScroll):
-    def compose(self) -> ComposeResult:
-        yield Static(id="deployment-fields")
-        yield Static(id="deployment-missing", classes="problem")
-        yield Static(id="deployment-ok", classes="ok")
+    def __init__(self, **kwargs: object) -> None:
+        # children given here, not composed: they can be queried as soon as this is mounted
+        super().__init__(
+            Static(id="deployment-fields"),
+            Static(id="deployment-missing", classes="problem"),
+            Static(id="deployment-ok", classes="ok"),
+            **kwargs,  # type: ignore[arg-type]
+        )
 
 
 class DeploymentsView(Vertical):
-    """The deployments of ./prefect.yaml and whether the blocks they reference exist."""
+    """The deployments of ./prefect.yaml (and of the Prefect server, when the store is one)
+    and whether the blocks they reference exist."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.project: ProjectDeployments | None = None
         self.existing: Collection[tuple[str, str]] | None = None
         self.problem: str | None = None
+        # the server's deployments: None while not read (or not configured: server_url None)
+        self.server_url: str | None = None
+        self.server: tuple[DeploymentRow, ...] | None = None
+        self.server_problem: str | None = None
+        self.rows: tuple[DeploymentRow, ...] = ()
 
     def compose(self) -> ComposeResult:
+        # the table and the detail pane are built when the tab is first shown (build()):
+        # mounting them behind the blocks tab made the first paint wait for them
         yield Static(id="deployments-summary")
-        yield DeploymentTable(id="deployments-table")
-        yield DeploymentDetail(id="deployment-detail")
+
+    @property
+    def built(self) -> bool:
+        return bool(self.query(DeploymentTable))
+
+    async def build(self) -> None:
+        """Mount the table and the detail pane (once), filled with what is known."""
+        if self.built:
+            return
+        table = DeploymentTable(id="deployments-table")
+        table.with_source(self.server_url is not None)
+        await self.mount(table, DeploymentDetail(id="deployment-detail"))
+        self._redraw()
 
     def show_project(self, project: ProjectDeployments) -> None:
         self.project, self.problem = project, None
@@ -487,6 +542,20 @@ class DeploymentsView(Vertical):
         self.project, self.problem = None, message
         self._redraw()
 
+    def expect_server(self, url: str) -> None:
+        """A server is configured: its deployments will follow (show_server/server_failed)."""
+        self.server_url = url
+        if self.built:
+            self.query_one(DeploymentTable).with_source(True)
+
+    def show_server(self, deployments: Sequence[DeploymentRow]) -> None:
+        self.server, self.server_problem = tuple(deployments), None
+        self._redraw()
+
+    def server_failed(self, message: str) -> None:
+        self.server, self.server_problem = None, message
+        self._redraw()
+
     def check_against(self, existing: Collection[tuple[str, str]] | None) -> None:
         """The blocks of the active store (None: not known, the store could not be read)."""
         self.existing = existing
@@ -494,11 +563,9 @@ class DeploymentsView(Vertical):
 
     def using(self, block_type: str, name: str) -> list[str]:
         """Names of the deployments that reference a block."""
-        if self.project is None:
-            return []
         return [
             d.name
-            for d in self.project.deployments
+            for d in self.rows
             if any(r.type == block_type and r.name == name for r in d.references)
         ]
 
@@ -507,51 +574,74 @@ class DeploymentsView(Vertical):
             return ()
         return tuple(ref.slug for ref in deployment.missing(self.existing))
 
+    def _merged(self) -> tuple[DeploymentRow, ...]:
+        in_file = self.project.deployments if self.project is not None else ()
+        return merge_deployments(in_file, self.server or ())
+
+    def _server_note(self) -> str:
+        if self.server_url is None:
+            return ""
+        if self.server_problem is not None:
+            return " · server deployments not read"
+        if self.server is None:
+            return " · reading the server's deployments…"
+        count = len(self.server)
+        return f" · {count} on the server"
+
     def _redraw(self) -> None:
-        table = self.query_one(DeploymentTable)
-        keep = table.cursor_row
-        table.show([])
+        table = self.query_one(DeploymentTable) if self.built else None
+        keep = table.cursor_row if table is not None else 0
+        self.rows = ()
+        if table is not None:
+            table.show([])
         summary = self.query_one("#deployments-summary", Static)
         summary.remove_class("problem")
-        if self.problem is not None:
-            summary.update(Text(f"prefect.yaml could not be read: {self.problem}"))
-            summary.add_class("problem")
-            self._show_detail()
-            return
         project = self.project
-        if project is None:
+        if self.problem is None and project is None:
             summary.update("Loading prefect.yaml…")
             return
-        where = display_path(project.path)
-        if not project.found:
-            summary.update(Text(f"No prefect.yaml at {where}. Run flowwiz deploy to write one."))
-            self._show_detail()
-            return
+        self.rows = rows = self._merged()
+        source = self.server_url is not None
         error = self.app.get_css_variables().get("text-error", "red")
         broken = 0
-        rows = []
-        for deployment in project.deployments:
+        cells = []
+        for deployment in rows:
             missing = self.missing(deployment)
             broken += bool(missing)
+            if table is None:
+                continue  # only the summary is on screen
             refs = Text()
             for i, ref in enumerate(deployment.references):
                 if i:
                     refs.append(", ")
                 refs.append(ref.slug, style=error if ref.slug in missing else "")
-            rows.append(
-                (
-                    Text(deployment.name, style=error if missing else ""),
-                    Text(deployment.entrypoint),
-                    Text(f"{deployment.work_pool} / {deployment.work_queue}"),
-                    Text(deployment.schedule),
-                    refs if deployment.references else Text(NOTHING),
-                    Text(deployment.storage.replace("https://", "")),
-                )
-            )
-        table.show(rows)
-        count = len(project.deployments)
-        text = f"{count} deployment{'s' if count != 1 else ''} in {where}"
-        if self.existing is None:
+            row = [
+                Text(deployment.name, style=error if missing else ""),
+                Text(deployment.entrypoint),
+                Text(f"{deployment.work_pool} / {deployment.work_queue}"),
+                Text(deployment.schedule),
+                refs if deployment.references else Text(NOTHING),
+                Text(deployment.storage.replace("https://", "")),
+            ]
+            if source:
+                row.insert(1, Text(deployment.source))
+            cells.append(row)
+        if table is not None:
+            table.show(cells)
+        if self.problem is not None:
+            text = f"prefect.yaml could not be read: {self.problem}"
+            summary.add_class("problem")
+        elif project is not None and not project.found:
+            text = f"No prefect.yaml at {display_path(project.path)}."
+            text += " Run flowwiz deploy to write one." if not rows else ""
+        else:
+            assert project is not None
+            count = len(project.deployments)
+            text = f"{count} deployment{'s' if count != 1 else ''} in {display_path(project.path)}"
+        text += self._server_note()
+        if not rows:
+            pass  # nothing references anything
+        elif self.existing is None:
             text += " · block references not checked (the block store could not be read)"
         elif broken:
             text += (
@@ -561,16 +651,20 @@ class DeploymentsView(Vertical):
             )
             summary.add_class("problem")
         summary.update(Text(text))
+        if table is None:
+            return
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1), animate=False)
         self._show_detail()
 
     @property
     def selected(self) -> DeploymentRow | None:
-        table = self.query_one(DeploymentTable)
-        if self.project is None or not table.row_count:
+        if not self.built:
             return None
-        return self.project.deployments[table.cursor_row]
+        table = self.query_one(DeploymentTable)
+        if not table.row_count or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
 
     @on(DataTable.RowHighlighted, "#deployments-table")
     def _show_detail(self) -> None:
@@ -592,6 +686,8 @@ class DeploymentsView(Vertical):
             ("schedule", deployment.schedule),
             ("storage", deployment.storage),
         ]
+        if self.server_url is not None:
+            rows.insert(0, ("source", SOURCE_TEXT[deployment.source]))
         text = Text()
         for name, value in rows:
             text.append(f"{name:<10}  ", style="bold")

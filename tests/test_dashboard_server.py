@@ -1,0 +1,172 @@
+"""`flowwiz ui` with the Prefect backend: the server's deployments beside prefect.yaml's.
+
+The real test deploys to the harness's Prefect server with real `prefect --no-prompt deploy`
+from a temp git repo, deletes a block one deployment's pull step references (Prefect refuses
+to deploy a deployment whose own pull names a missing block, so the block exists at deploy
+time and is removed over REST after), then opens the dashboard on that server (App.run_test).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.deployutil import github_like_repo
+from tests.prefect_harness import PrefectServer
+from tests.test_dashboard import Session, closed_port, drive, settle, table_rows, text_of
+
+POOL = "dash-server-pool"
+FLOW_NAME = "nightly-etl"  # tests.deployutil.FLOW
+PRESENT = "dash-server-present-token"
+GONE = "dash-server-gone-token"
+
+
+def deployment(name: str, token_block: str) -> str:
+    return f"""\
+- name: {name}
+  entrypoint: flows/etl.py:etl
+  work_pool:
+    name: {POOL}
+  schedules:
+  - cron: 0 4 * * *
+    timezone: UTC
+  pull:
+  - prefect.deployments.steps.git_clone:
+      repository: https://github.com/acme/flows.git
+      branch: main
+      access_token: '{{{{ prefect.blocks.secret.{token_block} }}}}'
+"""
+
+
+FILE_ONLY = """\
+- name: dash-file-only
+  entrypoint: flows/etl.py:etl
+  work_pool:
+    name: dash-server-pool
+  pull:
+  - prefect.deployments.steps.set_working_directory:
+      directory: /srv/flows
+"""
+
+
+def columns(row: list[str]) -> dict[str, str]:
+    """A deployments table row by column (the Source column is second with a server)."""
+    titles = ["name", "source", "entrypoint", "pool", "schedule", "blocks", "storage"]
+    return dict(zip(titles, row, strict=True))
+
+
+@pytest.mark.prefect
+def test_server_deployments_beside_the_file(prefect_server: PrefectServer, tmp_path: Path) -> None:
+    from writers.blocks import open_store
+
+    repo = github_like_repo(tmp_path)
+    prefect_server.create_work_pool(POOL)
+    prefect_server.save_secret(PRESENT, "present-token-value-1")
+    gone_id = prefect_server.save_secret(GONE, "gone-token-value-1")
+    (repo / "prefect.yaml").write_text(
+        "name: flows\ndeployments:\n"
+        + deployment("dash-both", PRESENT)
+        + deployment("dash-server-only", GONE)
+    )
+    prefect_server.check_prefect("--no-prompt", "deploy", "--all", cwd=repo)
+    deleted = prefect_server.api("DELETE", f"/block_documents/{gone_id}")
+    assert deleted.status_code == 204
+    # the file now holds one deployed deployment and one that never was
+    (repo / "prefect.yaml").write_text(
+        "name: flows\ndeployments:\n" + deployment("dash-both", PRESENT) + FILE_ONLY
+    )
+    store = open_store(prefect_server.api_url)
+
+    async def scenario(app: Any, pilot: Any) -> None:
+        from wizard.dashboard.data import BlockRef
+
+        await pilot.press("2")
+        await settle(pilot)
+        view = app.query_one("#deployments-view")
+        shown = {d.name: (i, d) for i, d in enumerate(view.rows)}
+        both_at, both = shown[f"{FLOW_NAME}/dash-both"]
+        assert (both.source, both.entrypoint, both.work_pool, both.work_queue) == (
+            "both",
+            "flows/etl.py:etl",
+            POOL,
+            "default",
+        )
+        assert both.schedule == "cron 0 4 * * * (UTC)"
+        assert both.storage == "git https://github.com/acme/flows.git @ main"
+        assert both.references == (BlockRef("secret", PRESENT),)
+        server_at, server_only = shown[f"{FLOW_NAME}/dash-server-only"]
+        assert (server_only.source, server_only.entrypoint, server_only.work_pool) == (
+            "server",
+            "flows/etl.py:etl",
+            POOL,
+        )
+        assert server_only.schedule == "cron 0 4 * * * (UTC)"
+        assert server_only.storage == "git https://github.com/acme/flows.git @ main"
+        assert server_only.references == (BlockRef("secret", GONE),)
+        file_at, file_only = shown["dash-file-only"]
+        assert (file_only.source, file_only.storage, file_only.references) == (
+            "file",
+            "dir /srv/flows",
+            (),
+        )
+        # the table: one row each, the Source column second, the broken name in red
+        rows = table_rows(app, "#deployments-table")
+        assert len(rows) == len(view.rows)
+        assert [rows[i][1] for i in (both_at, server_at, file_at)] == ["both", "server", "file"]
+        table = app.query_one("#deployments-table")
+        error = app.get_css_variables()["text-error"]
+        assert str(table.get_row_at(server_at)[0].style) == error
+        assert str(table.get_row_at(both_at)[0].style) == ""
+        assert str(table.get_row_at(file_at)[0].style) == ""
+        names = [d.name for d in view.rows]
+        # its detail: where it comes from, the whole storage, and the missing block in red
+        table.move_cursor(row=names.index(f"{FLOW_NAME}/dash-server-only"), animate=False)
+        await pilot.pause()
+        fields = text_of(app, "#deployment-fields")
+        assert "source      the server only (not in prefect.yaml)" in fields
+        assert "storage     git https://github.com/acme/flows.git @ main" in fields
+        missing = app.query_one("#deployment-missing")
+        assert missing.display and missing.has_class("problem")
+        assert str(missing.render()) == (f"✗ missing: secret/{GONE} — runs will fail on the worker")
+        summary = str(app.query_one("#deployments-summary").render())
+        # other modules share the server: its counts may be larger than this test's
+        assert re.fullmatch(
+            rf"2 deployments in {re.escape(str(repo))}/prefect.yaml · \d+ on the server"
+            r" · (1 references a block|\d+ reference blocks) that does not? exist",
+            summary,
+        ), summary
+
+    session = drive(store, repo, scenario)
+    assert session.notes("error") == [] and session.notes("warning") == []
+
+
+def test_unreachable_server_warns_and_file_deployments_still_show(tmp_path: Path) -> None:
+    """Blocks and server deployments both fail (a closed loopback port): two notifications,
+    and the deployments of prefect.yaml are still listed (marked as file only)."""
+    from writers.blocks import open_store
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "prefect.yaml").write_text("name: flows\ndeployments:\n" + FILE_ONLY)
+    url = f"http://127.0.0.1:{closed_port()}/api"
+
+    async def scenario(app: Any, pilot: Any) -> None:
+        await pilot.press("2")
+        await settle(pilot)
+        rows = [columns(r) for r in table_rows(app, "#deployments-table")]
+        assert [(r["name"], r["source"], r["storage"]) for r in rows] == [
+            ("dash-file-only", "file", "dir /srv/flows")
+        ]
+        summary = str(app.query_one("#deployments-summary").render())
+        assert "1 deployment in " in summary and "server deployments not read" in summary
+
+    session: Session = drive(open_store(url), project, scenario)
+    warnings = session.notes("warning")
+    assert len(warnings) == 1
+    assert warnings[0] == (
+        f"cannot read deployments from the Prefect server at {url} (connection refused)"
+    )
+    assert len(session.notes("error")) == 1  # the block store's own

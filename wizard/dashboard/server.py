@@ -1,0 +1,160 @@
+"""The deployments a Prefect server holds, read over its REST API for the dashboard.
+
+Plain httpx (imported when first called), never ``import prefect``; nothing here imports
+Textual, so it runs in a worker thread and can be tested on its own. Endpoints, as checked
+against a Prefect 3.9.1 server:
+
+- ``POST /deployments/filter``  (limit, offset, sort)   the deployments, a page at a time
+- ``POST /flows/filter``        (flows.id.any_)         their flows' names (a deployment
+                                                       carries only its flow's id)
+
+Response bodies never reach a message: only status codes and our own words do.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from detectors.errors import WorldError
+from wizard.dashboard.data import (
+    NOTHING,
+    BlockRef,
+    DeploymentRow,
+    schedule_summary,
+    storage_summary,
+)
+
+PAGE = 200
+# A dashboard waits on nothing for long: a slow server is reported, the file still shows.
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 10.0
+# Enough for any real workspace; a runaway server cannot keep the worker paging forever.
+MAX_DEPLOYMENTS = 10_000
+
+
+class ServerReadError(WorldError):
+    """The server's deployments could not be read (unreachable, refused, not a Prefect API)."""
+
+
+def load_server_deployments(
+    api_url: str, *, env: Mapping[str, str] | None = None
+) -> tuple[DeploymentRow, ...]:
+    """Every deployment on the server at ``api_url`` as rows (source "server"), sorted by
+    flow and name. Raises ServerReadError with a one-line message."""
+    import httpx
+
+    env = os.environ if env is None else env
+    headers = {"Accept": "application/json"}
+    if env.get("PREFECT_API_KEY"):
+        headers["Authorization"] = f"Bearer {env['PREFECT_API_KEY']}"
+    timeout = httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
+    base = api_url.rstrip("/")
+    try:
+        with httpx.Client(headers=headers, timeout=timeout, follow_redirects=False) as client:
+            documents = _all_deployments(client, base)
+            flows = _flow_names(client, base, {str(d.get("flow_id")) for d in documents})
+    except httpx.TimeoutException:
+        raise ServerReadError(
+            f"the Prefect server at {base} did not answer in time (reading deployments)"
+        ) from None
+    except httpx.HTTPError as exc:
+        raise ServerReadError(
+            f"cannot read deployments from the Prefect server at {base} ({_reason(exc)})"
+        ) from None
+    except ValueError:  # a body that is not JSON: not a Prefect API
+        raise ServerReadError(
+            f"{base} did not answer like a Prefect API (reading deployments)"
+        ) from None
+    rows = [server_row(d, flows.get(str(d.get("flow_id")), "?")) for d in documents]
+    return tuple(sorted(rows, key=lambda r: r.name))
+
+
+def _all_deployments(client: Any, base: str) -> list[Mapping[str, Any]]:
+    found: list[Mapping[str, Any]] = []
+    while len(found) < MAX_DEPLOYMENTS:
+        page = _post(
+            client,
+            f"{base}/deployments/filter",
+            {"limit": PAGE, "offset": len(found), "sort": "NAME_ASC"},
+        )
+        found += [d for d in page if isinstance(d, Mapping)]
+        if len(page) < PAGE:
+            break
+    return found
+
+
+def _flow_names(client: Any, base: str, ids: Iterable[str]) -> dict[str, str]:
+    wanted = sorted(ids)
+    names: dict[str, str] = {}
+    for start in range(0, len(wanted), PAGE):
+        chunk = wanted[start : start + PAGE]
+        page = _post(client, f"{base}/flows/filter", {"flows": {"id": {"any_": chunk}}})
+        names.update((str(f.get("id")), str(f.get("name"))) for f in page if isinstance(f, Mapping))
+    return names
+
+
+def _post(client: Any, url: str, body: Mapping[str, Any]) -> Sequence[Any]:
+    response = client.post(url, json=dict(body))
+    if response.status_code in (401, 403):
+        raise ServerReadError(
+            f"the Prefect server refused to list deployments (HTTP {response.status_code}): "
+            "check PREFECT_API_KEY"
+        )
+    if response.status_code != 200:
+        raise ServerReadError(
+            f"the Prefect server could not list deployments (HTTP {response.status_code}): "
+            "is PREFECT_API_URL right (it usually ends in /api)?"
+        )
+    data = response.json()
+    if not isinstance(data, list):
+        raise ValueError("not a list")
+    return data
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "name or service not known" in text or "nodename" in text or "getaddrinfo" in text:
+        return "host not found"
+    if "ssl" in text or "certificate" in text:
+        return "TLS failed"
+    return type(exc).__name__
+
+
+def server_row(document: Mapping[str, Any], flow_name: str) -> DeploymentRow:
+    """One deployment as the server returns it (``DeploymentResponse``)."""
+    from detectors.project import block_references
+
+    pull = document.get("pull_steps")
+    return DeploymentRow(
+        name=f"{flow_name}/{document.get('name') or '(unnamed)'}",
+        entrypoint=_text(document.get("entrypoint")) or NOTHING,
+        work_pool=_text(document.get("work_pool_name")) or NOTHING,
+        work_queue=_text(document.get("work_queue_name")) or "default",
+        schedule=schedule_summary({"schedules": _schedules(document.get("schedules"))}),
+        storage=storage_summary(pull),
+        references=tuple(BlockRef(t, n) for t, n in block_references(pull or [])),
+        source="server",
+        deployment_name=_text(document.get("name")),
+    )
+
+
+def _schedules(value: object) -> list[Mapping[str, object]]:
+    """The server's ``{schedule: {cron|interval|rrule, timezone}, active}`` as the flat
+    prefect.yaml form schedule_summary reads."""
+    if not isinstance(value, list):
+        return []
+    flat: list[Mapping[str, object]] = []
+    for item in value:
+        if not isinstance(item, Mapping):
+            continue
+        inner = item.get("schedule")
+        flat.append({**(inner if isinstance(inner, Mapping) else {}), "active": item.get("active")})
+    return flat
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
