@@ -204,16 +204,16 @@ def ask_flow(session: Session) -> Any:
 
 
 def _existing_entries(session: Session) -> dict[str, Mapping[str, Any]]:
-    prefect_yaml = session.detected.project.prefect_yaml
-    if prefect_yaml is None or session.options.prefect_file != "prefect.yaml":
-        path = session.detected.root / session.options.prefect_file
-        if prefect_yaml is None or prefect_yaml.path != path:
-            if not path.exists():
-                return {}
-            from detectors.project import load_prefect_yaml
+    """The deployments already in the file being written, by name."""
+    path = session.detected.root / session.options.prefect_file
+    found = session.detected.project.prefect_yaml
+    if found is None or found.path != path:
+        if not path.exists():
+            return {}
+        from detectors.project import load_prefect_yaml
 
-            prefect_yaml = load_prefect_yaml(path)
-    return {str(d.get("name")): d for d in prefect_yaml.deployments if d.get("name")}
+        found = load_prefect_yaml(path)
+    return {str(d.get("name")): d for d in found.deployments if d.get("name")}
 
 
 def ask_name(session: Session, flow: Any) -> tuple[str, Mapping[str, Any]]:

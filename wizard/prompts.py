@@ -88,13 +88,21 @@ def _from_flag(question: Question, given: Any) -> Any:
     return question.finish(given)
 
 
-class UnattendedAsker:
-    """``--yes``: flag, then safe default, else a clear error naming the flag."""
-
-    interactive = False
+class _Notes:
+    """Both askers pass notes (warnings, information) to the one printer they were given."""
 
     def __init__(self, notes: Callable[[str], None] | None = None) -> None:
         self._notes = notes
+
+    def note(self, message: str) -> None:
+        if self._notes:
+            self._notes(message)
+
+
+class UnattendedAsker(_Notes):
+    """``--yes``: flag, then safe default, else a clear error naming the flag."""
+
+    interactive = False
 
     def ask(self, question: Question, given: Any = UNSET) -> Any:
         if given is not UNSET:
@@ -105,22 +113,11 @@ class UnattendedAsker:
         why = f" ({question.why_no_default})" if question.why_no_default else ""
         raise MissingAnswer(f"--yes: no safe answer for {what!r}{why}; pass {question.flag}")
 
-    def note(self, message: str) -> None:
-        if self._notes:
-            self._notes(message)
 
-
-class InteractiveAsker:
+class InteractiveAsker(_Notes):
     """questionary prompts; Ctrl-C propagates (unsafe_ask) to the one handler in the CLI."""
 
     interactive = True
-
-    def __init__(self, notes: Callable[[str], None] | None = None) -> None:
-        self._notes = notes
-
-    def note(self, message: str) -> None:
-        if self._notes:
-            self._notes(message)
 
     def ask(self, question: Question, given: Any = UNSET) -> Any:
         if given is not UNSET:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,6 @@ class Session:
     asker: Asker
     detected: Detected
     store: Any = None  # opened on first need
-    notes: list[str] = field(default_factory=list)
 
     def open_store(self) -> Any:
         if self.store is None:
