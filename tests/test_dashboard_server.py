@@ -135,7 +135,7 @@ def test_server_deployments_beside_the_file(prefect_server: PrefectServer, tmp_p
         # other modules share the server: its counts may be larger than this test's
         assert re.fullmatch(
             rf"2 deployments in {re.escape(str(repo))}/prefect.yaml · \d+ on the server"
-            r" · (1 references a block|\d+ reference blocks) that does not? exist",
+            r" · (1 references a block that does not exist|\d+ reference blocks that do not exist)",
             summary,
         ), summary
 
