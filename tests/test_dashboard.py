@@ -810,6 +810,25 @@ def test_storage_summary(pull: object, expected: str) -> None:
     assert storage_summary(pull) == expected
 
 
+def test_a_deployment_that_builds_an_image_shows_it() -> None:
+    from wizard.dashboard.data import deployment_row
+
+    entry = {
+        "name": "etl",
+        "build": [
+            {
+                "prefect_docker.deployments.steps.build_docker_image": {
+                    "image_name": "ghcr.io/acme/flows",
+                    "tag": "v3",
+                }
+            }
+        ],
+    }
+    pull = [{"prefect.deployments.steps.set_working_directory": {"directory": "/opt/prefect/x"}}]
+    row = deployment_row(entry, pull, ())
+    assert row.storage == "image ghcr.io/acme/flows:v3, dir /opt/prefect/x"
+
+
 def test_fit_columns_gives_way_in_order() -> None:
     from wizard.dashboard.widgets import fit_columns
 

@@ -7,7 +7,14 @@ from typing import Any
 
 from wizard.session import Session
 from wizard.terminal import terminal
-from writers.plan import DeploymentPlan, GitStorage, LocalStorage, Schedule
+from writers.plan import (
+    CloudStorage,
+    DeploymentPlan,
+    DockerStorage,
+    GitStorage,
+    LocalStorage,
+    Schedule,
+)
 
 
 def describe_schedules(schedules: Sequence[Schedule]) -> str:
@@ -20,6 +27,11 @@ def describe_schedules(schedules: Sequence[Schedule]) -> str:
             text += " (paused)"
         parts.append(text)
     return "; ".join(parts)
+
+
+def describe_bucket(storage: CloudStorage) -> str:
+    scheme = {"s3": "s3", "gcs": "gs", "azure": "az"}[storage.provider]
+    return f"{scheme}://{storage.bucket}/{storage.folder} (uploaded by `prefect deploy`)"
 
 
 def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
@@ -57,6 +69,13 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
         table.add_row("Access", ref if ref else "public repository (no token)")
     elif isinstance(storage, LocalStorage):
         table.add_row("Code", f"local directory {storage.directory}")
+    elif isinstance(storage, CloudStorage):
+        table.add_row("Code", describe_bucket(storage))
+        table.add_row("Access", storage.credentials or "the environment's own credentials")
+    elif isinstance(storage, DockerStorage):
+        from wizard.docker_storage import describe
+
+        table.add_row("Code", describe(storage))
     for secret in plan.secrets:
         store = session.open_store()
         where = "OS keyring" if store.kind == "local" else f"Prefect server {store.location}"
@@ -89,7 +108,8 @@ def apply(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
         store = session.open_store()
         store.save(secret.block_type, secret.name, secret.data, overwrite=secret.overwrite)
         where = "the OS keyring" if store.kind == "local" else store.location
-        terminal.success(f"Saved the token as {secret.block_type}/{secret.name} ({where})")
+        what = "the token" if secret.block_type == "secret" else "the credentials"
+        terminal.success(f"Saved {what} as {secret.block_type}/{secret.name} ({where})")
     write_atomic(plan.prefect_yaml, rendered.text)
     terminal.success(
         f"{rendered.action.capitalize()} deployment {plan.name!r} in {plan.prefect_yaml}"
@@ -106,19 +126,44 @@ def next_steps(plan: DeploymentPlan, session: Session) -> None:
     refs = []
     if isinstance(storage, GitStorage):
         refs = [r for r in (storage.access_token, storage.credentials) if r]
+    elif isinstance(storage, CloudStorage) and storage.credentials:
+        refs = [storage.credentials]
     store = session.store
     if refs and (store is None or store.kind == "local"):
         names = [r.split("prefect.blocks.", 1)[1].rstrip(" }").replace(".", "/", 1) for r in refs]
+        what = "token" if isinstance(storage, GitStorage) else "credentials block"
         err.print(
-            "  The token is in this machine's keyring, but `prefect deploy` and your workers "
+            f"  The {what} is in this machine's keyring, but `prefect deploy` and your workers "
             "read it"
         )
         err.print("  from your Prefect server: copy it there first (with PREFECT_API_URL set):")
         for slug in names:
             err.print(f"    flowwiz blocks push {slug}")
+    if isinstance(storage, CloudStorage):
+        from writers.prefect_yaml import cloud_requirement
+
+        err.print("  `prefect deploy` uploads the code: install this here and on the workers:")
+        err.print(f"    pip install {_shell_quote(cloud_requirement(storage))}")
+    elif isinstance(storage, DockerStorage):
+        err.print(
+            "  `prefect deploy` builds the image here: Docker must be running, and "
+            "prefect-docker installed:"
+        )
+        err.print("    pip install prefect-docker")
+        if storage.push:
+            err.print(
+                f"  and you must be logged in to the registry: docker login {_registry(storage)}"
+            )
     err.print(f"  prefect deploy -n {_shell_quote(plan.name)}")
     err.print(f"  prefect worker start --pool {_shell_quote(plan.work_pool)}")
     err.print(f"  prefect deployment run {_shell_quote(plan.flow_name + '/' + plan.name)}")
+
+
+def _registry(storage: DockerStorage) -> str:
+    first = storage.image.split("/", 1)[0]
+    if "/" in storage.image and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return "docker.io"
 
 
 def _shell_quote(text: str) -> str:

@@ -45,6 +45,15 @@ class DeployOptions:
     username: str | None = None
     verify: bool | None = None
     prefectignore: bool = True
+    storage: str | None = None  # git, local, s3, gcs, azure, docker
+    bucket: str | None = None
+    folder: str | None = None
+    storage_block: str | None = None
+    image: str | None = None
+    image_tag: str | None = None
+    dockerfile: str | None = None
+    image_dir: str | None = None
+    push_image: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

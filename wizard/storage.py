@@ -35,8 +35,15 @@ def ask_storage(session: Session, flow: Any, name: str) -> tuple[Storage, tuple[
         or opts.credentials_block
         or opts.token_from_remote
     )
+    if opts.storage not in (None, "git"):
+        if opts.git or opts.repository or opts.branch or opts.private or token_flags:
+            raise UserError(
+                f"--storage {opts.storage} does not pull from git: "
+                "drop --git, --repository, --branch, --private and the token flags"
+            )
+        return ask_other_storage(session, flow, name)
     if opts.git is False:
-        return _local_storage(session), ()
+        return ask_other_storage(session, flow, name)
     if remote is not None and remote.url.had_credentials:
         asker.note(
             f"The remote {remote.name!r} URL carries credentials; flowwiz never writes them. "
@@ -56,8 +63,10 @@ def ask_storage(session: Session, flow: Any, name: str) -> tuple[Storage, tuple[
             if git is None
             else "the repository has no remote"
         )
+        if opts.storage == "git":
+            raise UserError(f"--storage git: {reason}; pass --repository URL")
         asker.note(f"Git storage is not offered: {reason}.")
-        return _local_storage(session), ()
+        return ask_other_storage(session, flow, name)
     use_git = asker.ask(
         Question(
             "git",
@@ -66,10 +75,10 @@ def ask_storage(session: Session, flow: Any, name: str) -> tuple[Storage, tuple[
             "--git/--no-git",
             default=True,
         ),
-        True if (opts.git or opts.repository or token_flags) else UNSET,
+        True if (opts.git or opts.storage == "git" or opts.repository or token_flags) else UNSET,
     )
     if not use_git:
-        return _local_storage(session), ()
+        return ask_other_storage(session, flow, name)
     from detectors.git import parse_remote_url
 
     repository = asker.ask(
@@ -425,6 +434,43 @@ def _verify(
         )
         if not keep:
             raise UserError("stopped: the token was not stored")
+
+
+STORAGE_KINDS = ("git", "local", "s3", "gcs", "azure", "docker")
+
+
+def ask_other_storage(
+    session: Session, flow: Any, name: str
+) -> tuple[Storage, tuple[SecretToSave, ...]]:
+    """Where the code comes from when it is not a git clone: this machine's directory, a
+    bucket, or an image."""
+    from wizard.cloud_storage import PROVIDERS, ask_cloud
+
+    opts = session.options
+    rows = [Choice("This machine's directory (only a worker here can run it)", "local")]
+    rows += [
+        Choice(f"{title}: `prefect deploy` uploads the code, workers download it", key)
+        for key, (title, _, _) in PROVIDERS.items()
+    ]
+    rows.append(Choice("Inside a Docker image that `prefect deploy` builds", "docker"))
+    kind = session.asker.ask(
+        Question(
+            "storage",
+            "Where should workers get the flow code?",
+            "select",
+            "--storage",
+            default="local",
+            choices=tuple(rows),
+        ),
+        opts.storage if opts.storage not in (None, "git") else UNSET,
+    )
+    if kind in PROVIDERS:
+        return ask_cloud(session, kind, flow, name)
+    if kind == "docker":
+        from wizard.docker_storage import ask_docker
+
+        return ask_docker(session), ()
+    return _local_storage(session), ()
 
 
 def _local_storage(session: Session) -> LocalStorage:

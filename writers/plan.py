@@ -57,7 +57,19 @@ class CloudStorage:
     credentials: str | None = None  # block template
 
 
-Storage = GitStorage | LocalStorage | CloudStorage
+@dataclass(frozen=True, slots=True)
+class DockerStorage:
+    """The code is baked into an image that ``prefect deploy`` builds (and pushes) on this
+    machine; the worker runs it and changes into ``directory`` inside the container."""
+
+    image: str  # repository, e.g. ghcr.io/acme/flows (no tag)
+    tag: str = "latest"
+    dockerfile: str = "auto"  # "auto": Prefect writes one that copies the project in
+    directory: str = "/opt/prefect/project"  # where the code sits inside the image
+    push: bool = True  # push to the registry so a remote worker can pull it
+
+
+Storage = GitStorage | LocalStorage | CloudStorage | DockerStorage
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,10 +26,24 @@ import yaml
 from detectors.errors import FlowwizError, ProjectFileError, UserError, WorldError
 from detectors.secret import SecretStr
 from writers import atomic
-from writers.plan import CloudStorage, DeploymentPlan, GitStorage, LocalStorage, Schedule, Storage
+from writers.plan import (
+    CloudStorage,
+    DeploymentPlan,
+    DockerStorage,
+    GitStorage,
+    LocalStorage,
+    Schedule,
+    Storage,
+)
 
 GIT_CLONE = "prefect.deployments.steps.git_clone"
 SET_WORKING_DIRECTORY = "prefect.deployments.steps.set_working_directory"
+BUILD_DOCKER_IMAGE = "prefect_docker.deployments.steps.build_docker_image"
+PUSH_DOCKER_IMAGE = "prefect_docker.deployments.steps.push_docker_image"
+# as in Prefect's docker recipe: the step's id, and the outputs later steps template on
+_DOCKER_REQUIRES = "prefect-docker>=0.3.1"
+_BUILD_ID = "build_image"  # the push step and the image job variable name its outputs
+IMAGE_TEMPLATE = "{{ build_image.image }}"
 
 # provider -> (push step, pull step, requirement, name of the bucket argument); Prefect's recipes
 _CLOUD_STEPS: dict[str, tuple[str, str, str, str]] = {
@@ -146,7 +160,7 @@ def pull_steps(storage: Storage) -> list[dict[str, Any]]:
     """The steps a worker runs before the flow: clone, change directory, or download."""
     if isinstance(storage, GitStorage):
         return [{GIT_CLONE: _git_clone_inputs(storage)}]
-    if isinstance(storage, LocalStorage):
+    if isinstance(storage, (LocalStorage, DockerStorage)):
         if (
             not PurePosixPath(storage.directory).is_absolute()
             and not Path(storage.directory).is_absolute()
@@ -167,8 +181,49 @@ def pull_steps(storage: Storage) -> list[dict[str, Any]]:
     raise TypeError(f"unknown storage {type(storage).__name__}")
 
 
+def build_steps(storage: Storage) -> list[dict[str, Any]]:
+    """Steps ``prefect deploy`` runs first on this machine: building the image for docker."""
+    if not isinstance(storage, DockerStorage):
+        return []
+    _check_image(storage)
+    return [
+        {
+            BUILD_DOCKER_IMAGE: {
+                "id": _BUILD_ID,
+                "requires": _DOCKER_REQUIRES,
+                "image_name": storage.image,
+                "tag": storage.tag,
+                "dockerfile": storage.dockerfile,
+            }
+        }
+    ]
+
+
+def _check_image(storage: DockerStorage) -> None:
+    from detectors.docker_image import image_problem, tag_problem
+
+    problem = image_problem(storage.image) or tag_problem(storage.tag)
+    if problem:
+        raise UserError(problem)
+    if not storage.dockerfile:
+        raise UserError("docker storage needs a Dockerfile path, or 'auto'")
+
+
 def push_steps(storage: Storage) -> list[dict[str, Any]]:
-    """Steps ``prefect deploy`` runs on this machine: uploading the code for cloud storage."""
+    """Steps ``prefect deploy`` runs on this machine after the build: uploading the code to
+    a bucket, or pushing the image to its registry."""
+    if isinstance(storage, DockerStorage):
+        if not storage.push:
+            return []
+        return [
+            {
+                PUSH_DOCKER_IMAGE: {
+                    "requires": _DOCKER_REQUIRES,
+                    "image_name": "{{ build_image.image_name }}",
+                    "tag": "{{ build_image.tag }}",
+                }
+            }
+        ]
     if not isinstance(storage, CloudStorage):
         return []
     push, _, requires, bucket_key = _cloud_steps(storage)
@@ -181,6 +236,11 @@ def push_steps(storage: Storage) -> list[dict[str, Any]]:
     if storage.credentials is not None:
         inputs["credentials"] = _block_template(storage.credentials, "credentials")
     return [{push: inputs}]
+
+
+def cloud_requirement(storage: CloudStorage) -> str:
+    """The collection `prefect deploy` and the worker import the steps from."""
+    return _cloud_steps(storage)[2]
 
 
 def _cloud_steps(storage: CloudStorage) -> tuple[str, str, str, str]:
@@ -282,11 +342,52 @@ def deployment_entry(plan: DeploymentPlan) -> dict[str, Any]:
         "schedules": [schedule_entry(s) for s in plan.schedules],
     }
     _refuse_block_references(entry)
+    if isinstance(plan.storage, DockerStorage):
+        image = entry["work_pool"]["job_variables"].get("image")
+        if image not in (None, IMAGE_TEMPLATE):
+            raise UserError(
+                "docker storage sets the image job variable to the image it builds: "
+                f"drop the job variable image={image}"
+            )
+        entry["work_pool"]["job_variables"]["image"] = IMAGE_TEMPLATE
+    # a deployment's own build/push override the file's; the top level stays untouched
+    build = build_steps(plan.storage)
+    if build:
+        entry["build"] = build
     push = push_steps(plan.storage)
-    if push:  # a deployment's own push overrides the file's; the top level stays untouched
+    if push:
         entry["push"] = push
     entry["pull"] = pull_steps(plan.storage)
     return entry
+
+
+# the step lists flowwiz writes only for some storages: when an update moves a deployment to a
+# storage without them, they are set to null (so the file's top-level ones do not apply either)
+_OPTIONAL_STEPS = ("build", "push")
+
+
+def _clear_stale_steps(entry: dict[str, Any], old: Any) -> dict[str, Any]:
+    if not isinstance(old, Mapping):
+        return entry
+    stale = {k: None for k in _OPTIONAL_STEPS if k not in entry and old.get(k) not in (None, [])}
+    if not stale:
+        return entry
+    job_variables = entry["work_pool"]["job_variables"]
+    if "build" in stale and job_variables.get("image") == IMAGE_TEMPLATE:
+        # the build step that image named is going; the job variable would name nothing
+        entry = {
+            **entry,
+            "work_pool": {
+                **entry["work_pool"],
+                "job_variables": {k: v for k, v in job_variables.items() if k != "image"},
+            },
+        }
+    cleared: dict[str, Any] = {}
+    for key, value in entry.items():
+        if key == "pull":
+            cleared.update(stale)
+        cleared[key] = value
+    return cleared
 
 
 def _refuse_block_references(entry: Mapping[str, Any]) -> None:
@@ -366,6 +467,11 @@ def render(plan: DeploymentPlan, existing_text: str | None) -> Rendered:
     entry = deployment_entry(plan)
     doc = _Document.parse(existing_text, filename)
     _refuse_open_ending(doc)
+    old = next(
+        (d for d in _deployment_list(doc) if isinstance(d, dict) and d.get("name") == plan.name),
+        None,
+    )
+    entry = _clear_stale_steps(entry, old)
     text, action, index = _splice(doc, entry)
     entry_text = _verify(doc, text, index, entry)
     return Rendered(text, action, entry_text, _diff(existing_text, text, filename))

@@ -16,6 +16,10 @@ Examples:
       private repository, token read from an environment variable
   pass show ci/token | flowwiz deploy --yes --private --token-stdin
       private repository, token read from standard input
+  flowwiz deploy --yes --storage s3 --bucket acme-flows --storage-block prod-aws
+      upload the code to S3 at deploy time; workers download it
+  flowwiz deploy --yes --storage docker --image ghcr.io/acme/flows --image-tag v3
+      bake the code into an image that `prefect deploy` builds and pushes
   flowwiz deploy --dry-run --yes
       print the plan and the YAML, write nothing
 
@@ -89,6 +93,37 @@ use the hidden prompt, --token-env VAR or --token-stdin.
 @click.option("--username", help="Username paired with the token on hosts that need one.")
 @click.option(
     "--verify/--no-verify", default=None, help="Check that the token can read the repository."
+)
+@click.option(
+    "--storage",
+    type=click.Choice(["git", "local", "s3", "gcs", "azure", "docker"]),
+    help="Where workers get the code: git clone (default when there is a remote), this "
+    "machine's directory, a bucket, or a Docker image.",
+)
+@click.option("--bucket", help="S3/GCS bucket or Azure container to upload the code to.")
+@click.option("--folder", help="Folder in the bucket (default: <project>/<deployment>).")
+@click.option(
+    "--storage-block",
+    metavar="NAME",
+    help="aws-/gcp-/azure-blob-storage-credentials block for the bucket "
+    "(default: the workers' own environment).",
+)
+@click.option("--image", help="Docker image to build, e.g. ghcr.io/acme/flows[:tag].")
+@click.option("--image-tag", help="Tag of the image (default: latest).")
+@click.option(
+    "--dockerfile",
+    metavar="PATH|auto",
+    help="Dockerfile to build from (default: ./Dockerfile, else one Prefect writes: auto).",
+)
+@click.option(
+    "--image-dir",
+    metavar="PATH",
+    help="Where the code is inside the image (default: read from the Dockerfile's COPY).",
+)
+@click.option(
+    "--push-image/--no-push-image",
+    default=None,
+    help="Push the image to its registry (default: when the name has a registry or namespace).",
 )
 @click.option("--no-prefectignore", is_flag=True, help="Do not create .prefectignore.")
 def deploy(path: Path, **flags: object) -> int:

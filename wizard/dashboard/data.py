@@ -218,7 +218,7 @@ def deployment_row(
         work_pool=_text(pool.get("name")) or NOTHING,
         work_queue=_text(pool.get("work_queue_name")) or "default",
         schedule=schedule_summary(entry),
-        storage=storage_summary(pull),
+        storage=_image_summary(entry.get("build")) + storage_summary(pull),
         references=refs,
         deployment_name=name,
     )
@@ -293,6 +293,17 @@ def _duration(seconds: object) -> str:
         if total >= size and total % size == 0:
             return f"{total // size}{unit}"
     return f"{total}s"
+
+
+def _image_summary(build: object) -> str:
+    """'image ghcr.io/acme/flows:v3, ' when the deployment builds an image for its code."""
+    for step in build if isinstance(build, list) else ():
+        if isinstance(step, Mapping) and len(step) == 1:
+            ((name, args),) = step.items()
+            if str(name).endswith(".build_docker_image") and isinstance(args, Mapping):
+                tag = args.get("tag")
+                return f"image {args.get('image_name', '?')}" + (f":{tag}" if tag else "") + ", "
+    return ""
 
 
 def storage_summary(pull: object) -> str:

@@ -1,0 +1,311 @@
+"""Code storage other than git: a bucket (S3, GCS, Azure) or a Docker image, by flag under
+`--yes` and by prompt in a pseudo-terminal, through the real console script in real repos."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.clirun import flowwiz
+from tests.deployutil import github_like_repo, run_deploy, tree_hashes
+from tests.leaks import assert_not_leaked, canary
+
+PUSH_S3 = "prefect_aws.deployments.steps.push_to_s3"
+PULL_S3 = "prefect_aws.deployments.steps.pull_from_s3"
+BUILD = "prefect_docker.deployments.steps.build_docker_image"
+PUSH_IMAGE = "prefect_docker.deployments.steps.push_docker_image"
+WORKDIR = "prefect.deployments.steps.set_working_directory"
+
+
+def entry_of(repo: Path) -> dict:
+    (entry,) = yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"]
+    return entry
+
+
+def deploy_ok(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    result = run_deploy(repo, "--yes", "--param", "count=1", *args, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def deploy_refused(repo: Path, *args: str) -> str:
+    before = tree_hashes(repo)
+    result = run_deploy(repo, "--yes", "--param", "count=1", *args)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree_hashes(repo) == before
+    line = [x for x in result.stderr.splitlines() if x.strip()][-1]
+    assert line.startswith("error: "), result.stderr  # one line, after any warnings
+    return line
+
+
+# ---------------------------------------------------------------------------------------------
+# Buckets
+
+
+def test_s3_by_flags_uploads_per_deployment_folder(tmp_path: Path) -> None:
+    repo = github_like_repo(tmp_path)
+    err = deploy_ok(repo, "--storage", "s3", "--bucket", "s3://acme-flows/")
+    entry = entry_of(repo)
+    expected = {
+        "requires": "prefect-aws>=0.3.4",
+        "bucket": "acme-flows",
+        "folder": "repo/nightly-etl",
+    }
+    assert entry["push"] == [{PUSH_S3: {"id": "push_code", **expected}}]
+    assert entry["pull"] == [{PULL_S3: {"id": "pull_code", **expected}}]
+    assert "build" not in entry
+    assert "pip install 'prefect-aws>=0.3.4'" in err
+
+
+@pytest.mark.parametrize(
+    ("provider", "step", "key", "requires"),
+    [
+        ("gcs", "prefect_gcp.deployments.steps.pull_from_gcs", "bucket", "prefect-gcp>=0.4.3"),
+        (
+            "azure",
+            "prefect_azure.deployments.steps.pull_from_azure_blob_storage",
+            "container",
+            "prefect-azure[blob_storage]>=0.2.8",
+        ),
+    ],
+)
+def test_gcs_and_azure_name_their_bucket_as_prefect_does(
+    tmp_path: Path, provider: str, step: str, key: str, requires: str
+) -> None:
+    repo = github_like_repo(tmp_path)
+    deploy_ok(repo, "--storage", provider, "--bucket", "team-code", "--folder", "/etl/v1/")
+    (pull,) = entry_of(repo)["pull"]
+    assert pull == {
+        step: {"id": "pull_code", "requires": requires, key: "team-code", "folder": "etl/v1"}
+    }
+
+
+def test_bucket_has_no_safe_default(tmp_path: Path) -> None:
+    repo = github_like_repo(tmp_path)
+    line = deploy_refused(repo, "--storage", "s3")
+    assert "--bucket" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--storage", "s3", "--bucket", "acme/flows"), "--bucket"),
+        (("--storage", "s3", "--bucket", "acme", "--folder", "../up"), "--folder"),
+        (
+            ("--storage", "s3", "--bucket", "acme", "--storage-block", "nope"),
+            "aws-credentials/nope",
+        ),
+        (
+            ("--storage", "s3", "--bucket", "acme", "--storage-block", "gcp-credentials/x"),
+            "aws-credentials block",
+        ),
+        (("--storage", "s3", "--bucket", "acme", "--private"), "--storage s3"),
+        (("--storage", "gcs", "--repository", "https://github.com/a/b.git"), "--storage gcs"),
+    ],
+)
+def test_bad_bucket_answers_stop_with_the_flag(
+    tmp_path: Path, file_keyring: Path, args: tuple[str, ...], needle: str
+) -> None:
+    repo = github_like_repo(tmp_path)
+    assert needle in deploy_refused(repo, *args)
+
+
+def test_existing_credentials_block_is_referenced_and_pushed_first(
+    tmp_path: Path, file_keyring: Path
+) -> None:
+    repo = github_like_repo(tmp_path)
+    secret = canary()
+    made = flowwiz(
+        "blocks", "create", "aws-credentials", "prod-aws",
+        "--field", "aws_access_key_id=AKIAEXAMPLE", "--field-env", "aws_secret_access_key=SECRET",
+        env={"SECRET": secret},
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    err = deploy_ok(repo, "--storage", "s3", "--bucket", "acme", "--storage-block", "prod-aws")
+    entry = entry_of(repo)
+    ref = "{{ prefect.blocks.aws-credentials.prod-aws }}"
+    assert entry["push"][0][PUSH_S3]["credentials"] == ref
+    assert entry["pull"][0][PULL_S3]["credentials"] == ref
+    assert "flowwiz blocks push aws-credentials/prod-aws" in err
+    assert_not_leaked(secret, texts=[err, made.stdout, made.stderr], roots=[repo], allow=[])
+
+
+# ---------------------------------------------------------------------------------------------
+# Docker images
+
+
+def test_docker_auto_bakes_code_into_the_image(tmp_path: Path) -> None:
+    repo = github_like_repo(tmp_path)
+    err = deploy_ok(repo, "--storage", "docker", "--image", "ghcr.io/acme/flows:v3")
+    entry = entry_of(repo)
+    assert entry["build"] == [
+        {
+            BUILD: {
+                "id": "build_image",
+                "requires": "prefect-docker>=0.3.1",
+                "image_name": "ghcr.io/acme/flows",
+                "tag": "v3",
+                "dockerfile": "auto",
+            }
+        }
+    ]
+    assert entry["push"] == [
+        {
+            PUSH_IMAGE: {
+                "requires": "prefect-docker>=0.3.1",
+                "image_name": "{{ build_image.image_name }}",
+                "tag": "{{ build_image.tag }}",
+            }
+        }
+    ]
+    # Prefect's generated Dockerfile copies the project to /opt/prefect/<directory name>
+    assert entry["pull"] == [{WORKDIR: {"directory": "/opt/prefect/repo"}}]
+    assert entry["work_pool"]["job_variables"] == {"image": "{{ build_image.image }}"}
+    assert "docker login ghcr.io" in err
+
+
+def test_docker_reads_the_code_directory_from_the_projects_dockerfile(tmp_path: Path) -> None:
+    dockerfile = (
+        "FROM prefecthq/prefect:3-python3.12\n"
+        "WORKDIR /srv\n"
+        "COPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt\n"
+        "COPY --chown=app:app \\\n    . app/\n"
+    )
+    repo = github_like_repo(tmp_path)
+    (repo / "Dockerfile").write_text(dockerfile)
+    deploy_ok(repo, "--storage", "docker", "--image", "acme/flows")
+    entry = entry_of(repo)
+    assert entry["build"][0][BUILD]["dockerfile"] == "Dockerfile"
+    assert entry["build"][0][BUILD]["tag"] == "latest"
+    assert entry["pull"] == [{WORKDIR: {"directory": "/srv/app"}}]
+    assert "push" in entry  # acme/flows names a Docker Hub namespace: pushed by default
+
+
+def test_docker_image_without_registry_is_not_pushed_by_default(tmp_path: Path) -> None:
+    repo = github_like_repo(tmp_path)
+    deploy_ok(repo, "--storage", "docker")
+    entry = entry_of(repo)
+    assert entry["build"][0][BUILD]["image_name"] == "repo"
+    assert "push" not in entry
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "needle"),
+    [
+        (None, ("--image", "Acme/Flows"), "--image"),
+        (None, ("--image", "acme/flows", "--image-tag", "-bad"), "--image-tag"),
+        (None, ("--image", "acme/flows:v1", "--image-tag", "v2"), "--image-tag"),
+        ("FROM python:3.12\nRUN true\n", ("--image", "acme/flows"), "--image-dir"),
+        ("FROM python:3.12\nCOPY . /app\n", ("--dockerfile", "auto"), "rename yours"),
+        (None, ("--dockerfile", "docker/Missing"), "--dockerfile"),
+        (None, ("--image-dir", "relative/dir", "--dockerfile", "Dockerfile"), "--dockerfile"),
+        (None, ("--job-variable", "image=other:1"), "image"),
+    ],
+)
+def test_bad_docker_answers_stop_with_the_flag(
+    tmp_path: Path, setup: str | None, args: tuple[str, ...], needle: str
+) -> None:
+    repo = github_like_repo(tmp_path)
+    if setup is not None:
+        (repo / "Dockerfile").write_text(setup)
+    assert needle in deploy_refused(repo, "--storage", "docker", *args)
+
+
+# ---------------------------------------------------------------------------------------------
+# Changing a deployment's storage
+
+
+def test_moving_off_docker_and_buckets_leaves_no_stale_steps(tmp_path: Path) -> None:
+    repo = github_like_repo(tmp_path)
+    deploy_ok(repo, "--storage", "docker", "--image", "ghcr.io/acme/flows")
+    deploy_ok(repo, "--storage", "git")
+    entry = entry_of(repo)
+    assert entry["build"] is None and entry["push"] is None  # the file's top level does not apply
+    assert "image" not in entry["work_pool"]["job_variables"]
+    assert list(entry["pull"][0]) == ["prefect.deployments.steps.git_clone"]
+    deploy_ok(repo, "--storage", "s3", "--bucket", "acme")
+    entry = entry_of(repo)
+    assert entry["build"] is None and list(entry["push"][0]) == [PUSH_S3]
+    deploy_ok(repo, "--storage", "local")
+    entry = entry_of(repo)
+    assert entry["push"] is None
+    assert entry["pull"] == [{WORKDIR: {"directory": str(repo.resolve())}}]
+
+
+# ---------------------------------------------------------------------------------------------
+# Interactive
+
+
+def test_interactive_s3_with_a_new_credentials_block(tmp_path: Path, file_keyring: Path) -> None:
+    from tests.test_deploy_interactive import DOWN, ENTER, Transcript, spawn
+
+    repo = github_like_repo(tmp_path)
+    secret = canary()
+    t = Transcript(spawn(repo))
+    t.answer("Which flow do you want to deploy", ENTER)
+    for prompt in ("Deployment name", "Description", "Tags", "Schedule", "Work pool", "Work queue",
+                   "Job variables"):  # fmt: skip
+        t.answer(prompt, ENTER)
+    t.answer("Parameter count", "2", ENTER)
+    t.answer("Override parameters with defaults", ENTER)
+    t.answer("Pull flow code from the remote repository", "n")
+    t.answer("Where should workers get the flow code", DOWN, ENTER)  # AWS S3
+    t.answer("AWS S3 bucket name", "acme-flows", ENTER)
+    t.answer("Folder in the bucket", ENTER)
+    t.answer("Credentials for AWS S3", DOWN, ENTER)  # a new block
+    t.answer("Name of the new aws-credentials block", ENTER)
+    t.answer("aws_access_key_id", "AKIAEXAMPLE", ENTER)
+    t.answer(r"aws_secret_access_key \(hidden", secret, ENTER)
+    t.answer("aws_session_token", ENTER)
+    t.answer("profile_name", ENTER)
+    t.answer("region_name", "eu-west-1", ENTER)
+    t.answer(r"Write prefect.yaml\?", ENTER)
+    assert t.finish() == 0, t.text
+    name = "deployment-nightly-etl-nightly-etl-s3-credentials"
+    ref = "{{ prefect.blocks.aws-credentials." + name + " }}"
+    entry = entry_of(repo)
+    assert entry["pull"][0][PULL_S3] == {
+        "id": "pull_code",
+        "requires": "prefect-aws>=0.3.4",
+        "bucket": "acme-flows",
+        "folder": "repo/nightly-etl",
+        "credentials": ref,
+    }
+    from writers.blocks import open_store
+
+    block = open_store().get("aws-credentials", name, include_secrets=True)
+    assert block.data["aws_secret_access_key"].reveal() == secret
+    assert block.data["region_name"] == "eu-west-1"
+    assert "aws_session_token" not in block.data
+    assert_not_leaked(secret, texts=[t.text], roots=[repo, Path(os.environ["FLOWWIZ_HOME"])])
+
+
+def test_interactive_docker_with_the_projects_dockerfile(tmp_path: Path) -> None:
+    from tests.test_deploy_interactive import DOWN, ENTER, Transcript, spawn
+
+    repo = github_like_repo(tmp_path)
+    (repo / "Dockerfile").write_text("FROM python:3.12\nWORKDIR /code\nCOPY . .\n")
+    t = Transcript(spawn(repo, "--param", "count=1", "--no-schedule", "--pool", "docker"))
+    for prompt in ("Which flow do you want to deploy", "Deployment name", "Description", "Tags",
+                   "Work queue", "Job variables", "Override parameters with defaults"):  # fmt: skip
+        t.answer(prompt, ENTER)
+    t.answer("Pull flow code from the remote repository", "n")
+    t.answer("Where should workers get the flow code", *([DOWN] * 4), ENTER)  # docker
+    t.answer(r"Image name", "\x15", "registry.local:5000/team/etl", ENTER)
+    t.answer("Image tag", ENTER)
+    t.answer("Dockerfile to build the image from", ENTER)  # the project's Dockerfile
+    t.answer("Where is the project's code inside the image", ENTER)  # read from COPY: /code
+    t.answer("Push the image to its registry", ENTER)
+    t.answer(r"Write prefect.yaml\?", ENTER)
+    assert t.finish() == 0, t.text
+    entry = entry_of(repo)
+    assert entry["build"][0][BUILD]["image_name"] == "registry.local:5000/team/etl"
+    assert entry["build"][0][BUILD]["dockerfile"] == "Dockerfile"
+    assert entry["pull"] == [{WORKDIR: {"directory": "/code"}}]
+    assert list(entry["push"][0]) == [PUSH_IMAGE]
+    assert "docker login registry.local:5000" in t.text

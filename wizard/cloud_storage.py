@@ -1,0 +1,200 @@
+"""The bucket questions (S3, GCS, Azure Blob Storage): bucket, folder, and the credentials that
+`prefect deploy` (upload) and the worker (download) use: their own environment, an existing
+credentials block, or a new one whose secret fields are typed hidden and kept in the store.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from detectors.errors import UserError
+from detectors.slug import slugify
+from wizard.prompts import UNSET, Choice, Question
+from wizard.session import Session
+from writers.plan import CloudStorage, SecretToSave
+
+# provider -> (what it is called, the credentials block type, the bucket's name in Prefect)
+PROVIDERS: dict[str, tuple[str, str, str]] = {
+    "s3": ("AWS S3", "aws-credentials", "bucket"),
+    "gcs": ("Google Cloud Storage", "gcp-credentials", "bucket"),
+    "azure": ("Azure Blob Storage", "azure-blob-storage-credentials", "container"),
+}
+
+_BUCKET = re.compile(r"\A[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]\Z")
+
+
+def ask_cloud(
+    session: Session, provider: str, flow: Any, name: str
+) -> tuple[CloudStorage, tuple[SecretToSave, ...]]:
+    opts, asker = session.options, session.asker
+    title, _, bucket_word = PROVIDERS[provider]
+    bucket = asker.ask(
+        Question(
+            "bucket",
+            f"{title} {bucket_word} name",
+            "text",
+            "--bucket",
+            validate=lambda t: _bucket_problem(t, bucket_word),
+            convert=_bare_bucket,
+            why_no_default=f"flowwiz cannot guess which {bucket_word} to upload to",
+        ),
+        opts.bucket if opts.bucket else UNSET,
+    )
+    folder = asker.ask(
+        Question(
+            "folder",
+            f"Folder in the {bucket_word} (one per deployment keeps deployments apart)",
+            "text",
+            "--folder",
+            default=f"{slugify(session.detected.root.name) or 'flows'}/{slugify(name)}",
+            validate=_folder_problem,
+            convert=lambda t: t.strip().strip("/"),
+        ),
+        opts.folder if opts.folder is not None else UNSET,
+    )
+    credentials, secrets = _ask_credentials(session, provider, flow, name)
+    storage = CloudStorage(provider=provider, bucket=bucket, folder=folder, credentials=credentials)
+    return storage, secrets
+
+
+def _bare_bucket(text: str) -> str:
+    text = text.strip()
+    for scheme in ("s3://", "gs://", "gcs://", "az://", "abfs://"):
+        if text.startswith(scheme):
+            text = text[len(scheme) :]
+    return text.strip("/")
+
+
+def _bucket_problem(text: str, word: str) -> str | None:
+    bare = _bare_bucket(text)
+    if "/" in bare:
+        return f"enter the {word} name alone; the folder is the next question"
+    if not _BUCKET.match(bare):
+        return f"enter a {word} name: 3 or more lowercase letters, digits, dots, dashes"
+    return None
+
+
+def _folder_problem(text: str) -> str | None:
+    folder = text.strip().strip("/")
+    if not folder:
+        return "enter a folder, e.g. flows/etl (uploading to the bucket's root mixes projects)"
+    if any(part in (".", "..") for part in folder.split("/")) or "\\" in folder:
+        return "use a plain path of names separated by /"
+    return None
+
+
+def _ask_credentials(
+    session: Session, provider: str, flow: Any, name: str
+) -> tuple[str | None, tuple[SecretToSave, ...]]:
+    from writers.blocks import reference
+
+    opts, asker = session.options, session.asker
+    title, kind, _ = PROVIDERS[provider]
+    if opts.storage_block:
+        block = _block_name(opts.storage_block, kind)
+        store = session.open_store()
+        if not store.exists(kind, block):
+            raise UserError(
+                f"--storage-block: no block {kind}/{block} in the {store.kind} store "
+                f"({store.location}); create it with `flowwiz blocks create {kind} {block}`"
+            )
+        return reference(kind, block), ()
+    store = session.open_store()
+    existing = [b for b in store.list(kind) if b.problem is None]
+    rows = [
+        Choice(
+            "Their own environment (IAM role, workload identity, environment variables)",
+            "ambient",
+        )
+    ]
+    rows += [Choice(f"The {kind} block {b.name}", b.name) for b in existing]
+    rows.append(Choice(f"A new {kind} block (secret fields typed hidden)", "new"))
+    how = asker.ask(
+        Question(
+            "storage_credentials",
+            f"Credentials for {title} (used by `prefect deploy` to upload, by workers to download)",
+            "select",
+            "--storage-block NAME",
+            default="ambient",
+            choices=tuple(rows),
+        )
+    )
+    if how == "ambient":
+        return None, ()
+    if how != "new":
+        return reference(kind, how), ()
+    return _new_block(session, kind, f"deployment-{slugify(name)}-{slugify(flow.name)}-{provider}")
+
+
+def _block_name(text: str, kind: str) -> str:
+    from writers.blocks import check_name, parse_slug
+
+    if "/" in text:
+        given, block = parse_slug(text)
+        if given != kind:
+            raise UserError(f"--storage-block: this storage takes a {kind} block (got {given})")
+        return block
+    return check_name(text)
+
+
+def _new_block(session: Session, kind: str, default_name: str) -> tuple[str, tuple[SecretToSave]]:
+    from detectors.secret import SecretStr, forbidden_character
+    from writers.blocks import block_type, check_name, reference
+
+    asker, store = session.asker, session.open_store()
+    spec = block_type(kind)
+    block = asker.ask(
+        Question(
+            "storage_block_name",
+            f"Name of the new {kind} block",
+            "text",
+            "--storage-block",
+            default=f"{default_name}-credentials",
+            validate=lambda t: _name_problem(t, check_name),
+            convert=str.strip,
+        )
+    )
+    overwrite = store.exists(kind, block)
+    if overwrite and not asker.ask(
+        Question(
+            "storage_block_overwrite",
+            f"{kind}/{block} exists: replace it?",
+            "confirm",
+            "--storage-block",
+            default=False,
+        )
+    ):
+        return reference(kind, block), ()
+    store.check()  # before anyone types a secret that could not be kept
+    data: dict[str, str | SecretStr] = {}
+    for field in spec.fields:
+        answer = asker.ask(
+            Question(
+                f"field_{field.name}",
+                f"{field.name} ({'hidden, ' if field.secret else ''}Enter to skip)",
+                "password" if field.secret else "text",
+                "--storage-block",
+                validate=lambda t: (
+                    f"it cannot contain {forbidden_character(t)}"
+                    if forbidden_character(t)
+                    else None
+                ),
+            )
+        )
+        value = (answer or "").strip()
+        if value:
+            data[field.name] = SecretStr(value) if field.secret else value
+    if not data:
+        raise UserError(f"the new {kind} block has no field set; nothing was written")
+    return reference(kind, block), (
+        SecretToSave(block_type=kind, name=block, data=data, overwrite=overwrite),
+    )
+
+
+def _name_problem(text: str, check: Any) -> str | None:
+    try:
+        check(text.strip())
+    except UserError as exc:
+        return str(exc)
+    return None

@@ -1,0 +1,137 @@
+"""The image questions: the code is baked into a Docker image that `prefect deploy` builds (from
+the project's Dockerfile, or one Prefect writes) and pushes; workers run that image."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from detectors.docker_image import code_directory, has_registry, image_problem, split_image
+from detectors.errors import UserError
+from detectors.slug import slugify
+from wizard.prompts import UNSET, Choice, Question
+from wizard.session import Session
+from writers.plan import DockerStorage
+
+
+def ask_docker(session: Session) -> DockerStorage:
+    opts, asker, det = session.options, session.asker, session.detected
+    project = slugify(det.root.name) or "flows"
+    given_image = opts.image if opts.image else UNSET
+    image = asker.ask(
+        Question(
+            "image",
+            "Image name, with its registry (e.g. ghcr.io/acme/flows)",
+            "text",
+            "--image",
+            default=project,
+            suggestion=project,
+            validate=image_problem,
+            convert=str.strip,
+        ),
+        given_image,
+    )
+    image, tag_in_name = split_image(image)
+    if tag_in_name and opts.image_tag and opts.image_tag != tag_in_name:
+        raise UserError(
+            f"--image has the tag {tag_in_name!r} and --image-tag says {opts.image_tag!r}"
+        )
+    tag = asker.ask(
+        Question(
+            "image_tag",
+            "Image tag",
+            "text",
+            "--image-tag",
+            default=tag_in_name or "latest",
+            validate=lambda t: image_problem(f"x:{t.strip()}"),
+            convert=str.strip,
+        ),
+        opts.image_tag if opts.image_tag else (tag_in_name if tag_in_name else UNSET),
+    )
+    dockerfile, directory = _ask_dockerfile(session)
+    push = asker.ask(
+        Question(
+            "push_image",
+            "Push the image to its registry (a worker on another machine pulls it from there)?",
+            "confirm",
+            "--push-image/--no-push-image",
+            default=has_registry(image),
+        ),
+        opts.push_image if opts.push_image is not None else UNSET,
+    )
+    if push and not has_registry(image):
+        asker.note(
+            f"!{image!r} names no registry: Docker pushes it to Docker Hub as library/{image}, "
+            "which needs a namespace you own (e.g. youruser/" + image + ")."
+        )
+    return DockerStorage(
+        image=image, tag=tag, dockerfile=dockerfile, directory=directory, push=push
+    )
+
+
+def _ask_dockerfile(session: Session) -> tuple[str, str]:
+    opts, asker, det = session.options, session.asker, session.detected
+    auto_dir = f"/opt/prefect/{det.root.name}"  # where Prefect's generated Dockerfile copies it
+    found = det.project.dockerfile
+    rows = []
+    if found is not None:
+        rows.append(Choice(f"The project's {found.name}", found.name))
+    rows.append(
+        Choice(
+            "One Prefect writes at build time (its base image, requirements.txt, the project)",
+            "auto",
+        )
+    )
+    given = opts.dockerfile if opts.dockerfile else UNSET
+    dockerfile = asker.ask(
+        Question(
+            "dockerfile",
+            "Dockerfile to build the image from",
+            "select",
+            "--dockerfile PATH|auto",
+            default=found.name if found is not None else "auto",
+            choices=tuple(rows),
+        ),
+        given,
+    )
+    if dockerfile == "auto":
+        if found is not None and found.name == "Dockerfile":
+            raise UserError(
+                "Prefect writes its own ./Dockerfile for --dockerfile auto and fails when one "
+                "exists: use --dockerfile Dockerfile, or rename yours"
+            )
+        return "auto", auto_dir
+    path = det.root / dockerfile
+    if not path.is_file():
+        raise UserError(f"--dockerfile: no file {dockerfile} in {det.root}")
+    detected = code_directory(path)
+    if detected is None:
+        asker.note(
+            f"!{dockerfile} has no `COPY . <dir>` line: the image must hold the project's code "
+            "for the worker to find the flow."
+        )
+    directory = asker.ask(
+        Question(
+            "image_dir",
+            "Where is the project's code inside the image?",
+            "text",
+            "--image-dir",
+            default=detected if detected else UNSET,
+            suggestion=detected or auto_dir,
+            validate=_directory_problem,
+            convert=lambda t: t.strip().rstrip("/") or "/",
+            why_no_default=f"{dockerfile} does not show where it copies the project",
+        ),
+        opts.image_dir if opts.image_dir else UNSET,
+    )
+    return dockerfile, directory
+
+
+def _directory_problem(text: str) -> str | None:
+    return (
+        None if text.strip().startswith("/") else "enter an absolute path, e.g. /opt/prefect/flows"
+    )
+
+
+def describe(storage: Any) -> str:
+    where = "built and pushed" if storage.push else "built here, not pushed"
+    return f"docker image {storage.image}:{storage.tag} ({where}; code in {storage.directory})"
