@@ -309,3 +309,19 @@ def test_interactive_docker_with_the_projects_dockerfile(tmp_path: Path) -> None
     assert entry["pull"] == [{WORKDIR: {"directory": "/code"}}]
     assert list(entry["push"][0]) == [PUSH_IMAGE]
     assert "docker login registry.local:5000" in t.text
+
+
+def test_bucket_upload_is_counted_and_secret_looking_files_are_named(tmp_path: Path) -> None:
+    repo = github_like_repo(tmp_path)
+    (repo / ".prefectignore").write_text("__pycache__/\n")
+    (repo / ".env").write_text("API_KEY=do-not-print-me\n")
+    err = deploy_ok(repo, "--storage", "s3", "--bucket", "acme")
+    assert "will upload 4 files" in err  # flows/etl.py, requirements.txt, .prefectignore, .env
+    assert "1 of them look like secrets" in err and ".env" in err
+    assert "do-not-print-me" not in err
+    # the default .prefectignore flowwiz writes keeps .env out
+    other = github_like_repo(tmp_path / "other")
+    (other / ".env").write_text("API_KEY=x\n")
+    err = deploy_ok(other, "--storage", "s3", "--bucket", "acme")
+    assert "look like secrets" not in err
+    assert ".env" in (other / ".prefectignore").read_text()

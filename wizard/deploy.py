@@ -46,7 +46,9 @@ def run(options: DeployOptions) -> int:
     from writers.prefect_yaml import read_existing, render
 
     rendered = render(plan, read_existing(plan.prefect_yaml))  # bytes kept as they are (CRLF too)
-    _check_not_ignored(plan)
+    ignore_text = _effective_prefectignore(plan)
+    _check_not_ignored(plan, ignore_text)
+    _check_upload(plan, ignore_text, session)
     review(plan, rendered, session)
     if options.dry_run:
         terminal.info("[bold]Dry run:[/] nothing was written.")
@@ -564,18 +566,43 @@ def _pinned_prefect(root: Path, project: Any) -> str | None:
     return None
 
 
-def _check_not_ignored(plan: DeploymentPlan) -> None:
-    from writers.ignore import is_ignored, prefectignore_text
+def _effective_prefectignore(plan: DeploymentPlan) -> str | None:
+    """The .prefectignore Prefect will read: the project's, else the one flowwiz writes."""
+    from writers.ignore import prefectignore_text
 
-    root = plan.project_root
+    path = plan.project_root / ".prefectignore"
+    if path.exists():
+        return path.read_text(encoding="utf-8", errors="replace")
+    return prefectignore_text() if plan.write_prefectignore else None
+
+
+def _check_not_ignored(plan: DeploymentPlan, ignore_text: str | None) -> None:
+    from writers.ignore import is_ignored
+
     path = plan.entrypoint.rsplit(":", 1)[0]
-    text = (
-        (root / ".prefectignore").read_text()
-        if (root / ".prefectignore").exists()
-        else (prefectignore_text() if plan.write_prefectignore else None)
-    )
-    if text is not None and is_ignored(root, path, text):
+    if ignore_text is not None and is_ignored(plan.project_root, path, ignore_text):
         raise UserError(
             f"{path} is excluded by .prefectignore, so its code would not be shipped: "
             "change .prefectignore or pick another entrypoint"
+        )
+
+
+def _check_upload(plan: DeploymentPlan, ignore_text: str | None, session: Session) -> None:
+    """For a bucket: say how much `prefect deploy` uploads, and warn about secret-looking files
+    that .prefectignore lets through (they would land in the bucket)."""
+    from detectors.upload_set import human_size, upload_set
+    from writers.plan import CloudStorage
+
+    if not isinstance(plan.storage, CloudStorage):
+        return
+    found = upload_set(plan.project_root, ignore_text or "")
+    session.asker.note(
+        f"`prefect deploy` will upload {found.files} files ({human_size(found.size)}) "
+        "that .prefectignore lets through."
+    )
+    if found.sensitive:
+        shown = ", ".join(found.sensitive[:5]) + (" ..." if len(found.sensitive) > 5 else "")
+        session.asker.note(
+            f"!{len(found.sensitive)} of them look like secrets and would be uploaded to the "
+            f"bucket: {shown}. Add them to .prefectignore."
         )

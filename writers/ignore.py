@@ -10,11 +10,10 @@ Matching is case-sensitive, as in Prefect and in git with ``core.ignorecase=fals
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path, PurePosixPath
 
-from detectors.ignore_rules import IgnoreRules, load_ignore, rules_from_lines
+from detectors.ignore_rules import IgnoreRules, load_ignore, rules_from_text
 from writers import atomic
 
 PREFECTIGNORE = ".prefectignore"
@@ -115,12 +114,9 @@ def write_prefectignore(root: Path, text: str) -> bool:
 
 
 def _rules(root: Path, ignore_text: str) -> IgnoreRules:
-    from dulwich.ignore import read_ignore_patterns
-
     # dulwich reads the text as git does: comments, blank lines and unescaped trailing spaces
     # dropped, a CR before the LF too
-    data = io.BytesIO(ignore_text.encode("utf-8", "surrogateescape"))
-    return rules_from_lines(root, read_ignore_patterns(data))
+    return rules_from_text(root, ignore_text.encode("utf-8", "surrogateescape"))
 
 
 def _relative(root: Path, relpath: str) -> str | None:
