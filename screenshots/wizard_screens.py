@@ -130,33 +130,34 @@ def wizard_screens(outdir: Path, to_png: Callable[[Path], Path] | None = None) -
         session = f"flowwiz-shots-{os.getpid()}"
         exports = " ".join(f"{k}={_quote(v)}" for k, v in env.items())
         command = f"cd {_quote(str(repo))} && env -i {exports} {_quote(FLOWWIZ)} deploy; sleep 60"
-        subprocess.run(
-            [
-                "tmux",
-                "new-session",
-                "-d",
-                "-s",
-                session,
-                "-x",
-                str(WIDTH),
-                "-y",
-                str(HEIGHT),
-                command,
-            ],
-            check=True,
-        )
-        pane = Pane(session)
+
+        def shot(pane: Pane, name: str, title: str) -> None:
+            path = outdir / f"{name}.svg"
+            save_ansi_svg(pane.capture(), path, title)
+            written.append(path)
+            if to_png:
+                written.append(to_png(path))
+
+        # the storage choice first: answered up to it, then Ctrl-C (nothing is written)
+        pane = _start(session + "-storage", command)
         try:
-
-            def shot(name: str, title: str) -> None:
-                path = outdir / f"{name}.svg"
-                save_ansi_svg(pane.capture(), path, title)
-                written.append(path)
-                if to_png:
-                    written.append(to_png(path))
-
             pane.wait_for("Which flow")
-            shot("wizard-flow", "flowwiz deploy: pick a flow")
+            pane.keys("Enter", "Enter", "Enter", "Enter", "Enter", "Enter", "Enter", "Enter")
+            pane.wait_for("Parameter count")
+            pane.keys("3", "Enter", "Enter")
+            pane.wait_for("Pull flow code")
+            pane.keys("n")
+            pane.wait_for("Where should workers get the flow code")
+            pane.keys("Down")
+            shot(pane, "wizard-storage", "flowwiz deploy: where workers get the code")
+            pane.keys("C-c")
+            pane.wait_for("nothing was written")
+        finally:
+            _stop(session + "-storage")
+        pane = _start(session, command)
+        try:
+            pane.wait_for("Which flow")
+            shot(pane, "wizard-flow", "flowwiz deploy: pick a flow")
             pane.keys("Enter", "Enter", "Enter")
             pane.wait_for("Tags")
             pane.keys("etl", "Enter", "Down", "Down", "Enter")
@@ -174,20 +175,30 @@ def wizard_screens(outdir: Path, to_png: Callable[[Path], Path] | None = None) -
             pane.keys("Enter")
             pane.wait_for("Access token")
             pane.keys("ghp_" + "x" * 36)
-            shot("wizard-token", "flowwiz deploy: the token, hidden")
+            shot(pane, "wizard-token", "flowwiz deploy: the token, hidden")
             pane.keys("Enter")
             pane.wait_for("Check now")
             pane.keys("n")
             pane.wait_for("Write prefect.yaml?")
-            shot("wizard-review", "flowwiz deploy: review before anything is written")
+            shot(pane, "wizard-review", "flowwiz deploy: review before anything is written")
             pane.keys("Enter", pause=1.5)
             pane.wait_for("Next steps")
-            shot("wizard-done", "flowwiz deploy: saved and written")
+            shot(pane, "wizard-done", "flowwiz deploy: saved and written")
         finally:
-            subprocess.run(
-                ["tmux", "kill-session", "-t", session], check=False, capture_output=True
-            )
+            _stop(session)
     return written
+
+
+def _start(session: str, command: str) -> Pane:
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", str(WIDTH), "-y", str(HEIGHT), command],
+        check=True,
+    )
+    return Pane(session)
+
+
+def _stop(session: str) -> None:
+    subprocess.run(["tmux", "kill-session", "-t", session], check=False, capture_output=True)
 
 
 def _quote(text: str) -> str:
