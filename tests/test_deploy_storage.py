@@ -325,3 +325,46 @@ def test_bucket_upload_is_counted_and_secret_looking_files_are_named(tmp_path: P
     err = deploy_ok(other, "--storage", "s3", "--bucket", "acme")
     assert "look like secrets" not in err
     assert ".env" in (other / ".prefectignore").read_text()
+
+
+def test_a_rerun_without_storage_flags_keeps_the_bucket(tmp_path: Path, file_keyring: Path) -> None:
+    repo = github_like_repo(tmp_path)
+    made = flowwiz(
+        "blocks", "create", "aws-credentials", "prod-aws",
+        "--field", "region_name=eu-west-1",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    deploy_ok(
+        repo, "--storage", "s3", "--bucket", "acme", "--folder", "team/etl",
+        "--storage-block", "prod-aws",
+    )  # fmt: skip
+    first = entry_of(repo)
+    deploy_ok(repo, "--cron", "0 5 * * *")  # only the schedule changes
+    again = entry_of(repo)
+    assert again["push"] == first["push"] and again["pull"] == first["pull"]
+    assert again["schedules"][0]["cron"] == "0 5 * * *"
+
+
+def test_a_rerun_without_storage_flags_keeps_the_image(tmp_path: Path) -> None:
+    repo = github_like_repo(tmp_path)
+    (repo / "Dockerfile.prod").write_text("FROM python:3.12\nRUN true\n")
+    deploy_ok(
+        repo, "--storage", "docker", "--image", "ghcr.io/acme/flows:v7",
+        "--dockerfile", "Dockerfile.prod", "--image-dir", "/srv/code", "--no-push-image",
+    )  # fmt: skip
+    first = entry_of(repo)
+    deploy_ok(repo, "--tag", "again")
+    again = entry_of(repo)
+    assert again["tags"] == ["again"]
+    for key in ("build", "pull", "work_pool"):
+        assert again[key] == first[key], key
+    assert "push" not in again
+
+
+def test_a_rerun_can_still_switch_back_to_git(tmp_path: Path) -> None:
+    repo = github_like_repo(tmp_path)
+    deploy_ok(repo, "--storage", "gcs", "--bucket", "acme")
+    deploy_ok(repo, "--git")
+    entry = entry_of(repo)
+    assert list(entry["pull"][0]) == ["prefect.deployments.steps.git_clone"]
+    assert entry["push"] is None

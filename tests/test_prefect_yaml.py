@@ -18,6 +18,7 @@ from writers import prefect_yaml as py
 from writers.plan import (
     CloudStorage,
     DeploymentPlan,
+    DockerStorage,
     GitStorage,
     LocalStorage,
     Schedule,
@@ -1021,3 +1022,31 @@ def test_read_existing_keeps_the_bytes(tmp_path: Path) -> None:
     path.write_bytes(b"name: shop\nbad: \xff\n")
     with pytest.raises(ProjectFileError, match=r"prefect.yaml line 2: not UTF-8"):
         py.read_existing(path)
+
+
+# --------------------------------------------------------------------------- reading storage back
+
+
+@pytest.mark.parametrize(
+    "storage",
+    [
+        GitStorage("https://github.com/acme/shop.git", branch="release"),
+        LocalStorage("/srv/shop"),
+        CloudStorage("s3", "acme", "shop/etl", "{{ prefect.blocks.aws-credentials.prod }}"),
+        CloudStorage("gcs", "acme", "shop/etl"),
+        CloudStorage("azure", "box", "shop/etl"),
+        DockerStorage("ghcr.io/acme/shop", "v2", "Dockerfile.prod", "/srv/code", push=False),
+        DockerStorage("ghcr.io/acme/shop", "v2", "auto", "/opt/prefect/shop", push=True),
+    ],
+    ids=lambda s: type(s).__name__,
+)
+def test_storage_of_reads_back_what_was_written(storage: Any) -> None:
+    entry = py.deployment_entry(make_plan(storage=storage, job_variables={}))
+    assert py.storage_of(entry) == storage
+
+
+def test_storage_of_something_else_is_none() -> None:
+    assert py.storage_of({"name": "x"}) is None
+    assert py.storage_of({"pull": [{"my.own.step": {"a": 1}}]}) is None
+    two = [{py.GIT_CLONE: {"repository": "https://h/r.git"}}, {"x.y": {}}]
+    assert py.storage_of({"pull": two}) is None

@@ -25,8 +25,9 @@ _BUCKET = re.compile(r"\A[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]\Z")
 
 
 def ask_cloud(
-    session: Session, provider: str, flow: Any, name: str
+    session: Session, provider: str, flow: Any, name: str, previous: CloudStorage | None = None
 ) -> tuple[CloudStorage, tuple[SecretToSave, ...]]:
+    """``previous``: the same provider's storage of the deployment being updated (defaults)."""
     opts, asker = session.options, session.asker
     title, _, bucket_word = PROVIDERS[provider]
     bucket = asker.ask(
@@ -35,6 +36,7 @@ def ask_cloud(
             f"{title} {bucket_word} name",
             "text",
             "--bucket",
+            default=previous.bucket if previous is not None else UNSET,
             validate=lambda t: _bucket_problem(t, bucket_word),
             convert=_bare_bucket,
             why_no_default=f"flowwiz cannot guess which {bucket_word} to upload to",
@@ -47,13 +49,16 @@ def ask_cloud(
             f"Folder in the {bucket_word} (one per deployment keeps deployments apart)",
             "text",
             "--folder",
-            default=f"{slugify(session.detected.root.name) or 'flows'}/{slugify(name)}",
+            default=previous.folder
+            if previous is not None and previous.folder
+            else f"{slugify(session.detected.root.name) or 'flows'}/{slugify(name)}",
             validate=_folder_problem,
             convert=lambda t: t.strip().strip("/"),
         ),
         opts.folder if opts.folder is not None else UNSET,
     )
-    credentials, secrets = _ask_credentials(session, provider, flow, name)
+    kept = previous.credentials if previous is not None else None
+    credentials, secrets = _ask_credentials(session, provider, flow, name, kept)
     storage = CloudStorage(provider=provider, bucket=bucket, folder=folder, credentials=credentials)
     return storage, secrets
 
@@ -85,7 +90,7 @@ def _folder_problem(text: str) -> str | None:
 
 
 def _ask_credentials(
-    session: Session, provider: str, flow: Any, name: str
+    session: Session, provider: str, flow: Any, name: str, kept: str | None = None
 ) -> tuple[str | None, tuple[SecretToSave, ...]]:
     from writers.blocks import reference
 
@@ -110,16 +115,20 @@ def _ask_credentials(
     ]
     rows += [Choice(f"The {kind} block {b.name}", b.name) for b in existing]
     rows.append(Choice(f"A new {kind} block (secret fields typed hidden)", "new"))
+    if kept:
+        rows.insert(0, Choice(f"Keep what the deployment uses: {kept}", "keep"))
     how = asker.ask(
         Question(
             "storage_credentials",
             f"Credentials for {title} (used by `prefect deploy` to upload, by workers to download)",
             "select",
             "--storage-block NAME",
-            default="ambient",
+            default="keep" if kept else "ambient",
             choices=tuple(rows),
         )
     )
+    if how == "keep":
+        return kept, ()
     if how == "ambient":
         return None, ()
     if how != "new":

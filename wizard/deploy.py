@@ -120,7 +120,9 @@ def ask(session: Session) -> DeploymentPlan:
     schedules = ask_schedule(session, existing)
     pool, queue, job_vars = ask_work_pool(session, existing)
     parameters = ask_parameters(session, flow, existing)
-    storage, secrets = ask_storage(session, flow, name)
+    from writers.prefect_yaml import storage_of
+
+    storage, secrets = ask_storage(session, flow, name, storage_of(existing) if existing else None)
     project = det.project
     return DeploymentPlan(
         project_root=det.root,

@@ -13,9 +13,10 @@ from wizard.session import Session
 from writers.plan import DockerStorage
 
 
-def ask_docker(session: Session) -> DockerStorage:
+def ask_docker(session: Session, previous: DockerStorage | None = None) -> DockerStorage:
+    """``previous``: the image storage of the deployment being updated (defaults)."""
     opts, asker, det = session.options, session.asker, session.detected
-    project = slugify(det.root.name) or "flows"
+    project = previous.image if previous is not None else (slugify(det.root.name) or "flows")
     given_image = opts.image if opts.image else UNSET
     image = asker.ask(
         Question(
@@ -41,20 +42,20 @@ def ask_docker(session: Session) -> DockerStorage:
             "Image tag",
             "text",
             "--image-tag",
-            default=tag_in_name or "latest",
+            default=tag_in_name or (previous.tag if previous is not None else "latest"),
             validate=lambda t: image_problem(f"x:{t.strip()}"),
             convert=str.strip,
         ),
         opts.image_tag if opts.image_tag else (tag_in_name if tag_in_name else UNSET),
     )
-    dockerfile, directory = _ask_dockerfile(session)
+    dockerfile, directory = _ask_dockerfile(session, previous)
     push = asker.ask(
         Question(
             "push_image",
             "Push the image to its registry (a worker on another machine pulls it from there)?",
             "confirm",
             "--push-image/--no-push-image",
-            default=has_registry(image),
+            default=previous.push if previous is not None else has_registry(image),
         ),
         opts.push_image if opts.push_image is not None else UNSET,
     )
@@ -68,13 +69,16 @@ def ask_docker(session: Session) -> DockerStorage:
     )
 
 
-def _ask_dockerfile(session: Session) -> tuple[str, str]:
+def _ask_dockerfile(session: Session, previous: DockerStorage | None) -> tuple[str, str]:
     opts, asker, det = session.options, session.asker, session.detected
     auto_dir = f"/opt/prefect/{det.root.name}"  # where Prefect's generated Dockerfile copies it
     found = det.project.dockerfile
     rows = []
     if found is not None:
         rows.append(Choice(f"The project's {found.name}", found.name))
+    before = previous.dockerfile if previous is not None else None
+    if before and before != "auto" and (found is None or before != found.name):
+        rows.insert(0, Choice(f"{before}, as the deployment uses now", before))
     rows.append(
         Choice(
             "One Prefect writes at build time (its base image, requirements.txt, the project)",
@@ -88,7 +92,7 @@ def _ask_dockerfile(session: Session) -> tuple[str, str]:
             "Dockerfile to build the image from",
             "select",
             "--dockerfile PATH|auto",
-            default=found.name if found is not None else "auto",
+            default=before if before else (found.name if found is not None else "auto"),
             choices=tuple(rows),
         ),
         given,
@@ -104,6 +108,8 @@ def _ask_dockerfile(session: Session) -> tuple[str, str]:
     if not path.is_file():
         raise UserError(f"--dockerfile: no file {dockerfile} in {det.root}")
     detected = code_directory(path)
+    if detected is None and previous is not None and previous.dockerfile == dockerfile:
+        detected = previous.directory  # what the deployment said before
     if detected is None:
         asker.note(
             f"!{dockerfile} has no `COPY . <dir>` line: the image must hold the project's code "

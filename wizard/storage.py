@@ -23,7 +23,11 @@ _TOKEN_HOSTS = {"github.com", "gitlab.com", "bitbucket.org"}
 _PROVIDER_BLOCKS = ("github-credentials", "gitlab-credentials", "bitbucket-credentials")
 
 
-def ask_storage(session: Session, flow: Any, name: str) -> tuple[Storage, tuple[SecretToSave, ...]]:
+def ask_storage(
+    session: Session, flow: Any, name: str, previous: Storage | None = None
+) -> tuple[Storage, tuple[SecretToSave, ...]]:
+    """``previous``: what the deployment being updated uses now; it seeds the defaults, so a
+    re-run with no storage flags keeps a bucket or an image rather than switching to git."""
     opts, asker, det = session.options, session.asker, session.detected
     git = det.git
     remote = git.preferred if git is not None else None
@@ -41,9 +45,9 @@ def ask_storage(session: Session, flow: Any, name: str) -> tuple[Storage, tuple[
                 f"--storage {opts.storage} does not pull from git: "
                 "drop --git, --repository, --branch, --private and the token flags"
             )
-        return ask_other_storage(session, flow, name)
+        return ask_other_storage(session, flow, name, previous)
     if opts.git is False:
-        return ask_other_storage(session, flow, name)
+        return ask_other_storage(session, flow, name, previous)
     if remote is not None and remote.url.had_credentials:
         asker.note(
             f"The remote {remote.name!r} URL carries credentials; flowwiz never writes them. "
@@ -66,19 +70,19 @@ def ask_storage(session: Session, flow: Any, name: str) -> tuple[Storage, tuple[
         if opts.storage == "git":
             raise UserError(f"--storage git: {reason}; pass --repository URL")
         asker.note(f"Git storage is not offered: {reason}.")
-        return ask_other_storage(session, flow, name)
+        return ask_other_storage(session, flow, name, previous)
     use_git = asker.ask(
         Question(
             "git",
             "Pull flow code from the remote repository at run time?",
             "confirm",
             "--git/--no-git",
-            default=True,
+            default=previous is None or isinstance(previous, GitStorage),
         ),
         True if (opts.git or opts.storage == "git" or opts.repository or token_flags) else UNSET,
     )
     if not use_git:
-        return ask_other_storage(session, flow, name)
+        return ask_other_storage(session, flow, name, previous)
     from detectors.git import parse_remote_url
 
     repository = asker.ask(
@@ -440,7 +444,7 @@ STORAGE_KINDS = ("git", "local", "s3", "gcs", "azure", "docker")
 
 
 def ask_other_storage(
-    session: Session, flow: Any, name: str
+    session: Session, flow: Any, name: str, previous: Storage | None = None
 ) -> tuple[Storage, tuple[SecretToSave, ...]]:
     """Where the code comes from when it is not a git clone: this machine's directory, a
     bucket, or an image."""
@@ -459,18 +463,33 @@ def ask_other_storage(
             "Where should workers get the flow code?",
             "select",
             "--storage",
-            default="local",
+            default=_kind_of(previous) if _kind_of(previous) not in (None, "git") else "local",
             choices=tuple(rows),
         ),
         opts.storage if opts.storage not in (None, "git") else UNSET,
     )
+    same = previous if _kind_of(previous) == kind else None
     if kind in PROVIDERS:
-        return ask_cloud(session, kind, flow, name)
+        return ask_cloud(session, kind, flow, name, same)
     if kind == "docker":
         from wizard.docker_storage import ask_docker
 
-        return ask_docker(session), ()
+        return ask_docker(session, same), ()
     return _local_storage(session), ()
+
+
+def _kind_of(storage: Storage | None) -> str | None:
+    from writers.plan import CloudStorage, DockerStorage
+
+    if isinstance(storage, CloudStorage):
+        return storage.provider
+    if isinstance(storage, DockerStorage):
+        return "docker"
+    if isinstance(storage, GitStorage):
+        return "git"
+    if isinstance(storage, LocalStorage):
+        return "local"
+    return None
 
 
 def _local_storage(session: Session) -> LocalStorage:

@@ -243,6 +243,52 @@ def cloud_requirement(storage: CloudStorage) -> str:
     return _cloud_steps(storage)[2]
 
 
+def storage_of(entry: Mapping[str, Any]) -> Storage | None:
+    """The storage an existing deployment entry uses, read back from the steps flowwiz (or
+    Prefect's wizard) writes; None when its steps are something else (or none of its own)."""
+    pull = _only_step(entry.get("pull"))
+    build = _only_step(entry.get("build"))
+    if pull is None:
+        return None
+    name, args = pull
+    if name == GIT_CLONE and isinstance(args.get("repository"), str):
+        return GitStorage(repository=args["repository"], branch=_text_or_none(args.get("branch")))
+    for provider, (_, pull_step, _, bucket_key) in _CLOUD_STEPS.items():
+        if name == pull_step and isinstance(args.get(bucket_key), str):
+            credentials = args.get("credentials")
+            return CloudStorage(
+                provider=provider,
+                bucket=args[bucket_key],
+                folder=str(args.get("folder") or ""),
+                credentials=credentials if isinstance(credentials, str) else None,
+            )
+    if name == SET_WORKING_DIRECTORY and isinstance(args.get("directory"), str):
+        if build is not None and build[0] == BUILD_DOCKER_IMAGE:
+            image = build[1]
+            return DockerStorage(
+                image=str(image.get("image_name") or ""),
+                tag=str(image.get("tag") or "latest"),
+                dockerfile=str(image.get("dockerfile") or "Dockerfile"),
+                directory=args["directory"],
+                push=_only_step(entry.get("push")) is not None,
+            )
+        return LocalStorage(directory=args["directory"])
+    return None
+
+
+def _only_step(steps: Any) -> tuple[str, Mapping[str, Any]] | None:
+    if not isinstance(steps, list) or len(steps) != 1 or not isinstance(steps[0], Mapping):
+        return None
+    if len(steps[0]) != 1:
+        return None
+    ((name, args),) = steps[0].items()
+    return (str(name), args) if isinstance(args, Mapping) else None
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _cloud_steps(storage: CloudStorage) -> tuple[str, str, str, str]:
     if storage.provider not in _CLOUD_STEPS:
         raise UserError(f"unknown cloud storage provider: {storage.provider}")
