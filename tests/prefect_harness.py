@@ -19,7 +19,8 @@ stdout and stderr unless exit 0), ``api(method, path, json=...)`` (an httpx.Resp
 ``read_deployment(flow, name)``, ``deployments()``, ``create_work_pool(name, type)``
 (idempotent), ``save_secret(name, value)``/``save_block_document(slug, name, data)`` (over
 REST, create or overwrite), ``read_block_document(slug, name)`` (with secrets, or None),
-``register_blocks(module)``. The venv also holds prefect-github (its GitHubCredentials class).
+``register_blocks(module)``. The venv also holds prefect-github (its GitHubCredentials class),
+prefect-aws (the S3 steps) and moto's S3 server (a bucket on loopback).
 
 Server state is shared by the whole session: give deployments, pools and blocks names unique
 to your test module. A module-scoped fixture runs BEFORE the per-test isolation of
@@ -88,7 +89,14 @@ if TYPE_CHECKING:
 PREFECT_VERSION = "3.9.1"
 # What the venv holds. prefect-github gives the tests Prefect's own GitHubCredentials class, to
 # load what flowwiz stores (a 3.9.1 server registers the github-credentials TYPE by itself).
-PREFECT_PACKAGES = (f"prefect=={PREFECT_VERSION}", "prefect-github==0.4.4")
+# prefect-aws runs the S3 push/pull steps flowwiz writes, against moto's S3 server on loopback
+# (tests/test_compat_bucket.py): the stand-in for an AWS account.
+PREFECT_PACKAGES = (
+    f"prefect=={PREFECT_VERSION}",
+    "prefect-github==0.4.4",
+    "prefect-aws==0.7.12",
+    "moto[server]==5.2.5",
+)
 
 # Resolved at import: tests isolate HOME per test, and the venv must outlive them all.
 PREFECT_VENV = Path(
@@ -213,12 +221,21 @@ def _install_with_uv(venv: Path, env: dict[str, str], log: list[str]) -> bool:
 
 _RELAXED_REQUIREMENTS = """
 import importlib.metadata as m, json, re, sys
-ours = [re.sub(r"[-_.]+", "-", p.split("==")[0]).lower() for p in sys.argv[1:]]
+def norm(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+wanted = {}
+for p in sys.argv[1:]:
+    name, _, extras = p.split("==")[0].partition("[")
+    wanted[norm(name)] = {norm(e) for e in extras.rstrip("]").split(",") if e}
+ours = list(wanted)
 reqs = []
 for dist in ours:
     for req in m.requires(dist) or []:
         if "extra ==" in req:
-            continue
+            extra = re.search(r"extra == .([A-Za-z0-9_.-]+)", req)
+            if not extra or norm(extra.group(1)) not in wanted[dist]:
+                continue
+            req = req.split(";")[0].strip()
         name = re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9_.-]+", req).group(0)).lower()
         if name in ours:
             continue

@@ -599,12 +599,12 @@ def _check_upload(plan: DeploymentPlan, ignore_text: str | None, session: Sessio
         return
     found = upload_set(plan.project_root, ignore_text or "")
     session.asker.note(
-        f"`prefect deploy` will upload {found.files} files ({human_size(found.size)}) "
+        f"!`prefect deploy` will upload {found.files} files ({human_size(found.size)}) "
         "that .prefectignore lets through."
     )
     if found.sensitive:
         shown = ", ".join(found.sensitive[:5]) + (" ..." if len(found.sensitive) > 5 else "")
         session.asker.note(
-            f"!{len(found.sensitive)} of them look like secrets and would be uploaded to the "
+            f"{len(found.sensitive)} of them look like secrets and would be uploaded to the "
             f"bucket: {shown}. Add them to .prefectignore."
         )

@@ -61,7 +61,7 @@ def ask_docker(session: Session, previous: DockerStorage | None = None) -> Docke
     )
     if push and not has_registry(image):
         asker.note(
-            f"!{image!r} names no registry: Docker pushes it to Docker Hub as library/{image}, "
+            f"{image!r} names no registry: Docker pushes it to Docker Hub as library/{image}, "
             "which needs a namespace you own (e.g. youruser/" + image + ")."
         )
     return DockerStorage(
@@ -112,7 +112,7 @@ def _ask_dockerfile(session: Session, previous: DockerStorage | None) -> tuple[s
         detected = previous.directory  # what the deployment said before
     if detected is None:
         asker.note(
-            f"!{dockerfile} has no `COPY . <dir>` line: the image must hold the project's code "
+            f"{dockerfile} has no `COPY . <dir>` line: the image must hold the project's code "
             "for the worker to find the flow."
         )
     directory = asker.ask(
