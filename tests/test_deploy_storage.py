@@ -368,3 +368,15 @@ def test_a_rerun_can_still_switch_back_to_git(tmp_path: Path) -> None:
     entry = entry_of(repo)
     assert list(entry["pull"][0]) == ["prefect.deployments.steps.git_clone"]
     assert entry["push"] is None
+
+
+def test_new_credentials_fields_are_checked_as_typed() -> None:
+    from wizard.cloud_storage import _field_problem
+    from writers.blocks import block_type
+
+    info = block_type("gcp-credentials").field("service_account_info")
+    assert _field_problem('{"type": "service_account"}', info) is None
+    assert _field_problem("", info) is None  # skipped
+    assert "JSON" in (_field_problem("not json", info) or "")
+    key = block_type("aws-credentials").field("aws_secret_access_key")
+    assert _field_problem("a\x00b", key) is not None

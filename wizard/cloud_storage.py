@@ -148,8 +148,8 @@ def _block_name(text: str, kind: str) -> str:
 
 
 def _new_block(session: Session, kind: str, default_name: str) -> tuple[str, tuple[SecretToSave]]:
-    from detectors.secret import SecretStr, forbidden_character
-    from writers.blocks import block_type, check_name, reference
+    from detectors.secret import SecretStr
+    from writers.blocks import block_type, check_name, normalize_data, reference
 
     asker, store = session.asker, session.open_store()
     spec = block_type(kind)
@@ -184,11 +184,7 @@ def _new_block(session: Session, kind: str, default_name: str) -> tuple[str, tup
                 f"{field.name} ({'hidden, ' if field.secret else ''}Enter to skip)",
                 "password" if field.secret else "text",
                 "--storage-block",
-                validate=lambda t: (
-                    f"it cannot contain {forbidden_character(t)}"
-                    if forbidden_character(t)
-                    else None
-                ),
+                validate=lambda t, f=field: _field_problem(t, f),
             )
         )
         value = (answer or "").strip()
@@ -196,9 +192,27 @@ def _new_block(session: Session, kind: str, default_name: str) -> tuple[str, tup
             data[field.name] = SecretStr(value) if field.secret else value
     if not data:
         raise UserError(f"the new {kind} block has no field set; nothing was written")
+    data = normalize_data(kind, data)  # the same checks as the store's, before the review
     return reference(kind, block), (
         SecretToSave(block_type=kind, name=block, data=data, overwrite=overwrite),
     )
+
+
+def _field_problem(text: str, field: Any) -> str | None:
+    from detectors.secret import forbidden_character
+
+    text = text.strip()
+    bad = forbidden_character(text)
+    if bad:
+        return f"it cannot contain {bad}"
+    if text and field.kind == "json":
+        import json
+
+        try:
+            json.loads(text)
+        except ValueError:
+            return "paste the JSON document (e.g. the service account file's content)"
+    return None
 
 
 def _name_problem(text: str, check: Any) -> str | None:
