@@ -45,7 +45,7 @@ _UNREACHABLE = (
 
 @dataclass(frozen=True, slots=True)
 class AccessCheck:
-    status: Literal["ok", "denied", "unreachable"]
+    status: Literal["ok", "denied", "unreachable", "unavailable"]  # unavailable: cannot check
     detail: str  # one line, token-free
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.prefect_harness"]
+pytest_plugins = ["tests.prefect_harness", "tests.s3_harness"]
 
 # flowwiz's console script, next to the interpreter running the tests
 FLOWWIZ = str(Path(sys.executable).with_name("flowwiz"))

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,48 +18,13 @@ import pytest
 
 from tests.deployutil import github_like_repo
 from tests.leaks import canary
-from tests.prefect_harness import PrefectServer, _bin, _free_port
+from tests.prefect_harness import PrefectServer
+from tests.s3_harness import BUCKET
 from tests.test_compat_deploy import FLOW_NAME, flowwiz, prefect_deploy, run_on_worker
 
 pytestmark = pytest.mark.prefect
 
-BUCKET = "flowwiz-compat"
 PULL_S3 = "prefect_aws.deployments.steps.pull_from_s3"
-
-
-@pytest.fixture(scope="module")
-def s3_url(
-    prefect_server: PrefectServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
-    process = subprocess.Popen(
-        [str(_bin(prefect_server.venv, "moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/moto-api/", timeout=2).status_code < 500:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"moto's S3 server did not start on {url}: see {log.name}")
-            time.sleep(0.2)
-        assert httpx.put(f"{url}/{BUCKET}", timeout=10).status_code == 200
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def bucket_keys(url: str) -> list[str]:

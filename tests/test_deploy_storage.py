@@ -264,6 +264,7 @@ def test_interactive_s3_with_a_new_credentials_block(tmp_path: Path, file_keyrin
     t.answer("aws_session_token", ENTER)
     t.answer("profile_name", ENTER)
     t.answer("region_name", "eu-west-1", ENTER)
+    t.answer("Check now that this machine can read the bucket", "n")
     t.answer(r"Write prefect.yaml\?", ENTER)
     assert t.finish() == 0, t.text
     name = "deployment-nightly-etl-nightly-etl-s3-credentials"

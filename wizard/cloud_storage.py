@@ -60,7 +60,65 @@ def ask_cloud(
     kept = previous.credentials if previous is not None else None
     credentials, secrets = _ask_credentials(session, provider, flow, name, kept)
     storage = CloudStorage(provider=provider, bucket=bucket, folder=folder, credentials=credentials)
+    _verify_bucket(session, storage, secrets)
     return storage, secrets
+
+
+def _verify_bucket(
+    session: Session, storage: CloudStorage, secrets: tuple[SecretToSave, ...]
+) -> None:
+    from detectors.bucket_access import check_bucket, fsspec_options
+    from wizard.storage import report_check
+
+    opts, asker = session.options, session.asker
+    verify = asker.ask(
+        Question(
+            "verify",
+            "Check now that this machine can read the bucket?",
+            "confirm",
+            "--verify/--no-verify",
+            default=False,
+            suggestion=True,
+        ),
+        opts.verify if opts.verify is not None else UNSET,
+    )
+    if not verify:
+        return
+    fields = _credential_fields(session, storage, secrets)
+    result = check_bucket(
+        storage.provider, storage.bucket, fsspec_options(storage.provider, fields)
+    )
+    report_check(
+        session,
+        result,
+        failed=f"the bucket check failed: {result.detail}",
+        unchecked="Could not check the bucket",
+        anyway="Write the deployment anyway?",
+        stopped="stopped: nothing was written",
+        flag_hint="pass --no-verify to write it anyway",
+    )
+
+
+def _credential_fields(
+    session: Session, storage: CloudStorage, secrets: tuple[SecretToSave, ...]
+) -> dict[str, str]:
+    """The credentials' fields, secrets revealed for this process's check only."""
+    from detectors.secret import SecretStr
+
+    if storage.credentials is None:
+        return {}
+    if secrets:
+        data = secrets[0].data
+    else:
+        kind, _, block = (
+            storage.credentials.split("prefect.blocks.", 1)[1].rstrip(" }").partition(".")
+        )
+        data = session.open_store().get(kind, block, include_secrets=True).data
+    return {
+        k: (v.reveal() if isinstance(v, SecretStr) else str(v))
+        for k, v in data.items()
+        if v is not None
+    }
 
 
 def _bare_bucket(text: str) -> str:

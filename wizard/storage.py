@@ -424,20 +424,42 @@ def _verify(
     if not verify:
         return
     result = check_access(repository, token, username=username_for(parsed.provider, username))
+    report_check(
+        session,
+        result,
+        failed=f"the token cannot read {repository}: {result.detail}",
+        unchecked="Could not check the token",
+        anyway="Store this token anyway?",
+        stopped="stopped: the token was not stored",
+        flag_hint="pass --no-verify to store it anyway",
+    )
+
+
+def report_check(
+    session: Session,
+    result: Any,
+    *,
+    failed: str,
+    unchecked: str,
+    anyway: str,
+    stopped: str,
+    flag_hint: str,
+) -> None:
+    """Say how an access check went; a failure stops `--yes` and asks a person to go on."""
+    asker = session.asker
     if result.status == "ok":
         terminal.success(result.detail)
     elif result.status == "unreachable":
-        asker.note(f"Could not check the token (network): {result.detail}")
+        asker.note(f"{unchecked} (network): {result.detail}")
+    elif result.status == "unavailable":
+        asker.note(f"{unchecked}: {result.detail}")
     else:
-        message = f"the token cannot read {repository}: {result.detail}"
         if not asker.interactive:
-            raise UserError(message + " (pass --no-verify to store it anyway)")
-        asker.note(message)
-        keep = asker.ask(
-            Question("keep", "Store this token anyway?", "confirm", "--no-verify", default=False)
-        )
+            raise UserError(f"{failed} ({flag_hint})")
+        asker.note(failed)
+        keep = asker.ask(Question("keep", anyway, "confirm", "--no-verify", default=False))
         if not keep:
-            raise UserError("stopped: the token was not stored")
+            raise UserError(stopped)
 
 
 STORAGE_KINDS = ("git", "local", "s3", "gcs", "azure", "docker")

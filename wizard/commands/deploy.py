@@ -92,7 +92,10 @@ use the hidden prompt, --token-env VAR or --token-stdin.
 )
 @click.option("--username", help="Username paired with the token on hosts that need one.")
 @click.option(
-    "--verify/--no-verify", default=None, help="Check that the token can read the repository."
+    "--verify/--no-verify",
+    default=None,
+    help="Check access before writing: the token against the repository, or this machine "
+    "against the bucket.",
 )
 @click.option(
     "--storage",
