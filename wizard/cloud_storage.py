@@ -110,9 +110,9 @@ def _credential_fields(
     if secrets:
         data = secrets[0].data
     else:
-        kind, _, block = (
-            storage.credentials.split("prefect.blocks.", 1)[1].rstrip(" }").partition(".")
-        )
+        from detectors.project import block_references
+
+        ((kind, block),) = block_references(storage.credentials)
         data = session.open_store().get(kind, block, include_secrets=True).data
     return {
         k: (v.reveal() if isinstance(v, SecretStr) else str(v))
@@ -155,13 +155,10 @@ def _ask_credentials(
     opts, asker = session.options, session.asker
     title, kind, _ = PROVIDERS[provider]
     if opts.storage_block:
+        from wizard.storage import require_block
+
         block = _block_name(opts.storage_block, kind)
-        store = session.open_store()
-        if not store.exists(kind, block):
-            raise UserError(
-                f"--storage-block: no block {kind}/{block} in the {store.kind} store "
-                f"({store.location}); create it with `flowwiz blocks create {kind} {block}`"
-            )
+        require_block(session.open_store(), kind, block, "--storage-block")
         return reference(kind, block), ()
     store = session.open_store()
     existing = [b for b in store.list(kind) if b.problem is None]
@@ -207,7 +204,7 @@ def _block_name(text: str, kind: str) -> str:
 
 def _new_block(session: Session, kind: str, default_name: str) -> tuple[str, tuple[SecretToSave]]:
     from detectors.secret import SecretStr
-    from writers.blocks import block_type, check_name, normalize_data, reference
+    from writers.blocks import block_type, normalize_data, reference
 
     asker, store = session.asker, session.open_store()
     spec = block_type(kind)
@@ -218,7 +215,7 @@ def _new_block(session: Session, kind: str, default_name: str) -> tuple[str, tup
             "text",
             "--storage-block",
             default=f"{default_name}-credentials",
-            validate=lambda t: _name_problem(t, check_name),
+            validate=_name_problem,
             convert=str.strip,
         )
     )
@@ -273,9 +270,11 @@ def _field_problem(text: str, field: Any) -> str | None:
     return None
 
 
-def _name_problem(text: str, check: Any) -> str | None:
+def _name_problem(text: str) -> str | None:
+    from writers.blocks import check_name
+
     try:
-        check(text.strip())
+        check_name(text.strip())
     except UserError as exc:
         return str(exc)
     return None

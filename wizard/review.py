@@ -130,7 +130,9 @@ def next_steps(plan: DeploymentPlan, session: Session) -> None:
         refs = [storage.credentials]
     store = session.store
     if refs and (store is None or store.kind == "local"):
-        names = [r.split("prefect.blocks.", 1)[1].rstrip(" }").replace(".", "/", 1) for r in refs]
+        from detectors.project import block_references
+
+        names = [f"{kind}/{name}" for kind, name in block_references(refs)]
         what = "token" if isinstance(storage, GitStorage) else "credentials block"
         err.print(
             f"  The {what} is in this machine's keyring, but `prefect deploy` and your workers "

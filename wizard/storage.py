@@ -212,7 +212,7 @@ def ask_token(
             raise UserError(
                 f"--credentials-block takes one of {', '.join(_PROVIDER_BLOCKS)} (got {kind})"
             )
-        _require_block(store, kind, block, "--credentials-block")
+        require_block(store, kind, block, "--credentials-block")
         return GitStorage(
             repository=repository, branch=branch, credentials=reference(kind, block)
         ), ()
@@ -228,7 +228,7 @@ def ask_token(
         )
 
     if opts.token_block:
-        _require_block(store, "secret", opts.token_block, "--token-block")
+        require_block(store, "secret", opts.token_block, "--token-block")
         return storage_for(opts.token_block), ()
 
     exists = store.exists("secret", block_name)
@@ -316,7 +316,7 @@ def _list_blocks(store: Any, kind: str) -> list[Any]:
     return [b for b in store.list(kind) if b.problem is None]
 
 
-def _require_block(store: Any, kind: str, name: str, flag: str) -> None:
+def require_block(store: Any, kind: str, name: str, flag: str) -> None:
     from writers.blocks import check_name
 
     check_name(name)
@@ -460,9 +460,6 @@ def report_check(
         keep = asker.ask(Question("keep", anyway, "confirm", "--no-verify", default=False))
         if not keep:
             raise UserError(stopped)
-
-
-STORAGE_KINDS = ("git", "local", "s3", "gcs", "azure", "docker")
 
 
 def ask_other_storage(
