@@ -3,8 +3,6 @@ the project's Dockerfile, or one Prefect writes) and pushes; workers run that im
 
 from __future__ import annotations
 
-from typing import Any
-
 from detectors.docker_image import code_directory, has_registry, image_problem, split_image
 from detectors.errors import UserError
 from detectors.slug import slugify
@@ -25,7 +23,6 @@ def ask_docker(session: Session, previous: DockerStorage | None = None) -> Docke
             "text",
             "--image",
             default=project,
-            suggestion=project,
             validate=image_problem,
             convert=str.strip,
         ),
@@ -138,6 +135,6 @@ def _directory_problem(text: str) -> str | None:
     )
 
 
-def describe(storage: Any) -> str:
+def describe(storage: DockerStorage) -> str:
     where = "built and pushed" if storage.push else "built here, not pushed"
     return f"docker image {storage.image}:{storage.tag} ({where}; code in {storage.directory})"
