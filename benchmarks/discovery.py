@@ -272,6 +272,18 @@ def main() -> int:
         f"{fw_cpu / grep_cpu:5.2f}x cpu   (target <= 3x)"
     )
 
+    # the bucket-upload preview walks the same tree under the default .prefectignore
+    from detectors.upload_set import upload_set
+    from writers.ignore import prefectignore_text
+
+    up_seconds, up_cpu, found = median_seconds(
+        lambda: upload_set(tree, prefectignore_text()), args.runs
+    )
+    print(
+        f"upload preview     : {up_seconds:7.3f} s wall, {up_cpu:6.3f} s cpu  "
+        f"({found.files} files would be uploaded)"
+    )
+
     python = os.environ.get("PREFECT_PYTHON")
     if python:
         pf_seconds, pf_flows = run_prefect(python, tree, args.prefect_runs)

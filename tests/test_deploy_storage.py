@@ -381,3 +381,52 @@ def test_new_credentials_fields_are_checked_as_typed() -> None:
     assert "JSON" in (_field_problem("not json", info) or "")
     key = block_type("aws-credentials").field("aws_secret_access_key")
     assert _field_problem("a\x00b", key) is not None
+
+
+# the bucket path, with flags for everything before it (those prompts are covered elsewhere)
+BUCKET_PROMPTS = [
+    ("Where should workers get the flow code", ("\x1b[B", "\r")),  # AWS S3
+    ("AWS S3 bucket name", ("acme-flows", "\r")),
+    ("Folder in the bucket", ("\r",)),
+    ("Credentials for AWS S3", ("\x1b[B", "\r")),  # a new block
+    ("Name of the new aws-credentials block", ("\r",)),
+    ("aws_access_key_id", ("AKIAEXAMPLE", "\r")),
+    (r"aws_secret_access_key \(hidden", ("partial-secret-key", "\r")),
+    ("aws_session_token", ("\r",)),
+    ("profile_name", ("\r",)),
+    ("region_name", ("\r",)),
+    ("Check now that this machine can read the bucket", ("n",)),
+    (r"Write prefect.yaml\?", ()),
+]
+
+
+@pytest.mark.parametrize(
+    "stop_at", range(len(BUCKET_PROMPTS)), ids=[p[0].split(" \\")[0] for p in BUCKET_PROMPTS]
+)
+def test_ctrl_c_at_any_bucket_prompt_writes_nothing(
+    tmp_path: Path, file_keyring: Path, stop_at: int
+) -> None:
+    from tests.test_deploy_interactive import CTRL_C, Transcript, spawn
+    from writers.blocks import open_store
+
+    repo = github_like_repo(tmp_path)
+    before = tree_hashes(repo)
+    flags = ("--entrypoint", "flows/etl.py:etl", "--name", "etl", "--description", "d",
+             "--tag", "t", "--no-schedule", "--pool", "p", "--queue", "q",
+             "--job-variable", "env.A=1", "--params", '{"count": 1}', "--no-git")  # fmt: skip
+    t = Transcript(spawn(repo, *flags))
+    t.answer("Override parameters with defaults", "\r")
+    for index, (prompt, keys) in enumerate(BUCKET_PROMPTS):
+        t.expect(prompt)
+        if index == stop_at:
+            t.child.send(CTRL_C)
+            break
+        for key in keys:
+            t.child.send(key)
+    assert t.finish() == 130, t.text
+    assert "nothing was written" in t.text and "Traceback" not in t.text
+    assert tree_hashes(repo) == before
+    assert open_store().list() == []
+    assert_not_leaked(
+        "partial-secret-key", texts=[t.text], roots=[Path(os.environ["FLOWWIZ_HOME"])]
+    )
