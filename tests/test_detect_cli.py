@@ -63,3 +63,13 @@ def test_malformed_prefect_yaml_is_shown_with_line_and_column(tmp_path: Path) ->
     (repo / "prefect.yaml").write_text("deployments:\n  - name: [x\n")
     data = json.loads(detect(str(repo), "--json").stdout)
     assert "line" in data["prefect_yaml_error"] and "column" in data["prefect_yaml_error"]
+
+
+def test_dockerfile_and_where_it_puts_the_code(tmp_path: Path) -> None:
+    repo = flow_repo(tmp_path / "repo")
+    (repo / "Dockerfile").write_text("FROM python:3.12\nWORKDIR /srv\nCOPY . app\n")
+    data = json.loads(detect(str(repo), "--json").stdout)
+    assert data["dockerfile"].endswith("Dockerfile")
+    assert data["dockerfile_code_dir"] == "/srv/app"
+    tables = detect(cwd=repo)
+    assert "Dockerfile (code in /srv/app)" in " ".join(tables.stdout.split())

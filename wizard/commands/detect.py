@@ -111,10 +111,18 @@ def as_json(seen: Seen) -> dict[str, Any]:
         },
         "prefect_yaml_error": project.prefect_yaml_error,
         "dockerfile": str(project.dockerfile) if project.dockerfile else None,
+        # where `COPY . <dir>` puts the project in the image (for --storage docker)
+        "dockerfile_code_dir": _code_dir(project.dockerfile),
         "requirements": list(project.requirements),
         "python_version": project.python_version,
         "prefectignore": str(project.prefectignore) if project.prefectignore else None,
     }
+
+
+def _code_dir(dockerfile: Path | None) -> str | None:
+    from detectors.docker_image import code_directory
+
+    return code_directory(dockerfile) if dockerfile is not None else None
 
 
 def show(seen: Seen) -> None:
@@ -170,7 +178,10 @@ def show(seen: Seen) -> None:
         out.print(f"[bold]prefect.yaml[/] {names}")
     else:
         out.print("[bold]prefect.yaml[/] none yet")
-    files = [x for x in (data["dockerfile"], *data["requirements"]) if x]
+    dockerfile = data["dockerfile"]
+    if dockerfile and data["dockerfile_code_dir"]:
+        dockerfile += f" (code in {data['dockerfile_code_dir']})"
+    files = [x for x in (dockerfile, *data["requirements"]) if x]
     out.print(
         f"[bold]Project[/] Python {data['python_version']}; "
         + (", ".join(files) or "no Dockerfile or requirements")
