@@ -61,7 +61,12 @@ def worker_gitconfig(tmp_path: Path, url: str) -> Path:
 
 
 def run_on_worker(
-    server: PrefectServer, deployment_id: str, pool: str, gitconfig: Path, tmp_path: Path
+    server: PrefectServer,
+    deployment_id: str,
+    pool: str,
+    gitconfig: Path,
+    tmp_path: Path,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Create a flow run and let one process worker poll once and run it; the flow run after."""
     created = server.api("POST", f"/deployments/{deployment_id}/create_flow_run", json={})
@@ -71,7 +76,7 @@ def run_on_worker(
     worker = server.check_prefect(
         "worker", "start", "--pool", pool, "--run-once",
         cwd=workdir,
-        env_extra={"GIT_CONFIG_GLOBAL": str(gitconfig), "GIT_CONFIG_NOSYSTEM": "1"},
+        env_extra={"GIT_CONFIG_GLOBAL": str(gitconfig), "GIT_CONFIG_NOSYSTEM": "1", **(env or {})},
         timeout=300,
     )
     flow_run = server.api("GET", f"/flow_runs/{created.json()['id']}").json()
@@ -363,3 +368,31 @@ def test_flow_source_used_by_the_matrix_is_what_the_readbacks_assume() -> None:
     """Guard: the matrix reads deployments back under this flow name and signature."""
     assert f'@flow(name="{FLOW_NAME}")' in FLOW
     assert 'def etl(count: int, label: str = "x", ratio: float = 0.5)' in FLOW
+
+
+# --------------------------------------------------------------------------- token on the worker
+
+
+def test_token_in_the_workers_environment_runs_on_a_worker(
+    prefect_server: PrefectServer, tmp_path: Path
+) -> None:
+    """`--token-worker-env`: nothing stored; `prefect deploy` keeps the template (the variable is
+    not set where it runs) and the worker's pull step reads the token from its environment."""
+    repo = github_like_repo(tmp_path)
+    pool = "compat-worker-env-pool"  # its own pool: the worker below must find only this run
+    prefect_server.create_work_pool(pool)
+    wizard = flowwiz(
+        prefect_server, repo,
+        "--name", "compat-worker-env", "--pool", pool, "--param", "count=2",
+        "--token-worker-env", "COMPAT_GIT_TOKEN",
+    )  # fmt: skip
+    assert "stored nothing" in wizard.stderr
+    prefect_deploy(prefect_server, repo, "-n", "compat-worker-env")
+    dep = prefect_server.read_deployment(FLOW_NAME, "compat-worker-env")
+    assert dep["pull_steps"] == [git_clone(access_token="{{ $COMPAT_GIT_TOKEN }}")]
+    token = canary()
+    gitconfig = worker_gitconfig(tmp_path, f"https://{token}@github.com/acme/flows.git")
+    flow_run = run_on_worker(
+        prefect_server, dep["id"], pool, gitconfig, tmp_path, env={"COMPAT_GIT_TOKEN": token}
+    )
+    assert flow_run["parameters"] == {"count": 2}

@@ -607,3 +607,51 @@ def test_no_keyring_is_a_clear_failure(tmp_path: Path) -> None:
     assert_not_leaked(
         token, texts=[result.stdout, result.stderr], roots=[repo, Path(os.environ["FLOWWIZ_HOME"])]
     )
+
+
+def test_token_from_the_workers_environment_stores_nothing(
+    tmp_path: Path, file_keyring: Path
+) -> None:
+    repo = github_like_repo(tmp_path)
+    result = run_deploy(repo, "--yes", "--param", "count=1", "--token-worker-env", "GIT_TOKEN")
+    assert result.returncode == 0, result.stderr
+    step = only_deployment(repo)["pull"][0]["prefect.deployments.steps.git_clone"]
+    assert step == {
+        "repository": "https://github.com/acme/flows.git",
+        "branch": "main",
+        "access_token": "{{ $GIT_TOKEN }}",
+    }
+    assert "environment variable GIT_TOKEN" in result.stderr
+    assert "blocks push" not in result.stderr
+    from writers.blocks import open_store
+
+    assert open_store().list() == []  # nothing stored, nowhere
+
+
+def test_token_from_the_workers_environment_on_a_host_that_needs_a_username(
+    tmp_path: Path,
+) -> None:
+    repo = github_like_repo(tmp_path, url="https://git.example.com/team/flows.git")
+    result = run_deploy(repo, "--yes", "--param", "count=1", "--token-worker-env", "CI_TOKEN")
+    assert result.returncode == 0, result.stderr
+    step = only_deployment(repo)["pull"][0]["prefect.deployments.steps.git_clone"]
+    assert step["credentials"] == {"username": "oauth2", "access_token": "{{ $CI_TOKEN }}"}
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--token-worker-env", "1BAD"), "--token-worker-env"),
+        (("--token-worker-env", "A-B"), "--token-worker-env"),
+        (("--token-worker-env", "T", "--public"), "--token-worker-env"),
+    ],
+)
+def test_token_from_the_workers_environment_refused(
+    tmp_path: Path, args: tuple[str, ...], needle: str
+) -> None:
+    repo = github_like_repo(tmp_path)
+    before = tree_hashes(repo)
+    result = run_deploy(repo, "--yes", "--param", "count=1", *args)
+    assert result.returncode == 2, result.stderr
+    assert needle in result.stderr.strip().splitlines()[-1]
+    assert tree_hashes(repo) == before

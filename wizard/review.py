@@ -128,11 +128,15 @@ def next_steps(plan: DeploymentPlan, session: Session) -> None:
         refs = [r for r in (storage.access_token, storage.credentials) if r]
     elif isinstance(storage, CloudStorage) and storage.credentials:
         refs = [storage.credentials]
-    store = session.store
-    if refs and (store is None or store.kind == "local"):
-        from detectors.project import block_references
+    from detectors.project import block_references
 
-        names = [f"{kind}/{name}" for kind, name in block_references(refs)]
+    names = [f"{kind}/{name}" for kind, name in block_references(refs)]
+    store = session.store
+    if isinstance(storage, GitStorage) and storage.access_token and not names:
+        variable = storage.access_token.strip("{} $")
+        err.print(f"  Give your workers the token as the environment variable {variable}:")
+        err.print("  flowwiz stored nothing, and prefect.yaml only names the variable.")
+    if names and (store is None or store.kind == "local"):
         what = "token" if isinstance(storage, GitStorage) else "credentials block"
         err.print(
             f"  The {what} is in this machine's keyring, but `prefect deploy` and your workers "

@@ -41,6 +41,7 @@ class DeployOptions:
     token_stdin: bool = False
     token_block: str | None = None
     token_from_remote: bool = False
+    token_worker_env: str | None = None
     credentials_block: str | None = None
     username: str | None = None
     verify: bool | None = None

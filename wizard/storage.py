@@ -38,6 +38,7 @@ def ask_storage(
         or opts.token_block
         or opts.credentials_block
         or opts.token_from_remote
+        or opts.token_worker_env
     )
     if opts.storage not in (None, "git"):
         if opts.git or opts.repository or opts.branch or opts.private or token_flags:
@@ -122,8 +123,8 @@ def ask_storage(
     )
     if opts.private is False and token_flags:
         raise UserError(
-            "--public does not take a token: "
-            "drop --token-env/--token-stdin/--token-block/--credentials-block"
+            "--public does not take a token: drop --token-env/--token-stdin/--token-block/"
+            "--credentials-block/--token-worker-env"
         )
     if not private:
         return GitStorage(repository=repository, branch=branch), ()
@@ -230,6 +231,8 @@ def ask_token(
     if opts.token_block:
         require_block(store, "secret", opts.token_block, "--token-block")
         return storage_for(opts.token_block), ()
+    if opts.token_worker_env:
+        return _worker_env_storage(session, repository, branch, username), ()
 
     exists = store.exists("secret", block_name)
     has_remote_token = remote is not None and remote.url.had_credentials and remote.url.credential
@@ -254,18 +257,23 @@ def ask_token(
     provider_blocks = [b for t in _PROVIDER_BLOCKS for b in _list_blocks(store, t)]
     if provider_blocks:
         rows.append(Choice("Use a provider credentials block", "credentials"))
+    rows.append(
+        Choice("Read it from an environment variable on the workers (nothing stored)", "worker")
+    )
     how = asker.ask(
         Question(
             "token_source",
             "Repository token",
             "select",
-            "--token-env VAR/--token-stdin/--token-block NAME",
+            "--token-env VAR/--token-stdin/--token-block NAME/--token-worker-env VAR",
             default="existing" if exists else UNSET,
             choices=tuple(rows),
             why_no_default="the repository is private and no token was given",
         ),
         source,
     )
+    if how == "worker":
+        return _worker_env_storage(session, repository, branch, username), ()
     if how == "existing":
         asker.note(f"!Using the token stored as secret/{block_name}.")
         return storage_for(block_name), ()
@@ -310,6 +318,42 @@ def ask_token(
         block_type="secret", name=block_name, data={"value": token}, overwrite=exists
     )
     return storage_for(block_name), (secret,)
+
+
+def _worker_env_storage(
+    session: Session, repository: str, branch: str, username: str | None
+) -> GitStorage:
+    """The token stays in the workers' environment: prefect.yaml names the variable, and
+    Prefect reads it where the pull step runs. flowwiz stores nothing."""
+    variable = session.asker.ask(
+        Question(
+            "token_worker_env",
+            "Environment variable that holds the token on the workers",
+            "text",
+            "--token-worker-env",
+            suggestion="GIT_TOKEN",
+            validate=_variable_problem,
+            convert=str.strip,
+            why_no_default="name the variable the workers have",
+        ),
+        session.options.token_worker_env or UNSET,
+    )
+    return GitStorage(
+        repository=repository,
+        branch=branch,
+        access_token="{{ $" + variable + " }}",
+        username=username,
+    )
+
+
+def _variable_problem(text: str) -> str | None:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text.strip()):
+        return (
+            "enter an environment variable name: letters, digits and _, not starting with a digit"
+        )
+    return None
 
 
 def _list_blocks(store: Any, kind: str) -> list[Any]:

@@ -71,6 +71,8 @@ _CLOUD_STEPS: dict[str, tuple[str, str, str, str]] = {
 # real Prefect turns out to want them at the top level too, flip this (tests cover both).
 NEW_FILE_TOP_LEVEL_PULL: Literal["null", "steps"] = "null"
 
+# an environment variable Prefect reads where the step runs (the worker): {{ $GIT_TOKEN }}
+_ENV_TEMPLATE = re.compile(r"\A\{\{\s*\$[A-Za-z_][A-Za-z0-9_]*\s*\}\}\Z")
 _BLOCK_TEMPLATE = re.compile(r"\A\{\{\s*prefect\.blocks\.[a-z0-9-]+\.[^{}\s]+\s*\}\}\Z")
 _BLOCK_REFERENCE = re.compile(r"\{\{\s*prefect\.blocks\.")
 
@@ -311,7 +313,11 @@ def _git_clone_inputs(storage: GitStorage) -> dict[str, Any]:
     elif storage.branch:
         inputs["branch"] = storage.branch
     if storage.access_token:
-        token = _block_template(storage.access_token, "access_token")
+        token = (
+            storage.access_token
+            if _ENV_TEMPLATE.match(storage.access_token)  # read on the worker, stored nowhere
+            else _block_template(storage.access_token, "access_token")
+        )
         if storage.username:
             inputs["credentials"] = {"username": storage.username, "access_token": token}
         else:
@@ -339,9 +345,12 @@ def _block_template(value: str, what: str) -> str:
     # a value that is not a block reference may be the raw token: never write it, never show it
     if not _BLOCK_TEMPLATE.match(value):
         example = "secret" if what == "access_token" else "<type>"
+        also = (
+            " or an environment variable like '{{ $GIT_TOKEN }}'" if what == "access_token" else ""
+        )
         raise UserError(
             f"{what} must be a block reference like "
-            f"'{{{{ prefect.blocks.{example}.<name> }}}}', not a literal value"
+            f"'{{{{ prefect.blocks.{example}.<name> }}}}'{also}, not a literal value"
         )
     return value
 

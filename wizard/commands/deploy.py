@@ -86,6 +86,12 @@ use the hidden prompt, --token-env VAR or --token-stdin.
 @click.option("--token-block", metavar="NAME", help="Use an existing secret block as the token.")
 @click.option("--token-from-remote", is_flag=True, help="Store the token found in the remote URL.")
 @click.option(
+    "--token-worker-env",
+    metavar="VAR",
+    help="The workers have the token in this environment variable: prefect.yaml names it, "
+    "nothing is stored.",
+)
+@click.option(
     "--credentials-block",
     metavar="TYPE/NAME",
     help="Reference a github-/gitlab-/bitbucket-credentials block instead of a token.",
