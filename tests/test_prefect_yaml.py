@@ -1050,3 +1050,21 @@ def test_storage_of_something_else_is_none() -> None:
     assert py.storage_of({"pull": [{"my.own.step": {"a": 1}}]}) is None
     two = [{py.GIT_CLONE: {"repository": "https://h/r.git"}}, {"x.y": {}}]
     assert py.storage_of({"pull": two}) is None
+
+
+def test_someones_own_push_steps_survive_a_storage_change(tmp_path: Path) -> None:
+    own = (
+        "deployments:\n"
+        "- name: etl-daily\n"
+        "  entrypoint: flows/etl.py:etl\n"
+        "  push:\n"
+        "  - my_company.steps.notify:\n"
+        "      channel: deploys\n"
+        "  pull:\n"
+        "  - prefect.deployments.steps.set_working_directory:\n"
+        "      directory: /srv/shop\n"
+    )
+    rendered = py.render(make_plan(), own)
+    entry = yaml.safe_load(rendered.text)["deployments"][0]
+    assert entry["push"] == [{"my_company.steps.notify": {"channel": "deploys"}}]
+    assert "build" not in entry

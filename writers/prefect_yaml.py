@@ -417,14 +417,29 @@ def deployment_entry(plan: DeploymentPlan) -> dict[str, Any]:
 
 
 # the step lists flowwiz writes only for some storages: when an update moves a deployment to a
-# storage without them, they are set to null (so the file's top-level ones do not apply either)
+# storage without them, they are set to null (so the file's top-level ones do not apply either),
+# but only if they hold nothing but steps flowwiz writes: someone's own steps stay
 _OPTIONAL_STEPS = ("build", "push")
+_STORAGE_STEPS = frozenset(
+    {BUILD_DOCKER_IMAGE, PUSH_DOCKER_IMAGE, *(push for push, _, _, _ in _CLOUD_STEPS.values())}
+)
+
+
+def _only_storage_steps(steps: Any) -> bool:
+    return (
+        isinstance(steps, list)
+        and bool(steps)
+        and all(
+            isinstance(step, Mapping) and len(step) == 1 and next(iter(step)) in _STORAGE_STEPS
+            for step in steps
+        )
+    )
 
 
 def _clear_stale_steps(entry: dict[str, Any], old: Any) -> dict[str, Any]:
     if not isinstance(old, Mapping):
         return entry
-    stale = {k: None for k in _OPTIONAL_STEPS if k not in entry and old.get(k) not in (None, [])}
+    stale = {k: None for k in _OPTIONAL_STEPS if k not in entry and _only_storage_steps(old.get(k))}
     if not stale:
         return entry
     job_variables = entry["work_pool"]["job_variables"]
