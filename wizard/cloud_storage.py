@@ -68,21 +68,9 @@ def _verify_bucket(
     session: Session, storage: CloudStorage, secrets: tuple[SecretToSave, ...]
 ) -> None:
     from detectors.bucket_access import check_bucket, fsspec_options
-    from wizard.storage import report_check
+    from wizard.storage import ask_verify, report_check
 
-    opts, asker = session.options, session.asker
-    verify = asker.ask(
-        Question(
-            "verify",
-            "Check now that this machine can read the bucket?",
-            "confirm",
-            "--verify/--no-verify",
-            default=False,
-            suggestion=True,
-        ),
-        opts.verify if opts.verify is not None else UNSET,
-    )
-    if not verify:
+    if not ask_verify(session, "Check now that this machine can read the bucket?"):
         return
     fields = _credential_fields(session, storage, secrets)
     result = check_bucket(

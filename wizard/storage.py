@@ -453,19 +453,7 @@ def _verify(
 ) -> None:
     from detectors.git_access import check_access, username_for
 
-    opts, asker = session.options, session.asker
-    verify = asker.ask(
-        Question(
-            "verify",
-            "Check now that this token can read the repository?",
-            "confirm",
-            "--verify/--no-verify",
-            default=False,
-            suggestion=True,
-        ),
-        opts.verify if opts.verify is not None else UNSET,
-    )
-    if not verify:
+    if not ask_verify(session, "Check now that this token can read the repository?"):
         return
     result = check_access(repository, token, username=username_for(parsed.provider, username))
     report_check(
@@ -476,6 +464,24 @@ def _verify(
         anyway="Store this token anyway?",
         stopped="stopped: the token was not stored",
         flag_hint="pass --no-verify to store it anyway",
+    )
+
+
+def ask_verify(session: Session, message: str) -> bool:
+    """Whether to check access now: `--verify/--no-verify`; a person is offered yes."""
+    opts = session.options
+    return bool(
+        session.asker.ask(
+            Question(
+                "verify",
+                message,
+                "confirm",
+                "--verify/--no-verify",
+                default=False,
+                suggestion=True,
+            ),
+            opts.verify if opts.verify is not None else UNSET,
+        )
     )
 
 

@@ -170,16 +170,7 @@ def pull_steps(storage: Storage) -> list[dict[str, Any]]:
             raise UserError(f"the working directory must be an absolute path: {storage.directory}")
         return [{SET_WORKING_DIRECTORY: {"directory": storage.directory}}]
     if isinstance(storage, CloudStorage):
-        _, pull, requires, bucket_key = _cloud_steps(storage)
-        inputs: dict[str, Any] = {
-            "id": "pull_code",
-            "requires": requires,
-            bucket_key: storage.bucket,
-            "folder": storage.folder,
-        }
-        if storage.credentials is not None:
-            inputs["credentials"] = _block_template(storage.credentials, "credentials")
-        return [{pull: inputs}]
+        return [_cloud_step(storage, "pull")]
     raise TypeError(f"unknown storage {type(storage).__name__}")
 
 
@@ -228,16 +219,21 @@ def push_steps(storage: Storage) -> list[dict[str, Any]]:
         ]
     if not isinstance(storage, CloudStorage):
         return []
-    push, _, requires, bucket_key = _cloud_steps(storage)
+    return [_cloud_step(storage, "push")]
+
+
+def _cloud_step(storage: CloudStorage, which: Literal["push", "pull"]) -> dict[str, Any]:
+    """Prefect's recipe step: ``push_to_*`` (id push_code) or ``pull_from_*`` (id pull_code)."""
+    push, pull, requires, bucket_key = _cloud_steps(storage)
     inputs: dict[str, Any] = {
-        "id": "push_code",
+        "id": f"{which}_code",
         "requires": requires,
         bucket_key: storage.bucket,
         "folder": storage.folder,
     }
     if storage.credentials is not None:
         inputs["credentials"] = _block_template(storage.credentials, "credentials")
-    return [{push: inputs}]
+    return {push if which == "push" else pull: inputs}
 
 
 def cloud_requirement(storage: CloudStorage) -> str:
