@@ -60,8 +60,10 @@ def load_server_deployments(
             f"the Prefect server at {base} did not answer in time (reading deployments)"
         ) from None
     except httpx.HTTPError as exc:
+        from writers.blocks.prefect_api import transport_reason
+
         raise ServerReadError(
-            f"cannot read deployments from the Prefect server at {base} ({_reason(exc)})"
+            f"cannot read deployments from the Prefect server at {base} ({transport_reason(exc)})"
         ) from None
     except ValueError:  # a body that is not JSON: not a Prefect API
         raise ServerReadError(
@@ -111,17 +113,6 @@ def _post(client: Any, url: str, body: Mapping[str, Any]) -> Sequence[Any]:
     if not isinstance(data, list):
         raise ValueError("not a list")
     return data
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).lower()
-    if "refused" in text:
-        return "connection refused"
-    if "name or service not known" in text or "nodename" in text or "getaddrinfo" in text:
-        return "host not found"
-    if "ssl" in text or "certificate" in text:
-        return "TLS failed"
-    return type(exc).__name__
 
 
 def server_row(document: Mapping[str, Any], flow_name: str) -> DeploymentRow:

@@ -362,7 +362,7 @@ class PrefectStore:
                 f"{self._timeout:g} s (asked to {doing})"
             ) from None
         except httpx.TransportError as exc:
-            reason = _transport_reason(exc)
+            reason = transport_reason(exc)
             raise BlockStoreError(
                 f"cannot reach the Prefect server at {self.api_url} ({reason}): is it running, "
                 "and is the API URL right?"
@@ -394,7 +394,8 @@ class PrefectStore:
         )
 
 
-def _transport_reason(exc: Exception) -> str:
+def transport_reason(exc: Exception) -> str:
+    """Why an HTTP call never got an answer, in a few words (never the URL or the message)."""
     text = str(exc).lower()
     if "refused" in text:
         return "connection refused"
