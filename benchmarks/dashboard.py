@@ -48,7 +48,7 @@ def memory_keyring() -> None:
 
 
 def fill(store: object, count: int) -> None:
-    from detectors.secret import SecretStr
+    from flowwiz.detectors.secret import SecretStr
 
     for i in range(count):
         kind = i % 10
@@ -99,7 +99,7 @@ class PaintClock:
     pilot.pause() would also wait for the rows still streaming in)."""
 
     def __init__(self) -> None:
-        from wizard.dashboard.widgets import BlockTable
+        from flowwiz.wizard.dashboard.widgets import BlockTable
 
         self.painted: float | None = None
         original = BlockTable.render_lines
@@ -128,7 +128,7 @@ def clock() -> PaintClock:
 
 async def first_paint(store: object, project: Path, expected: int) -> tuple[float, float]:
     """(first rows drawn, every row in the table), both from the app's construction."""
-    from wizard.dashboard.app import FlowwizApp
+    from flowwiz.wizard.dashboard.app import FlowwizApp
 
     paint = clock()
     paint.reset()
@@ -145,8 +145,8 @@ async def first_paint(store: object, project: Path, expected: int) -> tuple[floa
 
 
 async def filtering(store: object, project: Path, expected: int) -> dict[str, float]:
-    from wizard.dashboard.app import FlowwizApp
-    from wizard.dashboard.widgets import BlocksView
+    from flowwiz.wizard.dashboard.app import FlowwizApp
+    from flowwiz.wizard.dashboard.widgets import BlocksView
 
     paint = clock()
     app = FlowwizApp(store, project)  # type: ignore[arg-type]
@@ -204,7 +204,7 @@ def main() -> int:
     project.mkdir()
     try:
         memory_keyring()
-        from writers.blocks import open_store
+        from flowwiz.writers.blocks import open_store
 
         store = open_store()
         print(f"saving {args.blocks} blocks through the local store ...", flush=True)

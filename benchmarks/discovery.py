@@ -31,7 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 
-from detectors.flows import FlowScan, find_flows  # noqa: E402
+from flowwiz.detectors.flows import FlowScan, find_flows  # noqa: E402
 
 TREE_VERSION = 1
 PROJECT_FILES = 15_000
@@ -273,8 +273,8 @@ def main() -> int:
     )
 
     # the bucket-upload preview walks the same tree under the default .prefectignore
-    from detectors.upload_set import upload_set
-    from writers.ignore import prefectignore_text
+    from flowwiz.detectors.upload_set import upload_set
+    from flowwiz.writers.ignore import prefectignore_text
 
     up_seconds, up_cpu, found = median_seconds(
         lambda: upload_set(tree, prefectignore_text()), args.runs

@@ -11,7 +11,7 @@ import concurrent.futures
 from collections.abc import Mapping
 from typing import Any
 
-from detectors.git_access import AccessCheck
+from flowwiz.detectors.git_access import AccessCheck
 
 # provider -> (fsspec protocol, the package that implements it)
 PROTOCOLS: dict[str, tuple[str, str]] = {

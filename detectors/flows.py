@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from detectors.errors import DetectionError
-from detectors.ignore_rules import IgnoreRules, load_ignore
+from flowwiz.detectors.errors import DetectionError
+from flowwiz.detectors.ignore_rules import IgnoreRules, load_ignore
 
 ParameterKind = Literal["positional", "keyword_only", "var_positional", "var_keyword"]
 

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from detectors.errors import DetectionError
-from detectors.remote_url import ParsedRemote, Provider, looks_like_token, parse_remote_url
-from detectors.secret import MASK
+from flowwiz.detectors.errors import DetectionError
+from flowwiz.detectors.remote_url import ParsedRemote, Provider, looks_like_token, parse_remote_url
+from flowwiz.detectors.secret import MASK
 
 __all__ = [
     "BranchState",

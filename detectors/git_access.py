@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from detectors.secret import SecretStr, scrub
+from flowwiz.detectors.secret import SecretStr, scrub
 
 # git runs this shell function as its credential helper; it reads only its own env vars
 _HELPER = (

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from detectors.errors import DetectionError
+from flowwiz.detectors.errors import DetectionError
 
 if TYPE_CHECKING:
     from dulwich.ignore import IgnoreFilter

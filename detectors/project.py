@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from detectors.errors import DetectionError, ProjectFileError
+from flowwiz.detectors.errors import DetectionError, ProjectFileError
 
 PREFECT_YAML = "prefect.yaml"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import quote, unquote, urlsplit
 
-from detectors.secret import MASK, SecretStr, scrub
+from flowwiz.detectors.secret import MASK, SecretStr, scrub
 
 Provider = Literal[
     "github", "gitlab", "bitbucket", "bitbucket-server", "azure", "codecommit", "other", "local"

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from detectors.ignore_rules import rules_from_text, walk_files
+from flowwiz.detectors.ignore_rules import rules_from_text, walk_files
 
 # files that commonly hold credentials; uploading them puts them in the bucket
 _SENSITIVE = re.compile(

@@ -142,8 +142,8 @@ class DemoStore:
 def demo_store() -> DemoStore:
     import keyring
 
-    from detectors.secret import SecretStr
-    from writers.blocks import open_store
+    from flowwiz.detectors.secret import SecretStr
+    from flowwiz.writers.blocks import open_store
 
     store = open_store()
     token = SecretStr("demo-not-a-real-token")  # never shown: the point of the screenshots
@@ -189,7 +189,7 @@ def dashboard_screens(outdir: Path) -> list[Path]:
     async def session(
         project: Path, store: DemoStore, steps: Callable[[object, object], object]
     ) -> None:
-        from wizard.dashboard.app import FlowwizApp
+        from flowwiz.wizard.dashboard.app import FlowwizApp
 
         app = FlowwizApp(store, project)  # type: ignore[arg-type]
         async with app.run_test(size=SIZE, notifications=True) as pilot:

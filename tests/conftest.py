@@ -100,7 +100,7 @@ def file_keyring(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     import keyring
     from keyrings.alt.file import PlaintextKeyring
 
-    from writers.blocks import keyring_backend
+    from flowwiz.writers.blocks import keyring_backend
 
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     monkeypatch.setenv("FLOWWIZ_ALLOW_PLAINTEXT_KEYRING", "1")

@@ -16,11 +16,11 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from detectors.secret import MASK
+from flowwiz.detectors.secret import MASK
 from tests.clirun import flowwiz
 from tests.conftest import FLOWWIZ, read_file_keyring
 from tests.leaks import assert_not_leaked, canary
-from writers.paths import catalog_path, flowwiz_home
+from flowwiz.writers.paths import catalog_path, flowwiz_home
 
 SERVICE = "flowwiz"
 

@@ -20,10 +20,10 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringLocked, PasswordDeleteError
 
-from detectors.secret import MASK, SecretStr
+from flowwiz.detectors.secret import MASK, SecretStr
 from tests.conftest import read_file_keyring
 from tests.leaks import assert_not_leaked, canary
-from writers.blocks import (
+from flowwiz.writers.blocks import (
     BlockExists,
     BlockNotFound,
     BlockStoreError,
@@ -33,9 +33,9 @@ from writers.blocks import (
     keyring_backend,
     open_store,
 )
-from writers.blocks.keyring_backend import SERVICE, assess
-from writers.blocks.local import SCHEMA_VERSION, LocalStore
-from writers.paths import catalog_path, flowwiz_home
+from flowwiz.writers.blocks.keyring_backend import SERVICE, assess
+from flowwiz.writers.blocks.local import SCHEMA_VERSION, LocalStore
+from flowwiz.writers.paths import catalog_path, flowwiz_home
 
 
 @pytest.fixture(autouse=True)
@@ -488,7 +488,7 @@ def test_open_store_picks_the_backend() -> None:
 
 _WORKER = r"""
 import json, sys
-from writers.blocks import open_store, BlockExists
+from flowwiz.writers.blocks import open_store, BlockExists
 index, count = int(sys.argv[1]), int(sys.argv[2])
 store = open_store()
 result = {"kept": {}, "shared": None}

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from detectors.secret import MASK, SecretStr
+from flowwiz.detectors.secret import MASK, SecretStr
 from tests.clirun import flowwiz
 from tests.leaks import assert_not_leaked, canary
 from tests.prefect_harness import PrefectServer
-from writers.blocks import BlockExists, BlockNotFound, BlockStoreError, open_store
-from writers.paths import flowwiz_home
+from flowwiz.writers.blocks import BlockExists, BlockNotFound, BlockStoreError, open_store
+from flowwiz.writers.paths import flowwiz_home
 
 
 def run(
@@ -333,8 +333,8 @@ def test_a_url_without_the_api_path_is_explained(stub_server: str) -> None:
 
 
 def test_api_key_comes_from_the_environment_then_the_keyring(memory_keyring) -> None:
-    from writers.blocks.keyring_backend import PREFECT_API_KEY_USERNAME, SERVICE
-    from writers.blocks.prefect_api import PrefectStore
+    from flowwiz.writers.blocks.keyring_backend import PREFECT_API_KEY_USERNAME, SERVICE
+    from flowwiz.writers.blocks.prefect_api import PrefectStore
 
     cloud = "https://api.example.invalid/api/accounts/a/workspaces/w"
     memory_keyring.entries[(SERVICE, PREFECT_API_KEY_USERNAME)] = "pnu_from_keyring"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from detectors.bucket_access import check_bucket, fsspec_options
+from flowwiz.detectors.bucket_access import check_bucket, fsspec_options
 from tests.clirun import flowwiz
 from tests.deployutil import github_like_repo, run_deploy, tree_hashes
 from tests.leaks import assert_not_leaked, canary

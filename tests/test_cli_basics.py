@@ -46,7 +46,7 @@ def _loaded_after(code: str) -> list[str]:
 
 def test_detectors_and_writers_load_no_ui() -> None:
     code = (
-        "import pkgutil, importlib, detectors, writers\n"
+        "import pkgutil, importlib\nfrom flowwiz import detectors, writers\n"
         "for pkg in (detectors, writers):\n"
         "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
         "        importlib.import_module(m.name)"
@@ -56,8 +56,8 @@ def test_detectors_and_writers_load_no_ui() -> None:
 
 def test_detectors_never_import_keyring() -> None:
     code = (
-        "import pkgutil, importlib, detectors\n"
-        "for m in pkgutil.walk_packages(detectors.__path__, 'detectors.'):\n"
+        "import pkgutil, importlib\nfrom flowwiz import detectors\n"
+        "for m in pkgutil.walk_packages(detectors.__path__, 'flowwiz.detectors.'):\n"
         "    importlib.import_module(m.name)\n"
         "import sys; assert 'keyring' not in sys.modules, 'detectors imported keyring'"
     )
@@ -66,7 +66,7 @@ def test_detectors_never_import_keyring() -> None:
 
 def test_help_loads_no_heavy_modules() -> None:
     code = (
-        "import sys\nfrom wizard.cli import main\n"
+        "import sys\nfrom flowwiz.wizard.cli import main\n"
         "import contextlib, io\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    main(['--help'])\n"

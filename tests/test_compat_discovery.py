@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from detectors.flows import FlowScan, find_flows
+from flowwiz.detectors.flows import FlowScan, find_flows
 from tests.flowcorpus import expected, materialize_flow_corpus
 from tests.prefect_harness import PrefectServer
 

@@ -23,8 +23,8 @@ import pytest
 import yaml
 
 from tests.prefect_harness import PrefectServer
-from writers.plan import CloudStorage, DeploymentPlan, DockerStorage
-from writers.prefect_yaml import deployment_entry
+from flowwiz.writers.plan import CloudStorage, DeploymentPlan, DockerStorage
+from flowwiz.writers.prefect_yaml import deployment_entry
 
 pytestmark = pytest.mark.prefect
 
@@ -89,7 +89,7 @@ def test_image_steps_match_prefects_recipe(prefect_server: PrefectServer, tmp_pa
 def test_auto_dockerfile_copies_the_code_where_flowwiz_looks(
     prefect_server: PrefectServer, tmp_path: Path
 ) -> None:
-    from detectors.docker_image import code_directory
+    from flowwiz.detectors.docker_image import code_directory
 
     project = tmp_path / "my-flows"
     project.mkdir()

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from detectors.secret import MASK, SecretStr
+from flowwiz.detectors.secret import MASK, SecretStr
 from tests.conftest import FLOWWIZ
 from tests.leaks import assert_not_leaked, canary
 
@@ -68,7 +68,7 @@ def run(coro: Awaitable[None]) -> None:
 
 @pytest.fixture
 def store(memory_keyring: Any) -> Any:
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     return open_store()
 
@@ -115,7 +115,7 @@ class Session:
 
 
 def drive(store: Any, project: Path, scenario: Callable[..., Awaitable[None]]) -> Session:
-    from wizard.dashboard.app import FlowwizApp
+    from flowwiz.wizard.dashboard.app import FlowwizApp
 
     session = Session()
 
@@ -282,7 +282,7 @@ def test_rows_stream_in_chunks(store: Any, project: Path, monkeypatch: pytest.Mo
     """Large lists go into the table a chunk at a time (here 2 rows, to see it with 9 blocks):
     every row arrives, a new filter drops the chunks still pending, and a block created at
     the end of the list is highlighted once its chunk is in."""
-    from wizard.dashboard import widgets
+    from flowwiz.wizard.dashboard import widgets
 
     monkeypatch.setattr(widgets, "FIRST_ROWS", 2)
     monkeypatch.setattr(widgets, "CHUNK_ROWS", 2)
@@ -319,7 +319,7 @@ def test_create_secret_block_value_never_on_screen(store: Any, project: Path) ->
     secret = canary()
 
     async def scenario(app: Any, pilot: Any) -> None:
-        from wizard.dashboard.screens import CreateSecretScreen
+        from flowwiz.wizard.dashboard.screens import CreateSecretScreen
 
         await pilot.press("n")
         await pilot.pause()
@@ -350,7 +350,7 @@ def test_create_secret_block_value_never_on_screen(store: Any, project: Path) ->
 
 def test_create_rejects_a_bad_name_and_cancel_saves_nothing(store: Any, project: Path) -> None:
     async def scenario(app: Any, pilot: Any) -> None:
-        from wizard.dashboard.screens import CreateSecretScreen
+        from flowwiz.wizard.dashboard.screens import CreateSecretScreen
 
         await pilot.press("n", *"Bad_Name", "enter", *"some-value-1", "enter")
         await settle(pilot)
@@ -379,7 +379,7 @@ def test_create_existing_name_keeps_the_form_open(store: Any, project: Path) -> 
     secret = "second-value-7c1f"
 
     async def scenario(app: Any, pilot: Any) -> None:
-        from wizard.dashboard.screens import CreateSecretScreen
+        from flowwiz.wizard.dashboard.screens import CreateSecretScreen
 
         await pilot.press("n", *"github-token", "enter", *secret, "enter")
         await settle(pilot)
@@ -402,7 +402,7 @@ def test_delete_asks_and_cancel_keeps_the_block(store: Any, project: Path) -> No
     seed(store)
 
     async def scenario(app: Any, pilot: Any) -> None:
-        from wizard.dashboard.screens import ConfirmDeleteScreen
+        from flowwiz.wizard.dashboard.screens import ConfirmDeleteScreen
 
         await pilot.press("end", "d")
         await pilot.pause()
@@ -591,7 +591,7 @@ def closed_port() -> int:
 
 
 def test_unreachable_prefect_server_is_a_notification(project: Path) -> None:
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     url = f"http://127.0.0.1:{closed_port()}/api"
     server = open_store(api_url=url)
@@ -624,7 +624,7 @@ def test_unreachable_prefect_server_is_a_notification(project: Path) -> None:
 
 def test_help_screen_and_quit(store: Any, project: Path) -> None:
     async def scenario(app: Any, pilot: Any) -> None:
-        from wizard.dashboard.screens import HelpScreen
+        from flowwiz.wizard.dashboard.screens import HelpScreen
 
         await pilot.press("question_mark")
         await pilot.pause()
@@ -657,7 +657,7 @@ def test_ui_in_a_real_terminal(file_keyring: Path, project: Path) -> None:
         [
             sys.executable,
             "-c",
-            "from detectors.secret import SecretStr; from writers.blocks import open_store; "
+            "from flowwiz.detectors.secret import SecretStr; from flowwiz.writers.blocks import open_store; "
             "open_store(on_warning=print).save('secret', 'github-token', "
             "{'value': SecretStr('pty-token-value-1')})",
         ],
@@ -717,7 +717,7 @@ def snapshot_store(
     monkeypatch.setenv("FLOWWIZ_HOME", str(isolated_env / ".flowwiz"))
     # in colour: the snapshots also pin what is red
     monkeypatch.delenv("NO_COLOR")
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     store = open_store()
     seed(store)
@@ -770,7 +770,7 @@ def test_snapshot(snapshot_store: Any, project: Path, name: str, keys: tuple[str
     ],
 )
 def test_schedule_summary(entry: dict[str, object], expected: str) -> None:
-    from wizard.dashboard.data import schedule_summary
+    from flowwiz.wizard.dashboard.data import schedule_summary
 
     assert schedule_summary(entry) == expected
 
@@ -805,13 +805,13 @@ def test_schedule_summary(entry: dict[str, object], expected: str) -> None:
     ],
 )
 def test_storage_summary(pull: object, expected: str) -> None:
-    from wizard.dashboard.data import storage_summary
+    from flowwiz.wizard.dashboard.data import storage_summary
 
     assert storage_summary(pull) == expected
 
 
 def test_a_deployment_that_builds_an_image_shows_it() -> None:
-    from wizard.dashboard.data import deployment_row
+    from flowwiz.wizard.dashboard.data import deployment_row
 
     entry = {
         "name": "etl",
@@ -830,7 +830,7 @@ def test_a_deployment_that_builds_an_image_shows_it() -> None:
 
 
 def test_fit_columns_gives_way_in_order() -> None:
-    from wizard.dashboard.widgets import fit_columns
+    from flowwiz.wizard.dashboard.widgets import fit_columns
 
     assert fit_columns([10, 20, 30], [5, 5, 5], 100) == [10, 20, 30]
     assert fit_columns([10, 20, 30], [5, 5, 5], 50) == [10, 20, 20]  # the widest first
@@ -839,8 +839,8 @@ def test_fit_columns_gives_way_in_order() -> None:
 
 
 def test_catalog_filter_and_summaries() -> None:
-    from wizard.dashboard.data import catalog_of
-    from writers.blocks.model import Block
+    from flowwiz.wizard.dashboard.data import catalog_of
+    from flowwiz.writers.blocks.model import Block
 
     catalog = catalog_of(
         [

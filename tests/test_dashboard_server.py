@@ -60,7 +60,7 @@ def columns(row: list[str]) -> dict[str, str]:
 
 @pytest.mark.prefect
 def test_server_deployments_beside_the_file(prefect_server: PrefectServer, tmp_path: Path) -> None:
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     repo = github_like_repo(tmp_path)
     prefect_server.create_work_pool(POOL)
@@ -81,7 +81,7 @@ def test_server_deployments_beside_the_file(prefect_server: PrefectServer, tmp_p
     store = open_store(prefect_server.api_url)
 
     async def scenario(app: Any, pilot: Any) -> None:
-        from wizard.dashboard.data import BlockRef
+        from flowwiz.wizard.dashboard.data import BlockRef
 
         await pilot.press("2")
         await settle(pilot)
@@ -146,7 +146,7 @@ def test_server_deployments_beside_the_file(prefect_server: PrefectServer, tmp_p
 def test_unreachable_server_warns_and_file_deployments_still_show(tmp_path: Path) -> None:
     """Blocks and server deployments both fail (a closed loopback port): two notifications,
     and the deployments of prefect.yaml are still listed (marked as file only)."""
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     project = tmp_path / "project"
     project.mkdir()

@@ -147,7 +147,7 @@ def test_private_repo_interactive_token_is_hidden(tmp_path: Path, file_keyring: 
     assert step["prefect.deployments.steps.git_clone"]["access_token"] == (
         "{{ prefect.blocks.secret.deployment-nightly-etl-nightly-etl-repo-token }}"
     )
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     block = open_store().get(
         "secret", "deployment-nightly-etl-nightly-etl-repo-token", include_secrets=True
@@ -201,7 +201,7 @@ def test_ctrl_c_at_any_prompt_writes_nothing(
     assert "nothing was written" in t.text
     assert "Traceback" not in t.text
     assert tree_hashes(repo) == before
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     assert open_store().list() == []
     assert_not_leaked("partial-token", roots=[home])

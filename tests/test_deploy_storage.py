@@ -277,7 +277,7 @@ def test_interactive_s3_with_a_new_credentials_block(tmp_path: Path, file_keyrin
         "folder": "repo/nightly-etl",
         "credentials": ref,
     }
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     block = open_store().get("aws-credentials", name, include_secrets=True)
     assert block.data["aws_secret_access_key"].reveal() == secret
@@ -372,8 +372,8 @@ def test_a_rerun_can_still_switch_back_to_git(tmp_path: Path) -> None:
 
 
 def test_new_credentials_fields_are_checked_as_typed() -> None:
-    from wizard.cloud_storage import _field_problem
-    from writers.blocks import block_type
+    from flowwiz.wizard.cloud_storage import _field_problem
+    from flowwiz.writers.blocks import block_type
 
     info = block_type("gcp-credentials").field("service_account_info")
     assert _field_problem('{"type": "service_account"}', info) is None
@@ -407,7 +407,7 @@ def test_ctrl_c_at_any_bucket_prompt_writes_nothing(
     tmp_path: Path, file_keyring: Path, stop_at: int
 ) -> None:
     from tests.test_deploy_interactive import CTRL_C, Transcript, spawn
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     repo = github_like_repo(tmp_path)
     before = tree_hashes(repo)

@@ -90,7 +90,7 @@ def test_private_repo_token_from_env(tmp_path: Path, file_keyring: Path) -> None
     assert entry["schedules"] == [{"cron": "0 3 * * *", "timezone": "Europe/Paris", "active": True}]
     assert "'{{ prefect.blocks.secret." in (repo / "prefect.yaml").read_text()  # quoted template
     # the token is in the keyring (and only there)
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     block = open_store().get(
         "secret", "deployment-nightly-etl-nightly-etl-repo-token", include_secrets=True
@@ -114,7 +114,7 @@ def test_private_repo_token_from_stdin(tmp_path: Path, file_keyring: Path) -> No
     assert result.returncode == 0, result.stderr
     step = only_deployment(repo)["pull"][0]["prefect.deployments.steps.git_clone"]
     assert step["access_token"] == TOKEN_REF
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     block = open_store().get(
         "secret", "deployment-nightly-etl-nightly-etl-repo-token", include_secrets=True
@@ -140,7 +140,7 @@ def test_rerun_uses_stored_token_and_replaces_when_given(
     )
     replaced = run_deploy(repo, *args, "--token-env", "T", env={"T": second})
     assert replaced.returncode == 0, replaced.stderr
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     block = open_store().get(
         "secret", "deployment-nightly-etl-nightly-etl-repo-token", include_secrets=True
@@ -270,7 +270,7 @@ def test_bitbucket_server_needs_username(tmp_path: Path, file_keyring: Path) -> 
 
 
 def test_credentials_block_reference(tmp_path: Path, file_keyring: Path) -> None:
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     open_store().save("github-credentials", "acme-gh", {"token": canary()})
     repo = github_like_repo(tmp_path)
@@ -301,7 +301,7 @@ def test_credentials_block_reference(tmp_path: Path, file_keyring: Path) -> None
 
 
 def test_token_block_reference(tmp_path: Path, file_keyring: Path) -> None:
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     open_store().save("secret", "team-token", {"value": canary()})
     repo = github_like_repo(tmp_path)
@@ -417,7 +417,7 @@ def test_dry_run_writes_nothing(tmp_path: Path, file_keyring: Path) -> None:
     assert printed["deployments"][0]["name"] == "nightly-etl"
     assert TOKEN_REF in result.stdout
     assert tree_hashes(repo) == before
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     assert not open_store().exists("secret", "deployment-nightly-etl-nightly-etl-repo-token")
     assert_not_leaked(
@@ -532,7 +532,7 @@ def test_credentials_in_remote_url_are_never_written(tmp_path: Path, file_keyrin
     assert "carries credentials" in result.stderr
     step = only_deployment(repo)["pull"][0]["prefect.deployments.steps.git_clone"]
     assert step["repository"] == "https://github.com/acme/flows.git"
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     block = open_store().get(
         "secret", "deployment-nightly-etl-nightly-etl-repo-token", include_secrets=True
@@ -623,7 +623,7 @@ def test_token_from_the_workers_environment_stores_nothing(
     }
     assert "environment variable GIT_TOKEN" in result.stderr
     assert "blocks push" not in result.stderr
-    from writers.blocks import open_store
+    from flowwiz.writers.blocks import open_store
 
     assert open_store().list() == []  # nothing stored, nowhere
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from detectors.docker_image import (
+from flowwiz.detectors.docker_image import (
     code_directory,
     has_registry,
     image_problem,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from detectors.errors import DetectionError
-from detectors.flows import (
+from flowwiz.detectors.errors import DetectionError
+from flowwiz.detectors.flows import (
     MAX_SOURCE_BYTES,
     PROGRESS_EVERY,
     Flow,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from detectors import git_access
-from detectors.git_access import check_access
-from detectors.secret import SecretStr
+from flowwiz.detectors import git_access
+from flowwiz.detectors.git_access import check_access
+from flowwiz.detectors.secret import SecretStr
 from tests.leaks import canary
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from detectors.errors import DetectionError
-from detectors.git import GitInfo, detect_git
+from flowwiz.detectors.errors import DetectionError
+from flowwiz.detectors.git import GitInfo, detect_git
 from tests.gitutil import bare_remote, git, make_repo, push_to
 from tests.leaks import assert_not_leaked, canary
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from detectors.errors import DetectionError
-from detectors.ignore_rules import load_ignore, rules_from_lines, rules_from_text, walk_files
+from flowwiz.detectors.errors import DetectionError
+from flowwiz.detectors.ignore_rules import load_ignore, rules_from_lines, rules_from_text, walk_files
 
 TREE = [
     "a.py", "keep.log", "x.log", "build/keep.txt", "build/a.py", "build/keep.log", "d/keep.txt",

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from detectors.errors import ProjectFileError, UserError, WorldError
-from detectors.secret import SecretStr
-from writers import prefect_yaml as py
-from writers.plan import (
+from flowwiz.detectors.errors import ProjectFileError, UserError, WorldError
+from flowwiz.detectors.secret import SecretStr
+from flowwiz.writers import prefect_yaml as py
+from flowwiz.writers.plan import (
     CloudStorage,
     DeploymentPlan,
     DockerStorage,
@@ -23,7 +23,7 @@ from writers.plan import (
     LocalStorage,
     Schedule,
 )
-from writers.prefect_yaml import (
+from flowwiz.writers.prefect_yaml import (
     GIT_CLONE,
     SET_WORKING_DIRECTORY,
     deployment_entry,

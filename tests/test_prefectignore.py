@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from writers.ignore import (
+from flowwiz.writers.ignore import (
     DEFAULT_PREFECTIGNORE,
     is_ignored,
     prefectignore_text,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from detectors.errors import DetectionError, ProjectFileError, UserError
-from detectors.project import (
+from flowwiz.detectors.errors import DetectionError, ProjectFileError, UserError
+from flowwiz.detectors.project import (
     PrefectYaml,
     ProjectInfo,
     block_references,

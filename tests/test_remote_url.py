@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from detectors.remote_url import looks_like_token, parse_remote_url
-from detectors.secret import MASK
+from flowwiz.detectors.remote_url import looks_like_token, parse_remote_url
+from flowwiz.detectors.secret import MASK
 from tests.leaks import assert_not_leaked, canary
 
 AZ_PAT = "p3iahbjcvqcg7uckcucuphiebhiy7rm34a6wz25b3elz24cu3coa"  # shape of an Azure PAT

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from detectors.upload_set import human_size, upload_set
+from flowwiz.detectors.upload_set import human_size, upload_set
 from tests.gitutil import make_repo
-from writers.ignore import prefectignore_text
+from flowwiz.writers.ignore import prefectignore_text
 
 
 def test_the_default_prefectignore_keeps_secrets_and_caches_out(tmp_path: Path) -> None:

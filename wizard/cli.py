@@ -13,15 +13,15 @@ from collections.abc import Sequence
 
 import click
 
-from detectors.errors import FlowwizError
-from wizard import __version__
+from flowwiz.detectors.errors import FlowwizError
+from flowwiz.wizard import __version__
 
 # name -> "module:attribute"; a command appears here when it works
 COMMANDS: dict[str, str] = {
-    "blocks": "wizard.commands.blocks:blocks",
-    "deploy": "wizard.commands.deploy:deploy",
-    "detect": "wizard.commands.detect:detect",
-    "ui": "wizard.commands.ui:ui",
+    "blocks": "flowwiz.wizard.commands.blocks:blocks",
+    "deploy": "flowwiz.wizard.commands.deploy:deploy",
+    "detect": "flowwiz.wizard.commands.detect:detect",
+    "ui": "flowwiz.wizard.commands.ui:ui",
 }
 
 EPILOG = """\b

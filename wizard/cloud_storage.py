@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from detectors.errors import UserError
-from detectors.slug import slugify
-from wizard.prompts import UNSET, Choice, Question
-from wizard.session import Session
-from writers.plan import CloudStorage, SecretToSave
+from flowwiz.detectors.errors import UserError
+from flowwiz.detectors.slug import slugify
+from flowwiz.wizard.prompts import UNSET, Choice, Question
+from flowwiz.wizard.session import Session
+from flowwiz.writers.plan import CloudStorage, SecretToSave
 
 # provider -> (what it is called, the credentials block type, the bucket's name in Prefect)
 PROVIDERS: dict[str, tuple[str, str, str]] = {
@@ -67,8 +67,8 @@ def ask_cloud(
 def _verify_bucket(
     session: Session, storage: CloudStorage, secrets: tuple[SecretToSave, ...]
 ) -> None:
-    from detectors.bucket_access import check_bucket, fsspec_options
-    from wizard.storage import ask_verify, report_check
+    from flowwiz.detectors.bucket_access import check_bucket, fsspec_options
+    from flowwiz.wizard.storage import ask_verify, report_check
 
     if not ask_verify(session, "Check now that this machine can read the bucket?"):
         return
@@ -91,14 +91,14 @@ def _credential_fields(
     session: Session, storage: CloudStorage, secrets: tuple[SecretToSave, ...]
 ) -> dict[str, str]:
     """The credentials' fields, secrets revealed for this process's check only."""
-    from detectors.secret import SecretStr
+    from flowwiz.detectors.secret import SecretStr
 
     if storage.credentials is None:
         return {}
     if secrets:
         data = secrets[0].data
     else:
-        from detectors.project import block_references
+        from flowwiz.detectors.project import block_references
 
         ((kind, block),) = block_references(storage.credentials)
         data = session.open_store().get(kind, block, include_secrets=True).data
@@ -138,12 +138,12 @@ def _folder_problem(text: str) -> str | None:
 def _ask_credentials(
     session: Session, provider: str, flow: Any, name: str, kept: str | None = None
 ) -> tuple[str | None, tuple[SecretToSave, ...]]:
-    from writers.blocks import reference
+    from flowwiz.writers.blocks import reference
 
     opts, asker = session.options, session.asker
     title, kind, _ = PROVIDERS[provider]
     if opts.storage_block:
-        from wizard.storage import require_block
+        from flowwiz.wizard.storage import require_block
 
         block = _block_name(opts.storage_block, kind)
         require_block(session.open_store(), kind, block, "--storage-block")
@@ -180,7 +180,7 @@ def _ask_credentials(
 
 
 def _block_name(text: str, kind: str) -> str:
-    from writers.blocks import check_name, parse_slug
+    from flowwiz.writers.blocks import check_name, parse_slug
 
     if "/" in text:
         given, block = parse_slug(text)
@@ -191,8 +191,8 @@ def _block_name(text: str, kind: str) -> str:
 
 
 def _new_block(session: Session, kind: str, default_name: str) -> tuple[str, tuple[SecretToSave]]:
-    from detectors.secret import SecretStr
-    from writers.blocks import block_type, normalize_data, reference
+    from flowwiz.detectors.secret import SecretStr
+    from flowwiz.writers.blocks import block_type, normalize_data, reference
 
     asker, store = session.asker, session.open_store()
     spec = block_type(kind)
@@ -242,7 +242,7 @@ def _new_block(session: Session, kind: str, default_name: str) -> tuple[str, tup
 
 
 def _field_problem(text: str, field: Any) -> str | None:
-    from detectors.secret import forbidden_character
+    from flowwiz.detectors.secret import forbidden_character
 
     text = text.strip()
     bad = forbidden_character(text)
@@ -259,7 +259,7 @@ def _field_problem(text: str, field: Any) -> str | None:
 
 
 def _name_problem(text: str) -> str | None:
-    from writers.blocks import check_name
+    from flowwiz.writers.blocks import check_name
 
     try:
         check_name(text.strip())

@@ -15,21 +15,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from detectors.errors import DetectionError, UserError
-from detectors.slug import slugify
-from wizard import values
-from wizard.prompts import UNSET, Asker, Choice, Question
-from wizard.review import apply, describe_schedules, next_steps, review
-from wizard.session import DeployOptions, Detected, Session
-from wizard.storage import ask_storage
-from wizard.terminal import terminal
-from writers.plan import DeploymentPlan, Schedule
+from flowwiz.detectors.errors import DetectionError, UserError
+from flowwiz.detectors.slug import slugify
+from flowwiz.wizard import values
+from flowwiz.wizard.prompts import UNSET, Asker, Choice, Question
+from flowwiz.wizard.review import apply, describe_schedules, next_steps, review
+from flowwiz.wizard.session import DeployOptions, Detected, Session
+from flowwiz.wizard.storage import ask_storage
+from flowwiz.wizard.terminal import terminal
+from flowwiz.writers.plan import DeploymentPlan, Schedule
 
 MANUAL = "__manual__"
 
 
 def run(options: DeployOptions) -> int:
-    from wizard.prompts import InteractiveAsker, UnattendedAsker
+    from flowwiz.wizard.prompts import InteractiveAsker, UnattendedAsker
 
     if not options.yes and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError(
@@ -43,7 +43,7 @@ def run(options: DeployOptions) -> int:
     session = Session(options=options, asker=asker, detected=detected)
     plan = ask(session)
 
-    from writers.prefect_yaml import read_existing, render
+    from flowwiz.writers.prefect_yaml import read_existing, render
 
     rendered = render(plan, read_existing(plan.prefect_yaml))  # bytes kept as they are (CRLF too)
     ignore_text = _effective_prefectignore(plan)
@@ -74,9 +74,9 @@ def _note(message: str) -> None:
 
 
 def detect(path: Path, *, interactive: bool) -> Detected:
-    from detectors.flows import find_flows
-    from detectors.git import detect_git
-    from detectors.project import detect_project
+    from flowwiz.detectors.flows import find_flows
+    from flowwiz.detectors.git import detect_git
+    from flowwiz.detectors.project import detect_project
 
     if not path.is_dir():
         raise UserError(f"not a directory: {path}")
@@ -120,7 +120,7 @@ def ask(session: Session) -> DeploymentPlan:
     schedules = ask_schedule(session, existing)
     pool, queue, job_vars = ask_work_pool(session, existing)
     parameters = ask_parameters(session, flow, existing)
-    from writers.prefect_yaml import storage_of
+    from flowwiz.writers.prefect_yaml import storage_of
 
     storage, secrets = ask_storage(session, flow, name, storage_of(existing) if existing else None)
     project = det.project
@@ -150,7 +150,7 @@ def _first(*candidates: Any) -> Any:
 
 
 def ask_flow(session: Session) -> Any:
-    from detectors.flows import flows_in_file, parse_entrypoint
+    from flowwiz.detectors.flows import flows_in_file, parse_entrypoint
 
     det, opts, asker = session.detected, session.options, session.asker
     root = det.scan.root
@@ -214,7 +214,7 @@ def _existing_entries(session: Session) -> dict[str, Mapping[str, Any]]:
     if found is None or found.path != path:
         if not path.exists():
             return {}
-        from detectors.project import load_prefect_yaml
+        from flowwiz.detectors.project import load_prefect_yaml
 
         found = load_prefect_yaml(path)
     return {str(d.get("name")): d for d in found.deployments if d.get("name")}
@@ -570,7 +570,7 @@ def _pinned_prefect(root: Path, project: Any) -> str | None:
 
 def _effective_prefectignore(plan: DeploymentPlan) -> str | None:
     """The .prefectignore Prefect will read: the project's, else the one flowwiz writes."""
-    from writers.ignore import prefectignore_text
+    from flowwiz.writers.ignore import prefectignore_text
 
     path = plan.project_root / ".prefectignore"
     if path.exists():
@@ -579,7 +579,7 @@ def _effective_prefectignore(plan: DeploymentPlan) -> str | None:
 
 
 def _check_not_ignored(plan: DeploymentPlan, ignore_text: str | None) -> None:
-    from writers.ignore import is_ignored
+    from flowwiz.writers.ignore import is_ignored
 
     path = plan.entrypoint.rsplit(":", 1)[0]
     if ignore_text is not None and is_ignored(plan.project_root, path, ignore_text):
@@ -592,8 +592,8 @@ def _check_not_ignored(plan: DeploymentPlan, ignore_text: str | None) -> None:
 def _check_upload(plan: DeploymentPlan, ignore_text: str | None, session: Session) -> None:
     """For a bucket: say how much `prefect deploy` uploads, and warn about secret-looking files
     that .prefectignore lets through (they would land in the bucket)."""
-    from detectors.upload_set import human_size, upload_set
-    from writers.plan import CloudStorage
+    from flowwiz.detectors.upload_set import human_size, upload_set
+    from flowwiz.writers.plan import CloudStorage
 
     if not isinstance(plan.storage, CloudStorage):
         return

@@ -3,12 +3,12 @@ the project's Dockerfile, or one Prefect writes) and pushes; workers run that im
 
 from __future__ import annotations
 
-from detectors.docker_image import code_directory, has_registry, image_problem, split_image
-from detectors.errors import UserError
-from detectors.slug import slugify
-from wizard.prompts import UNSET, Choice, Question
-from wizard.session import Session
-from writers.plan import DockerStorage
+from flowwiz.detectors.docker_image import code_directory, has_registry, image_problem, split_image
+from flowwiz.detectors.errors import UserError
+from flowwiz.detectors.slug import slugify
+from flowwiz.wizard.prompts import UNSET, Choice, Question
+from flowwiz.wizard.session import Session
+from flowwiz.writers.plan import DockerStorage
 
 
 def ask_docker(session: Session, previous: DockerStorage | None = None) -> DockerStorage:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from detectors.errors import UserError
+from flowwiz.detectors.errors import UserError
 
 
 class _Unset:

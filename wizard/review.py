@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from wizard.session import Session
-from wizard.terminal import terminal
-from writers.plan import (
+from flowwiz.wizard.session import Session
+from flowwiz.wizard.terminal import terminal
+from flowwiz.writers.plan import (
     CloudStorage,
     DeploymentPlan,
     DockerStorage,
@@ -73,7 +73,7 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
         table.add_row("Code", describe_bucket(storage))
         table.add_row("Access", storage.credentials or "the environment's own credentials")
     elif isinstance(storage, DockerStorage):
-        from wizard.docker_storage import describe
+        from flowwiz.wizard.docker_storage import describe
 
         table.add_row("Code", describe(storage))
     for secret in plan.secrets:
@@ -101,8 +101,8 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
 
 
 def apply(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
-    from writers.ignore import prefectignore_text, write_prefectignore
-    from writers.prefect_yaml import write_atomic
+    from flowwiz.writers.ignore import prefectignore_text, write_prefectignore
+    from flowwiz.writers.prefect_yaml import write_atomic
 
     for secret in plan.secrets:
         store = session.open_store()
@@ -128,7 +128,7 @@ def next_steps(plan: DeploymentPlan, session: Session) -> None:
         refs = [r for r in (storage.access_token, storage.credentials) if r]
     elif isinstance(storage, CloudStorage) and storage.credentials:
         refs = [storage.credentials]
-    from detectors.project import block_references
+    from flowwiz.detectors.project import block_references
 
     names = [f"{kind}/{name}" for kind, name in block_references(refs)]
     store = session.store
@@ -146,7 +146,7 @@ def next_steps(plan: DeploymentPlan, session: Session) -> None:
         for slug in names:
             err.print(f"    flowwiz blocks push {slug}")
     if isinstance(storage, CloudStorage):
-        from writers.prefect_yaml import cloud_requirement
+        from flowwiz.writers.prefect_yaml import cloud_requirement
 
         err.print("  `prefect deploy` uploads the code: install this here and on the workers:")
         err.print(f"    pip install {_shell_quote(cloud_requirement(storage))}")

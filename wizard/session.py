@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wizard.prompts import Asker
-from wizard.terminal import terminal
+from flowwiz.wizard.prompts import Asker
+from flowwiz.wizard.terminal import terminal
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ class Session:
 
     def open_store(self) -> Any:
         if self.store is None:
-            from writers.blocks import open_store
+            from flowwiz.writers.blocks import open_store
 
             self.store = open_store(self.options.api_url, on_warning=terminal.warn)
         return self.store

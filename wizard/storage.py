@@ -10,13 +10,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from detectors.errors import UserError
-from detectors.secret import SecretStr, forbidden_character
-from detectors.slug import repo_token_block_name
-from wizard.prompts import UNSET, Choice, Question
-from wizard.session import Session
-from wizard.terminal import terminal
-from writers.plan import GitStorage, LocalStorage, SecretToSave, Storage
+from flowwiz.detectors.errors import UserError
+from flowwiz.detectors.secret import SecretStr, forbidden_character
+from flowwiz.detectors.slug import repo_token_block_name
+from flowwiz.wizard.prompts import UNSET, Choice, Question
+from flowwiz.wizard.session import Session
+from flowwiz.wizard.terminal import terminal
+from flowwiz.writers.plan import GitStorage, LocalStorage, SecretToSave, Storage
 
 # hosts where Prefect's git_clone formats a bare access_token correctly by itself
 _TOKEN_HOSTS = {"github.com", "gitlab.com", "bitbucket.org"}
@@ -84,7 +84,7 @@ def ask_storage(
     )
     if not use_git:
         return ask_other_storage(session, flow, name, previous)
-    from detectors.git import parse_remote_url
+    from flowwiz.detectors.git import parse_remote_url
 
     repository = asker.ask(
         Question(
@@ -200,7 +200,7 @@ def ask_token(
     branch: str,
     remote: Any,
 ) -> tuple[Storage, tuple[SecretToSave, ...]]:
-    from writers.blocks import parse_slug, reference
+    from flowwiz.writers.blocks import parse_slug, reference
 
     opts, asker = session.options, session.asker
     store = session.open_store()
@@ -361,7 +361,7 @@ def _list_blocks(store: Any, kind: str) -> list[Any]:
 
 
 def require_block(store: Any, kind: str, name: str, flag: str) -> None:
-    from writers.blocks import check_name
+    from flowwiz.writers.blocks import check_name
 
     check_name(name)
     if not store.exists(kind, name):
@@ -372,7 +372,7 @@ def require_block(store: Any, kind: str, name: str, flag: str) -> None:
 
 
 def _ask_username(session: Session, parsed: Any) -> str:
-    from detectors.git_access import username_for
+    from flowwiz.detectors.git_access import username_for
 
     provider = parsed.provider
     default: Any = (
@@ -451,7 +451,7 @@ def _token_problem(text: str) -> str | None:
 def _verify(
     session: Session, repository: str, token: SecretStr, parsed: Any, username: str | None
 ) -> None:
-    from detectors.git_access import check_access, username_for
+    from flowwiz.detectors.git_access import check_access, username_for
 
     if not ask_verify(session, "Check now that this token can read the repository?"):
         return
@@ -517,7 +517,7 @@ def ask_other_storage(
 ) -> tuple[Storage, tuple[SecretToSave, ...]]:
     """Where the code comes from when it is not a git clone: this machine's directory, a
     bucket, or an image."""
-    from wizard.cloud_storage import PROVIDERS, ask_cloud
+    from flowwiz.wizard.cloud_storage import PROVIDERS, ask_cloud
 
     opts = session.options
     rows = [Choice("This machine's directory (only a worker here can run it)", "local")]
@@ -541,14 +541,14 @@ def ask_other_storage(
     if kind in PROVIDERS:
         return ask_cloud(session, kind, flow, name, same)
     if kind == "docker":
-        from wizard.docker_storage import ask_docker
+        from flowwiz.wizard.docker_storage import ask_docker
 
         return ask_docker(session, same), ()
     return _local_storage(session), ()
 
 
 def _kind_of(storage: Storage | None) -> str | None:
-    from writers.plan import CloudStorage, DockerStorage
+    from flowwiz.writers.plan import CloudStorage, DockerStorage
 
     if isinstance(storage, CloudStorage):
         return storage.provider

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from detectors.errors import UserError
+from flowwiz.detectors.errors import UserError
 
 # ---------------------------------------------------------------- schedules
 

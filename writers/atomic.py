@@ -13,7 +13,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from detectors.errors import WorldError
+from flowwiz.detectors.errors import WorldError
 
 
 def write_atomic(path: Path, text: str) -> None:

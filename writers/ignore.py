@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
-from detectors.ignore_rules import IgnoreRules, load_ignore, rules_from_text
-from writers import atomic
+from flowwiz.detectors.ignore_rules import IgnoreRules, load_ignore, rules_from_text
+from flowwiz.writers import atomic
 
 PREFECTIGNORE = ".prefectignore"
 

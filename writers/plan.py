@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from detectors.secret import SecretStr
+from flowwiz.detectors.secret import SecretStr
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,10 +23,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from detectors.errors import FlowwizError, ProjectFileError, UserError, WorldError
-from detectors.secret import SecretStr
-from writers import atomic
-from writers.plan import (
+from flowwiz.detectors.errors import FlowwizError, ProjectFileError, UserError, WorldError
+from flowwiz.detectors.secret import SecretStr
+from flowwiz.writers import atomic
+from flowwiz.writers.plan import (
     CloudStorage,
     DeploymentPlan,
     DockerStorage,
@@ -193,7 +193,7 @@ def build_steps(storage: Storage) -> list[dict[str, Any]]:
 
 
 def _check_image(storage: DockerStorage) -> None:
-    from detectors.docker_image import image_problem, tag_problem
+    from flowwiz.detectors.docker_image import image_problem, tag_problem
 
     problem = image_problem(storage.image) or tag_problem(storage.tag)
     if problem:

@@ -17,10 +17,10 @@ from typing import Any
 
 import click
 
-from detectors.errors import FlowwizError, UserError
-from detectors.secret import SecretStr
-from wizard.terminal import terminal
-from writers.blocks import (
+from flowwiz.detectors.errors import FlowwizError, UserError
+from flowwiz.detectors.secret import SecretStr
+from flowwiz.wizard.terminal import terminal
+from flowwiz.writers.blocks import (
     BLOCK_TYPES,
     Block,
     BlockExists,

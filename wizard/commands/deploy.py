@@ -142,7 +142,7 @@ def deploy(path: Path, **flags: object) -> int:
     token as a secret block (OS keyring, or the Prefect server at PREFECT_API_URL), and writes
     prefect.yaml, leaving everything it does not own untouched.
     """
-    from wizard.deploy import DeployOptions, run
+    from flowwiz.wizard.deploy import DeployOptions, run
 
     prefectignore = not flags.pop("no_prefectignore")
     options = DeployOptions(path=path, prefectignore=prefectignore, **flags)  # type: ignore[arg-type]

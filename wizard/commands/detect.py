@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from detectors.errors import DetectionError, UserError
+from flowwiz.detectors.errors import DetectionError, UserError
 
 EXAMPLES = """\b
 Examples:
@@ -28,9 +28,9 @@ class Seen:
 
 
 def gather(path: Path) -> Seen:
-    from detectors.flows import find_flows
-    from detectors.git import detect_git
-    from detectors.project import detect_project
+    from flowwiz.detectors.flows import find_flows
+    from flowwiz.detectors.git import detect_git
+    from flowwiz.detectors.project import detect_project
 
     if not path.is_dir():
         raise UserError(f"not a directory: {path}")
@@ -120,7 +120,7 @@ def as_json(seen: Seen) -> dict[str, Any]:
 
 
 def _code_dir(dockerfile: Path | None) -> str | None:
-    from detectors.docker_image import code_directory
+    from flowwiz.detectors.docker_image import code_directory
 
     return code_directory(dockerfile) if dockerfile is not None else None
 
@@ -128,7 +128,7 @@ def _code_dir(dockerfile: Path | None) -> str | None:
 def show(seen: Seen) -> None:
     from rich.table import Table
 
-    from wizard.terminal import terminal
+    from flowwiz.wizard.terminal import terminal
 
     out = terminal.out
     data = as_json(seen)
@@ -195,7 +195,7 @@ def detect(path: Path, as_json_flag: bool) -> None:
     """Show what flowwiz sees: git remotes (credentials masked), branch, flows, prefect.yaml."""
     seen = gather(path)
     if as_json_flag:
-        from wizard.terminal import terminal
+        from flowwiz.wizard.terminal import terminal
 
         terminal.data(json.dumps(as_json(seen), indent=2))
     else:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from detectors.errors import UserError
+from flowwiz.detectors.errors import UserError
 
 EXAMPLES = """\b
 Examples:
@@ -47,8 +47,8 @@ def ui(project: Path, api_url: str | None) -> None:
     """
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("flowwiz ui needs a terminal: run it with stdin and stdout on a TTY")
-    from wizard.dashboard.app import FlowwizApp
-    from writers.blocks import open_store
+    from flowwiz.wizard.dashboard.app import FlowwizApp
+    from flowwiz.writers.blocks import open_store
 
     holder: list[FlowwizApp] = []
 

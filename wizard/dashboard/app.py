@@ -15,17 +15,17 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from detectors.errors import FlowwizError
-from detectors.secret import SecretStr
-from wizard.dashboard.data import (
+from flowwiz.detectors.errors import FlowwizError
+from flowwiz.detectors.secret import SecretStr
+from flowwiz.wizard.dashboard.data import (
     BlockCatalog,
     load_blocks,
     load_deployments,
     store_label,
 )
-from wizard.dashboard.screens import ConfirmDeleteScreen, CreateSecretScreen, HelpScreen
-from wizard.dashboard.widgets import BlocksView, BlockTable, DeploymentsView, DeploymentTable
-from writers.blocks.model import Block, BlockStore
+from flowwiz.wizard.dashboard.screens import ConfirmDeleteScreen, CreateSecretScreen, HelpScreen
+from flowwiz.wizard.dashboard.widgets import BlocksView, BlockTable, DeploymentsView, DeploymentTable
+from flowwiz.writers.blocks.model import Block, BlockStore
 
 
 def _message(exc: BaseException) -> str:
@@ -112,7 +112,7 @@ class FlowwizApp(App[None]):
     def load_server_deployments(self) -> None:
         """The server's deployments, beside prefect.yaml's; a failure is a warning (the file's
         deployments and the blocks stay)."""
-        from wizard.dashboard.server import load_server_deployments
+        from flowwiz.wizard.dashboard.server import load_server_deployments
 
         worker = get_current_worker()
         try:

@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-from detectors.secret import MASK
-from writers.blocks.model import BLOCK_TYPES, Block, BlockStore
+from flowwiz.detectors.secret import MASK
+from flowwiz.writers.blocks.model import BLOCK_TYPES, Block, BlockStore
 
 NOTHING = "—"
 
@@ -189,7 +189,7 @@ class ProjectDeployments:
 
 def load_deployments(project_root: Path) -> ProjectDeployments:
     """Read ``project_root/prefect.yaml``; raises ProjectFileError when it is malformed."""
-    from detectors.project import block_references, load_prefect_yaml
+    from flowwiz.detectors.project import block_references, load_prefect_yaml
 
     path = Path(project_root) / "prefect.yaml"
     if not path.is_file():

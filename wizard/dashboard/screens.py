@@ -16,10 +16,10 @@ from textual.validation import Function
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
-from detectors.errors import FlowwizError
-from detectors.secret import SecretStr, forbidden_character
-from detectors.slug import BLOCK_NAME_RULE, is_block_name
-from writers.blocks.model import Block
+from flowwiz.detectors.errors import FlowwizError
+from flowwiz.detectors.secret import SecretStr, forbidden_character
+from flowwiz.detectors.slug import BLOCK_NAME_RULE, is_block_name
+from flowwiz.writers.blocks.model import Block
 
 HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("1 / 2", "show blocks / deployments"),

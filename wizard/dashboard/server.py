@@ -17,8 +17,8 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from detectors.errors import WorldError
-from wizard.dashboard.data import (
+from flowwiz.detectors.errors import WorldError
+from flowwiz.wizard.dashboard.data import (
     NOTHING,
     BlockRef,
     DeploymentRow,
@@ -60,7 +60,7 @@ def load_server_deployments(
             f"the Prefect server at {base} did not answer in time (reading deployments)"
         ) from None
     except httpx.HTTPError as exc:
-        from writers.blocks.prefect_api import transport_reason
+        from flowwiz.writers.blocks.prefect_api import transport_reason
 
         raise ServerReadError(
             f"cannot read deployments from the Prefect server at {base} ({transport_reason(exc)})"
@@ -117,7 +117,7 @@ def _post(client: Any, url: str, body: Mapping[str, Any]) -> Sequence[Any]:
 
 def server_row(document: Mapping[str, Any], flow_name: str) -> DeploymentRow:
     """One deployment as the server returns it (``DeploymentResponse``)."""
-    from detectors.project import block_references
+    from flowwiz.detectors.project import block_references
 
     pull = document.get("pull_steps")
     return DeploymentRow(

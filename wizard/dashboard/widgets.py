@@ -19,7 +19,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, ListItem, ListView, Static
 from textual.widgets.data_table import CellType
 
-from wizard.dashboard.data import (
+from flowwiz.wizard.dashboard.data import (
     NOTHING,
     BlockCatalog,
     BlockRow,
@@ -30,7 +30,7 @@ from wizard.dashboard.data import (
     format_time,
     merge_deployments,
 )
-from writers.blocks.model import BLOCK_TYPES, Block
+from flowwiz.writers.blocks.model import BLOCK_TYPES, Block
 
 # How long typing must pause before the table is rebuilt: one rebuild per burst of keys.
 FILTER_DEBOUNCE = 0.15

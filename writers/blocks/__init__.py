@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from writers.blocks.model import (
+from flowwiz.writers.blocks.model import (
     BLOCK_TYPES,
     Block,
     BlockExists,
@@ -25,7 +25,7 @@ from writers.blocks.model import (
     parse_slug,
     reference,
 )
-from writers.blocks.store import open_store
+from flowwiz.writers.blocks.store import open_store
 
 __all__ = [
     "BLOCK_TYPES",

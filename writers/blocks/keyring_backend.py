@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from writers.blocks.model import BlockStoreError, NoKeyringError
+from flowwiz.writers.blocks.model import BlockStoreError, NoKeyringError
 
 SERVICE = "flowwiz"
 # where `PREFECT_API_KEY` may be kept when it is not in the environment

@@ -30,9 +30,9 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from detectors.secret import SecretStr
-from writers.blocks.keyring_backend import DEFAULT_TIMEOUT, SecretKeyring
-from writers.blocks.model import (
+from flowwiz.detectors.secret import SecretStr
+from flowwiz.writers.blocks.keyring_backend import DEFAULT_TIMEOUT, SecretKeyring
+from flowwiz.writers.blocks.model import (
     BLOCK_TYPES,
     Block,
     BlockExists,
@@ -44,7 +44,7 @@ from writers.blocks.model import (
     check_name,
     normalize_data,
 )
-from writers.blocks.model import block_type as lookup_type
+from flowwiz.writers.blocks.model import block_type as lookup_type
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from detectors.errors import UserError, WorldError
-from detectors.secret import MASK, SecretStr, forbidden_character
-from detectors.slug import BLOCK_NAME_RULE, is_block_name
+from flowwiz.detectors.errors import UserError, WorldError
+from flowwiz.detectors.secret import MASK, SecretStr, forbidden_character
+from flowwiz.detectors.slug import BLOCK_NAME_RULE, is_block_name
 
 
 @dataclass(frozen=True, slots=True)

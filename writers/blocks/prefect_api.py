@@ -25,8 +25,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from detectors.secret import SecretStr
-from writers.blocks.model import (
+from flowwiz.detectors.secret import SecretStr
+from flowwiz.writers.blocks.model import (
     BLOCK_TYPES,
     Block,
     BlockExists,
@@ -37,7 +37,7 @@ from writers.blocks.model import (
     check_name,
     normalize_data,
 )
-from writers.blocks.model import block_type as lookup_type
+from flowwiz.writers.blocks.model import block_type as lookup_type
 
 CONNECT_TIMEOUT = 5.0
 REQUEST_TIMEOUT = 15.0
@@ -341,7 +341,7 @@ class PrefectStore:
         self._key_resolved = True
         self._api_key = self._env.get("PREFECT_API_KEY") or None
         if self._api_key is None and not _is_loopback(self.api_url):
-            from writers.blocks.keyring_backend import PREFECT_API_KEY_USERNAME, SecretKeyring
+            from flowwiz.writers.blocks.keyring_backend import PREFECT_API_KEY_USERNAME, SecretKeyring
 
             keyring = SecretKeyring(self._env, timeout=3.0)
             try:

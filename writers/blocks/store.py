@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
-from writers.blocks.model import BlockStore
-from writers.paths import catalog_path
+from flowwiz.writers.blocks.model import BlockStore
+from flowwiz.writers.paths import catalog_path
 
 
 def open_store(
@@ -29,9 +29,9 @@ def open_store(
     env = os.environ if env is None else env
     url = (api_url or env.get("PREFECT_API_URL") or "").strip()
     if url:
-        from writers.blocks.prefect_api import PrefectStore
+        from flowwiz.writers.blocks.prefect_api import PrefectStore
 
         return PrefectStore(url, api_key=api_key or env.get("PREFECT_API_KEY") or None, env=env)
-    from writers.blocks.local import LocalStore
+    from flowwiz.writers.blocks.local import LocalStore
 
     return LocalStore(catalog_path(env), env=env, on_warning=on_warning)
