@@ -1,5 +1,6 @@
 """What `prefect deploy` would upload to a bucket: every file its ``.prefectignore`` lets through
-(matched as git matches), how much that is, and which of them look like secrets."""
+(matched as Prefect's push steps match, detectors/prefect_ignore.py), how much that is, and
+which of them look like secrets."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from flowwiz.detectors.ignore_rules import rules_from_text, walk_files
+from flowwiz.detectors.prefect_ignore import read_prefectignore, uploaded_files
 
 # files that commonly hold credentials; uploading them puts them in the bucket
 _SENSITIVE = re.compile(
@@ -29,15 +30,20 @@ class UploadSet:
     sensitive: tuple[str, ...]  # relative paths that look like secrets
 
 
-def upload_set(root: Path, ignore_text: str) -> UploadSet:
-    """The files under ``root`` that the rules in ``ignore_text`` do not exclude."""
-    rules = rules_from_text(root, ignore_text)
+def upload_set(root: Path, ignore_text: str | None) -> UploadSet:
+    """The files under ``root`` that Prefect's push step uploads with a ``.prefectignore`` of
+    ``ignore_text`` (None: there is none, and Prefect uploads everything, ``.git`` too).
+
+    Raises PrefectIgnoreError (a DetectionError) for a line Prefect cannot read.
+    """
+    rules = read_prefectignore(ignore_text)
     count = size = 0
     sensitive: list[str] = []
-    for rel in walk_files(rules):
+    for rel in uploaded_files(root, rules):
         count += 1
         try:
-            size += os.lstat(root / rel).st_size
+            # a link to a file sends its target; os, not pathlib: once per uploaded file
+            size += os.stat(os.path.join(root, rel)).st_size  # noqa: PTH116, PTH118
         except OSError:
             continue
         if _SENSITIVE.search(rel) and not _EXAMPLES.search(rel):

@@ -314,11 +314,16 @@ def test_interactive_docker_with_the_projects_dockerfile(tmp_path: Path) -> None
 
 def test_bucket_upload_is_counted_and_secret_looking_files_are_named(tmp_path: Path) -> None:
     repo = github_like_repo(tmp_path)
-    (repo / ".prefectignore").write_text("__pycache__/\n")
+    # Prefect's matching: `!*.json` re-includes a file under the excluded secrets/
+    (repo / ".prefectignore").write_text("__pycache__/\n.git/\nsecrets/\n!*.json\n")
     (repo / ".env").write_text("API_KEY=do-not-print-me\n")
+    (repo / "secrets").mkdir()
+    (repo / "secrets" / "service-account.json").write_text("{}")
+    (repo / "secrets" / "token.txt").write_text("t")
     err = deploy_ok(repo, "--storage", "s3", "--bucket", "acme")
-    assert "will upload 4 files" in err  # flows/etl.py, requirements.txt, .prefectignore, .env
-    assert "1 of them look like secrets" in err and ".env" in err
+    # flows/etl.py, requirements.txt, .prefectignore, .env, secrets/service-account.json
+    assert "will upload 5 files" in err
+    assert "2 of them look like secrets" in err and "secrets/service-account.json" in err
     assert "do-not-print-me" not in err
     # the default .prefectignore flowwiz writes keeps .env out
     other = github_like_repo(tmp_path / "other")

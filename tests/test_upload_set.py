@@ -38,7 +38,7 @@ def test_an_existing_prefectignore_that_lets_secrets_through(tmp_path: Path) -> 
             "README.md": "r" * 1500,
         },
     )
-    found = upload_set(repo, "# only caches\n__pycache__/\n")
+    found = upload_set(repo, "# only caches and git\n__pycache__/\n.git/\n")
     assert found.sensitive == (
         ".env.production",
         "config/service-account-prod.json",
@@ -48,9 +48,12 @@ def test_an_existing_prefectignore_that_lets_secrets_through(tmp_path: Path) -> 
     assert found.size >= 1500
 
 
-def test_git_internals_are_never_counted(tmp_path: Path) -> None:
+def test_git_internals_are_uploaded_unless_ignored(tmp_path: Path) -> None:
+    # Prefect's push steps walk everything (Path.rglob): .git is not special to them
     repo = make_repo(tmp_path / "repo", {"a.py": "1\n"})
-    assert upload_set(repo, "").files == 1
+    assert upload_set(repo, None).files > 1
+    assert upload_set(repo, "").files == upload_set(repo, None).files
+    assert upload_set(repo, ".git/\n").files == 1
 
 
 def test_human_size() -> None:

@@ -579,10 +579,23 @@ def _effective_prefectignore(plan: DeploymentPlan) -> str | None:
 
 
 def _check_not_ignored(plan: DeploymentPlan, ignore_text: str | None) -> None:
-    from flowwiz.writers.ignore import is_ignored
+    """For a bucket: the entrypoint must be among what Prefect's push step uploads.
 
+    Only the push steps read .prefectignore (git, docker and local storage never do), so the
+    question is Prefect's, answered with Prefect's matching (writers/ignore.is_ignored).
+    """
+    from flowwiz.detectors.prefect_ignore import PrefectIgnoreError
+    from flowwiz.writers.ignore import is_ignored
+    from flowwiz.writers.plan import CloudStorage
+
+    if ignore_text is None or not isinstance(plan.storage, CloudStorage):
+        return
     path = plan.entrypoint.rsplit(":", 1)[0]
-    if ignore_text is not None and is_ignored(plan.project_root, path, ignore_text):
+    try:
+        ignored = is_ignored(plan.project_root, path, ignore_text)
+    except PrefectIgnoreError:
+        return  # _check_upload says which line Prefect cannot read
+    if ignored:
         raise UserError(
             f"{path} is excluded by .prefectignore, so its code would not be shipped: "
             "change .prefectignore or pick another entrypoint"
@@ -592,18 +605,26 @@ def _check_not_ignored(plan: DeploymentPlan, ignore_text: str | None) -> None:
 def _check_upload(plan: DeploymentPlan, ignore_text: str | None, session: Session) -> None:
     """For a bucket: say how much `prefect deploy` uploads, and warn about secret-looking files
     that .prefectignore lets through (they would land in the bucket)."""
+    from flowwiz.detectors.prefect_ignore import PrefectIgnoreError
     from flowwiz.detectors.upload_set import human_size, upload_set
     from flowwiz.writers.plan import CloudStorage
 
     if not isinstance(plan.storage, CloudStorage):
         return
-    found = upload_set(plan.project_root, ignore_text or "")
+    from rich.markup import escape  # file names and rules are the repository's data
+
+    try:
+        found = upload_set(plan.project_root, ignore_text)
+    except PrefectIgnoreError as exc:
+        session.asker.note(escape(f"{exc.message}; {exc.hint}."))
+        return
     session.asker.note(
         f"!`prefect deploy` will upload {found.files} files ({human_size(found.size)}) "
         "that .prefectignore lets through."
     )
     if found.sensitive:
-        shown = ", ".join(found.sensitive[:5]) + (" ..." if len(found.sensitive) > 5 else "")
+        shown = escape(", ".join(found.sensitive[:5]))
+        shown += " ..." if len(found.sensitive) > 5 else ""
         session.asker.note(
             f"{len(found.sensitive)} of them look like secrets and would be uploaded to the "
             f"bucket: {shown}. Add them to .prefectignore."

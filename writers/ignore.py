@@ -1,11 +1,11 @@
-""".prefectignore: the default file flowwiz writes, and git-exact matching of its rules.
+""".prefectignore: the default file flowwiz writes, and whether Prefect's push steps skip a path.
 
 Prefect's push steps (``push_to_s3`` and friends) read only ``./.prefectignore`` at the project
-root, with gitignore syntax. Matching here follows git itself, through dulwich's IgnoreFilter:
-a file under an excluded directory is ignored even when a later rule re-includes it, as
-gitignore(5) says. Prefect matches each file on its own with pathspec and so may upload a few
-files git would ignore; never the other way round (shared/reference/git-and-secrets.md §4).
-Matching is case-sensitive, as in Prefect and in git with ``core.ignorecase=false``.
+root, with gitignore syntax but their own matching: each line stripped, every file matched on
+its own by pathspec's GitIgnoreSpec, so a later ``!rule`` can re-include a file under an
+excluded directory (git would not). ``is_ignored`` answers "will Prefect leave this out of the
+upload?" with exactly those rules (detectors/prefect_ignore.py, checked against Prefect's own
+function); discovery keeps git's rules (detectors/ignore_rules.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
-from flowwiz.detectors.ignore_rules import IgnoreRules, load_ignore, rules_from_text
+from flowwiz.detectors.prefect_ignore import (
+    load_prefectignore,
+    read_prefectignore,
+    uploaded_files,
+)
 from flowwiz.writers import atomic
 
 PREFECTIGNORE = ".prefectignore"
@@ -88,35 +92,30 @@ def prefectignore_text(existing_gitignore: str | None = None) -> str:
 
 
 def is_ignored(root: Path, relpath: str, ignore_text: str | None = None) -> bool:
-    """Whether ``relpath`` (relative to ``root``) is excluded by the rules, as git decides.
+    """Whether Prefect's push step leaves ``relpath`` (relative to ``root``) out of the upload.
 
-    ``ignore_text`` None reads ``root/.prefectignore`` (no file: nothing is ignored). A path
-    ending in "/" or naming an existing directory asks whether the whole directory is skipped.
-    A path outside ``root`` is never ignored (it is not uploaded either way); anything inside
-    ``.git`` always is.
+    ``ignore_text`` None reads ``root/.prefectignore`` (no file: nothing is left out). A path
+    ending in "/" or naming an existing directory asks whether no file under it is uploaded
+    (a directory not there: whether pathspec matches it as a directory). A path outside
+    ``root`` is never ignored (it is not uploaded either way). Raises PrefectIgnoreError for a
+    line Prefect cannot read (``prefect deploy`` would fail on it).
     """
     rel = _relative(root, relpath)
     if rel is None:
         return False
-    if rel.split("/", 1)[0] == ".git":  # git never looks inside its own directory
-        return True
-    rules = (
-        load_ignore(root, (PREFECTIGNORE,)) if ignore_text is None else _rules(root, ignore_text)
-    )
+    rules = load_prefectignore(root) if ignore_text is None else read_prefectignore(ignore_text)
+    if rules.lines is None:
+        return False
     if relpath.endswith(("/", os.sep)) or (root / rel).is_dir():
-        return rules.may_prune(rel + "/")
-    return rules.is_ignored(rel)
+        if (root / rel).is_dir() and not (root / rel).is_symlink():
+            return next(uploaded_files(root, rules, under=rel), None) is None
+        return not rules.uploads(rel + "/")
+    return not rules.uploads(rel)
 
 
 def write_prefectignore(root: Path, text: str) -> bool:
     """Create ``root/.prefectignore`` if there is none (atomically); return whether it wrote."""
     return atomic.create_atomic(root / PREFECTIGNORE, text)
-
-
-def _rules(root: Path, ignore_text: str) -> IgnoreRules:
-    # dulwich reads the text as git does: comments, blank lines and unescaped trailing spaces
-    # dropped, a CR before the LF too
-    return rules_from_text(root, ignore_text.encode("utf-8", "surrogateescape"))
 
 
 def _relative(root: Path, relpath: str) -> str | None:
