@@ -33,7 +33,10 @@ def check_bucket(
     except concurrent.futures.TimeoutError:
         return AccessCheck("unreachable", f"no answer about {bucket} within {timeout:.0f} s")
     except ImportError:
-        return AccessCheck("unavailable", f"install {package} to check (pip install {package})")
+        from flowwiz.detectors.self_install import add_package_command
+
+        command = add_package_command(package)
+        return AccessCheck("unavailable", f"install {package} to check ({command})")
     except FileNotFoundError:
         return AccessCheck("denied", f"the bucket {bucket} does not exist (or is not visible)")
     except PermissionError:

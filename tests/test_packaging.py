@@ -129,7 +129,8 @@ def test_flowwiz_and_packages_named_like_its_parts_live_side_by_side(
 
     probe = (
         "import json, wizard, detectors, writers, flowwiz.detectors.git as g; "
-        "print(json.dumps([wizard.MARK, detectors.MARK, writers.MARK, g.__file__]))"
+        "from flowwiz.detectors.self_install import add_package_command as add; "
+        "print(json.dumps([wizard.MARK, detectors.MARK, writers.MARK, g.__file__, add('s3fs')]))"
     )
     out = subprocess.run(
         [str(python), "-c", probe], check=True, capture_output=True, text=True, cwd=tmp_path
@@ -137,6 +138,7 @@ def test_flowwiz_and_packages_named_like_its_parts_live_side_by_side(
     marks = json.loads(out)
     assert marks[:3] == ["stand-in wizard", "stand-in detectors", "stand-in writers"]
     assert Path(marks[3]).is_relative_to(site / "flowwiz" / "detectors")
+    assert marks[4] == f"{python} -m pip install s3fs"  # the install hint for an extra
 
     repo = make_repo(tmp_path / "repo", {"flows/etl.py": FLOW})
     flowwiz = venv / "bin" / "flowwiz"
@@ -156,3 +158,25 @@ def test_flowwiz_and_packages_named_like_its_parts_live_side_by_side(
     assert not (site / "detectors").exists()
     assert (site / "flowwiz" / "detectors" / "__init__.py").is_file()
     assert detect()["flows"] == found["flows"]
+
+
+def test_a_uv_tool_install_gets_a_hint_that_adds_the_extra(wheel: Path, tmp_path: Path) -> None:
+    """`uv tool install`, as the README offers: the hint for s3fs is uv's, and it works."""
+    uv = Path(sys.executable).with_name("uv")
+    env = {
+        **os.environ,
+        "UV_TOOL_DIR": str(tmp_path / "tools"),
+        "UV_TOOL_BIN_DIR": str(tmp_path / "bin"),
+        "PATH": os.pathsep.join([str(uv.parent), os.environ.get("PATH", "")]),
+    }
+    run = {"env": env, "capture_output": True, "text": True, "timeout": 300, "cwd": tmp_path}
+    installed = subprocess.run([str(uv), "tool", "install", "-q", str(wheel)], **run)
+    assert installed.returncode == 0, installed.stderr
+    python = tmp_path / "tools" / "flowwiz" / "bin" / "python"
+    probe = "from flowwiz.detectors.self_install import add_package_command as a; print(a('s3fs'))"
+    hint = subprocess.run([str(python), "-c", probe], check=True, **run).stdout.strip()
+    assert hint == f"uv tool install --force --with s3fs {wheel}"
+    added = subprocess.run(hint, shell=True, **run)  # noqa: S602  the very line users are shown
+    assert added.returncode == 0, added.stderr
+    subprocess.run([str(python), "-c", "import s3fs"], check=True, **run)
+    assert (tmp_path / "bin" / "flowwiz").exists()
