@@ -70,7 +70,11 @@ SHORT_HELP: dict[str, str] = {
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, "-V", "--version", prog_name="flowwiz")
-@click.option("--debug", is_flag=True, help="Show tracebacks (never secrets) on errors.")
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Show tracebacks (never secrets) on errors; works anywhere on the command line.",
+)
 def cli(debug: bool) -> None:
     """flowwiz: take a git repository of Prefect flows to a working deployment.
 
@@ -79,8 +83,20 @@ def cli(debug: bool) -> None:
     """
 
 
-def _debug_requested(argv: Sequence[str]) -> bool:
-    return "--debug" in argv or os.environ.get("FLOWWIZ_DEBUG", "") not in ("", "0")
+def _take_debug(args: Sequence[str]) -> tuple[list[str], bool]:
+    """``args`` without ``--debug`` (before a ``--``, anywhere: before or after the subcommand),
+    and whether it or FLOWWIZ_DEBUG asked for tracebacks."""
+    rest: list[str] = []
+    debug = os.environ.get("FLOWWIZ_DEBUG", "") not in ("", "0")
+    for index, arg in enumerate(args):
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        if arg == "--debug":
+            debug = True
+            continue
+        rest.append(arg)
+    return rest, debug
 
 
 def _fail(message: str, code: int) -> int:
@@ -89,8 +105,7 @@ def _fail(message: str, code: int) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = _debug_requested(args)
+    args, debug = _take_debug(list(sys.argv[1:] if argv is None else argv))
     try:
         result = cli.main(args=args, prog_name="flowwiz", standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
