@@ -42,14 +42,20 @@ def _pip(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of what a clone holds for installing (the work tree gets no build/ or egg-info)."""
     src = tmp_path_factory.mktemp("src")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, src / name)
     for part in PARTS:
         shutil.copytree(ROOT / part, src / part, ignore=shutil.ignore_patterns("__pycache__"))
+    return src
+
+
+@pytest.fixture(scope="module")
+def wheel(source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheelhouse")
-    _pip("wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(out), str(src))
+    _pip("wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(out), str(source))
     (built,) = out.glob("flowwiz-*.whl")
     return built
 
@@ -160,8 +166,9 @@ def test_flowwiz_and_packages_named_like_its_parts_live_side_by_side(
     assert detect()["flows"] == found["flows"]
 
 
-def test_a_uv_tool_install_gets_a_hint_that_adds_the_extra(wheel: Path, tmp_path: Path) -> None:
-    """`uv tool install`, as the README offers: the hint for s3fs is uv's, and it works."""
+def test_a_uv_tool_install_gets_a_hint_that_adds_the_extra(source: Path, tmp_path: Path) -> None:
+    """`uv tool install .` from a clone, as the README offers: flowwiz lands on uv's bin
+    directory, and the hint for s3fs is uv's, and it works."""
     uv = Path(sys.executable).with_name("uv")
     env = {
         **os.environ,
@@ -170,12 +177,12 @@ def test_a_uv_tool_install_gets_a_hint_that_adds_the_extra(wheel: Path, tmp_path
         "PATH": os.pathsep.join([str(uv.parent), os.environ.get("PATH", "")]),
     }
     run = {"env": env, "capture_output": True, "text": True, "timeout": 300, "cwd": tmp_path}
-    installed = subprocess.run([str(uv), "tool", "install", "-q", str(wheel)], **run)
+    installed = subprocess.run([str(uv), "tool", "install", "-q", "."], **{**run, "cwd": source})
     assert installed.returncode == 0, installed.stderr
     python = tmp_path / "tools" / "flowwiz" / "bin" / "python"
     probe = "from flowwiz.detectors.self_install import add_package_command as a; print(a('s3fs'))"
     hint = subprocess.run([str(python), "-c", probe], check=True, **run).stdout.strip()
-    assert hint == f"uv tool install --force --with s3fs {wheel}"
+    assert hint == f"uv tool install --force --with s3fs {source}"
     added = subprocess.run(hint, shell=True, **run)  # noqa: S602  the very line users are shown
     assert added.returncode == 0, added.stderr
     subprocess.run([str(python), "-c", "import s3fs"], check=True, **run)
