@@ -333,6 +333,24 @@ def test_bucket_upload_is_counted_and_secret_looking_files_are_named(tmp_path: P
     assert ".env" in (other / ".prefectignore").read_text()
 
 
+def test_the_entrypoint_check_asks_prefects_question(tmp_path: Path) -> None:
+    """Only a bucket's push step reads .prefectignore, with Prefect's matching: `flows/` then
+    `!*.py` ships flows/etl.py (git would not); `flows/` alone does not; git storage never asks.
+    A line Prefect cannot read is named before anything is written."""
+    repo = github_like_repo(tmp_path)
+    # discovery reads .prefectignore with git's rules, so the flow is named here
+    bucket = ("--entrypoint", "flows/etl.py:etl", "--storage", "s3", "--bucket", "acme")
+    (repo / ".prefectignore").write_text(".git/\nflows/\n!*.py\n")
+    assert "will upload 3 files" in deploy_ok(repo, *bucket)  # etl.py, requirements, itself
+    (repo / ".prefectignore").write_text(".git/\nflows/\n")
+    line = deploy_refused(repo, *bucket)
+    assert "flows/etl.py is excluded by .prefectignore" in line
+    deploy_ok(repo, "--entrypoint", "flows/etl.py:etl", "--storage", "git")  # never read
+    (repo / ".prefectignore").write_text(".git/\nkeep\\ \n")
+    err = deploy_ok(repo, *bucket, "--dry-run")
+    assert ".prefectignore line 2 ('keep\\\\') is not a pattern Prefect can read" in err
+
+
 def test_a_rerun_without_storage_flags_keeps_the_bucket(tmp_path: Path, file_keyring: Path) -> None:
     repo = github_like_repo(tmp_path)
     made = flowwiz(
