@@ -377,7 +377,7 @@ def ask_schedule(session: Session, existing: Mapping[str, Any]) -> tuple[Schedul
             "text",
             "--timezone",
             default=_local_timezone(),
-            validate=values.timezone_problem,
+            validate=values.timezone_validator(kind),
             convert=str.strip,
         ),
         opts.timezone if opts.timezone else UNSET,

@@ -8,51 +8,36 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flowwiz.detectors.errors import UserError
 
 # ---------------------------------------------------------------- schedules
 
-_CRON_FIELDS = (
-    ("minute", 0, 59, ()),
-    ("hour", 0, 23, ()),
-    ("day of month", 1, 31, ()),
-    ("month", 1, 12, ("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())),
-    ("day of week", 0, 7, ("SUN MON TUE WED THU FRI SAT".split())),
-)
-_CRON_NICKNAMES = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
-
-
 def cron_problem(text: str) -> str | None:
-    text = text.strip()
-    if text.lower() in _CRON_NICKNAMES:
-        return None
-    parts = text.split()
-    if len(parts) != 5:
-        return f"a cron string has five fields (minute hour day month weekday), got {len(parts)}"
-    for part, (label, low, high, names) in zip(parts, _CRON_FIELDS, strict=True):
-        for item in part.split(","):
-            base, _, step = item.partition("/")
-            if step and not step.isdigit():
-                return f"bad step {step!r} in the {label} field"
-            if base in ("*", "?"):
-                continue
-            for bound in base.split("-", 1):
-                value = _cron_value(bound, names)
-                if value is None or not low <= value <= high:
-                    return f"{bound!r} is not a valid {label} ({low}-{high})"
-    return None
+    """Why Prefect would refuse ``text`` as a cron string, or None.
 
+    The rule of ``prefect._internal.schemas.validators.validate_cron_string`` (what
+    ``CronSchedule`` runs): croniter must read it (Prefect 3.9.1 vendors croniter 6.0.0, the
+    release this package pins), and croniter's random (``R``) and hashed (``H``) fields are
+    refused. So ``0 9 * * 1#1``, ``0 0 L * *``, 6-field (seconds) strings and ``@daily`` pass;
+    ``*/0 * * * *`` does not. ``text`` is checked as written after stripping the ends (what
+    flowwiz writes).
+    """
+    from croniter import croniter
 
-def _cron_value(token: str, names: Iterable[str]) -> int | None:
-    if token.isdigit():
-        return int(token)
-    names = list(names)
-    upper = token.upper()
-    if upper in names:
-        return names.index(upper) + (1 if len(names) == 12 else 0)
+    value = text.strip()
+    if not value:
+        return "enter a cron string, e.g. 0 9 * * 1-5"
+    try:
+        valid = croniter.is_valid(value)
+    except Exception:  # noqa: BLE001 - croniter raises more than its own errors on odd input
+        valid = False
+    if not valid:
+        return f"invalid cron string {value!r} (minute hour day month weekday, e.g. 0 9 * * 1-5)"
+    if any(field.casefold() in ("r", "h") for field in value.split()):
+        return f"random (R) and hashed (H) cron fields are not supported by Prefect: {value!r}"
     return None
 
 
@@ -71,25 +56,70 @@ def interval_value(text: str) -> int | float:
     return int(seconds) if seconds.is_integer() else seconds
 
 
+MAX_RRULE_LENGTH = 6500  # prefect._internal.schemas.validators.MAX_RRULE_LENGTH
+
+
 def rrule_problem(text: str) -> str | None:
-    upper = text.strip().upper()
-    if "FREQ=" not in upper:
-        return "an RRule needs FREQ=, e.g. RRULE:FREQ=DAILY;INTERVAL=1"
-    if "\n" in text.strip() and "DTSTART" not in upper:
-        return "a multi-line RRule must start with DTSTART"
-    return None
+    """Why Prefect would refuse ``text`` as an RRule, or None.
 
+    The rule of ``validate_rrule_string`` (what ``RRuleSchedule`` runs): dateutil's
+    ``rrulestr(text, cache=True)`` must parse it (so ``FREQ=SOMETIMES``, ``BYHOUR=25`` and
+    ``COUNT=abc`` are refused, and a ``DTSTART`` line is optional), and it is at most 6,500
+    characters long. Checked after stripping the ends (what flowwiz writes).
+    """
+    from dateutil.rrule import rrulestr
 
-def timezone_problem(text: str) -> str | None:
-    if text in ("UTC", "Etc/UTC"):
-        return None
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
+    value = text.strip()
+    if not value:
+        return "enter an RRule, e.g. RRULE:FREQ=DAILY;INTERVAL=1"
     try:
-        ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        return f"unknown time zone {text!r} (use an IANA name such as Europe/Paris or UTC)"
+        rrulestr(value, cache=True)
+    except Exception as exc:  # noqa: BLE001 - Prefect refuses on any error, not only ValueError
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return f"invalid RRule: {reason} (e.g. RRULE:FREQ=DAILY;INTERVAL=1)"
+    if len(value) > MAX_RRULE_LENGTH:
+        return f"an RRule is at most {MAX_RRULE_LENGTH} characters long, got {len(value)}"
     return None
+
+
+def timezone_problem(text: str, kind: str = "cron") -> str | None:
+    """Why Prefect would refuse ``text`` as the time zone of a ``kind`` schedule, or None.
+
+    Prefect checks two lists: cron and interval schedules take any name of
+    ``zoneinfo.available_timezones()`` (``default_timezone``: with the ``tzdata`` package, a
+    dependency of flowwiz as of Prefect, IANA names work on every OS, Windows included); rrule
+    schedules take the names of ``pytz.all_timezones_set`` (``is_valid_timezone``), which lacks
+    ``Factory`` and ``localtime``. Empty means "no time zone" and is not checked here.
+    """
+    value = text.strip()
+    if not value:
+        return None
+    if kind == "rrule":
+        import pytz
+
+        known = value in pytz.all_timezones_set
+    else:
+        from zoneinfo import available_timezones
+
+        known = value in _available_timezones(available_timezones)
+    if not known:
+        return f"unknown time zone {value!r} (use an IANA name such as Europe/Paris or UTC)"
+    return None
+
+
+def timezone_validator(kind: str) -> Callable[[str], str | None]:
+    """``timezone_problem`` for one schedule kind, as a prompt validator."""
+    return lambda text: timezone_problem(text, kind)
+
+
+_TIMEZONES: frozenset[str] | None = None
+
+
+def _available_timezones(load: Callable[[], set[str]]) -> frozenset[str]:
+    global _TIMEZONES
+    if _TIMEZONES is None:  # a directory walk: once per process
+        _TIMEZONES = frozenset(load())
+    return _TIMEZONES
 
 
 # ---------------------------------------------------------------- names and tags
