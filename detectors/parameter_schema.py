@@ -195,6 +195,8 @@ def schema_for(parameters: Sequence[Parameter], module: _Module | None) -> Param
         "required": raw.get("required", []),
         "definitions": raw.get("$defs", {}),
     }
+    if not schema["required"]:
+        del schema["required"]  # ParameterSchema.model_dump_for_openapi drops an empty list
     for name in unknown:
         schema["properties"].get(name, {}).pop("default", None)
     return ParameterSchema(schema, types, frozenset(unknown))

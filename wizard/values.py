@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowwiz.detectors.errors import UserError
+
+if TYPE_CHECKING:
+    from flowwiz.detectors.parameter_schema import ParameterSchema
 
 # ---------------------------------------------------------------- schedules
 
@@ -219,81 +222,153 @@ def split_assignments(text: str) -> list[str]:
 
 # ---------------------------------------------------------------- parameters
 
-_OPTIONAL = re.compile(
-    r"^(?:Optional\[(?P<inner>.+)\]|(?P<a>.+?)\s*\|\s*None|None\s*\|\s*(?P<b>.+))$"
-)
-
-
-def base_type(annotation: str | None) -> str:
-    """The annotation's outer type name, lowercased.
-
-    'Optional[int]' -> 'int', 'list[str]' -> 'list'."""
-    if not annotation:
-        return ""
-    text = annotation.strip().strip("'\"")
-    match = _OPTIONAL.match(text)
-    if match:
-        text = (match.group("inner") or match.group("a") or match.group("b")).strip()
-    text = text.split("[", 1)[0].strip()
-    return text.rsplit(".", 1)[-1].lower()
-
-
 _TRUE = {"true", "yes", "y", "1", "on"}
 _FALSE = {"false", "no", "n", "0", "off"}
+_NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+_MISSING: Any = object()
 
 
-def parse_parameter(text: str, annotation: str | None) -> Any:
-    """A typed value from text, by the parameter's annotation; UserError when it doesn't fit."""
-    kind = base_type(annotation)
+def _strict_json(text: str) -> Any:
+    """JSON as Prefect's API carries it: no NaN or infinities (``_MISSING`` when not JSON)."""
+
+    def refuse(constant: str) -> Any:
+        raise ValueError(constant)
+
     try:
-        if kind == "int":
-            if not re.fullmatch(r"\s*[-+]?\d+\s*", text):
-                raise ValueError("expected a whole number")
-            return int(text)
-        if kind == "float":
-            try:
-                return float(text)
-            except ValueError:
-                raise ValueError("expected a number") from None
-        if kind == "bool":
-            lowered = text.strip().lower()
-            if lowered in _TRUE:
-                return True
-            if lowered in _FALSE:
-                return False
-            raise ValueError("expected true or false")
-        if kind in ("str", "path"):
-            return text
-        if kind in ("list", "tuple", "set", "sequence"):
-            value = json.loads(text)
-            if not isinstance(value, list):
-                raise ValueError("expected a JSON list, e.g. [1, 2]")
-            return value
-        if kind in ("dict", "mapping"):
-            value = json.loads(text)
-            if not isinstance(value, dict):
-                raise ValueError('expected a JSON object, e.g. {"a": 1}')
-            return value
-    except (ValueError, json.JSONDecodeError) as exc:
-        label = annotation or kind
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-        raise UserError(f"{text!r} is not a valid {label}: {reason}") from None
-    # no or unknown annotation: JSON if it reads as JSON, else the text itself
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
+        return json.loads(text, parse_constant=refuse)
+    except ValueError:  # JSONDecodeError is a ValueError
+        return _MISSING
 
 
-def parameter_problem(annotation: str | None) -> Any:
+def _variants(prop: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [v for v in prop.get("anyOf", [prop]) if isinstance(v, Mapping)]
+
+
+def _accepts(prop: Mapping[str, Any], json_type: str) -> bool:
+    return any(v.get("type") == json_type for v in _variants(prop))
+
+
+def parameter_value(text: str, name: str, schema: ParameterSchema, label: str | None = None) -> Any:
+    """The value of ``--param name=text``, checked as Prefect checks it; UserError if refused.
+
+    Read as JSON when that gives a value of the right kind (``3``, ``[1, 2]``, ``{"a": 1}``,
+    ``null`` where None is allowed), else as ``true``/``false`` words for a boolean, else as
+    the text itself (so ``table=null`` is None for ``str | None`` and ``'null'`` for ``str``).
+    The checks are ``ParameterSchema.problems``: the deploy-time JSON-schema check and the
+    run-time pydantic check. ``label`` (the annotation) names the type in the message.
+    """
+    prop = schema.property(name)
+    candidates: list[Any] = []
+    decoded = _strict_json(text)
+    if decoded is not _MISSING and not isinstance(decoded, str):
+        candidates.append(decoded)
+    word = text.strip().lower()
+    if _accepts(prop, "boolean") and word in _TRUE | _FALSE:
+        candidates.append(word in _TRUE)
+    candidates.append(text)
+    problems: list[str] = []
+    for candidate in candidates:
+        found = schema.problems({name: candidate})
+        if not found:
+            return candidate
+        problems.append(found[0].message)
+    label = label or "value"
+    if word in _NON_FINITE and (_accepts(prop, "number") or _accepts(prop, "integer") or not prop):
+        reason = "NaN and infinities are not JSON numbers, and Prefect refuses them"
+    else:
+        reason = problems[0]
+        if any(_accepts(prop, t) for t in ("array", "object")) and decoded is _MISSING:
+            reason += f" (expects JSON, e.g. {parameter_example(schema, name)})"
+    raise UserError(f"{text!r} is not a valid {label}: {reason}")
+
+
+def parameter_validator(
+    name: str, schema: ParameterSchema, label: str | None = None, *, allow_empty: bool = False
+) -> Callable[[str], str | None]:
     def check(text: str) -> str | None:
+        if allow_empty and text == "":
+            return None
         try:
-            parse_parameter(text, annotation)
+            parameter_value(text, name, schema, label)
         except UserError as exc:
             return exc.message
         return None
 
     return check
+
+
+def parameter_choices(schema: ParameterSchema, name: str) -> list[tuple[str, Any]] | None:
+    """(title, value) rows when the parameter is a choice: Literal, Enum or bool (with null
+    when None is allowed); None for anything typed in."""
+    rows: list[tuple[str, Any]] = []
+    nullable = False
+    for variant in _variants(schema.property(name)):
+        if variant.get("type") == "null":
+            nullable = True
+        elif "enum" in variant:
+            rows.extend((_show(v), v) for v in variant["enum"])
+        elif "const" in variant:
+            rows.append((_show(variant["const"]), variant["const"]))
+        elif variant.get("type") == "boolean":
+            rows.extend([("true", True), ("false", False)])
+        else:
+            return None
+    if not rows:
+        return None
+    if nullable:
+        rows.append(("null (None)", None))
+    return rows
+
+
+def _show(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def parameter_wants_json(schema: ParameterSchema, name: str) -> bool:
+    """Whether the parameter takes a list or an object (typed in as JSON)."""
+    return any(_accepts(schema.property(name), t) for t in ("array", "object"))
+
+
+def parameter_example(schema: ParameterSchema, name: str) -> str:
+    """A JSON example for a list/dict/model parameter, built from its schema."""
+    definitions = schema.schema.get("definitions", {})
+    prop = schema.property(name)
+    variants = [v for v in _variants(prop) if v.get("type") != "null"]
+    return json.dumps(_example(variants[0] if variants else prop, definitions, 0))
+
+
+def _example(prop: Mapping[str, Any], definitions: Mapping[str, Any], depth: int) -> Any:
+    ref = prop.get("$ref")
+    if isinstance(ref, str) and depth < 4:
+        return _example(definitions.get(ref.rsplit("/", 1)[-1], {}), definitions, depth + 1)
+    if "enum" in prop and prop["enum"]:
+        return prop["enum"][0]
+    if "const" in prop:
+        return prop["const"]
+    if "anyOf" in prop:
+        first = next((v for v in prop["anyOf"] if v.get("type") != "null"), {})
+        return _example(first, definitions, depth + 1)
+    kind = prop.get("type")
+    if kind == "array":
+        if "prefixItems" in prop:
+            return [_example(p, definitions, depth + 1) for p in prop["prefixItems"]]
+        item = prop.get("items") if isinstance(prop.get("items"), Mapping) else {}
+        return [_example(item, definitions, depth + 1)] * 2 if depth < 4 else []
+    if kind == "object":
+        if "properties" in prop and depth < 4:
+            return {k: _example(v, definitions, depth + 1) for k, v in prop["properties"].items()}
+        extra = prop.get("additionalProperties")
+        value = _example(extra, definitions, depth + 1) if isinstance(extra, Mapping) else 1
+        return {"key": value}
+    fmt = prop.get("format")
+    return {
+        "integer": 1,
+        "number": 1.5,
+        "boolean": True,
+        "null": None,
+        "string": {"date": "2024-01-31", "date-time": "2024-01-31T09:00:00Z",
+                   "uuid": "00000000-0000-0000-0000-000000000000"}.get(fmt or "", "text"),
+    }.get(kind or "", "value")
 
 
 def params_json(text: str) -> dict[str, Any]:
