@@ -265,7 +265,10 @@ def parameter_value(text: str, name: str, schema: ParameterSchema, label: str | 
     word = text.strip().lower()
     if _accepts(prop, "boolean") and word in _TRUE | _FALSE:
         candidates.append(word in _TRUE)
-    candidates.append(text)
+    if decoded is _MISSING or _takes_text(prop, text):
+        # a number, list... that does not fit is not quietly made a string (start=2024 for a
+        # datetime stays the number Prefect refuses), unless plain text is what it takes
+        candidates.append(text)
     problems: list[str] = []
     for candidate in candidates:
         found = schema.problems({name: candidate})
@@ -280,6 +283,16 @@ def parameter_value(text: str, name: str, schema: ParameterSchema, label: str | 
         if any(_accepts(prop, t) for t in ("array", "object")) and decoded is _MISSING:
             reason += f" (expects JSON, e.g. {parameter_example(schema, name)})"
     raise UserError(f"{text!r} is not a valid {label}: {reason}")
+
+
+def _takes_text(prop: Mapping[str, Any], text: str) -> bool:
+    for variant in _variants(prop):
+        keys = set(variant) - {"title", "default", "position", "description"}
+        if not keys or (variant.get("type") == "string" and not keys & {"format", "enum", "const"}):
+            return True
+        if text in variant.get("enum", ()) or variant.get("const") == text:
+            return True
+    return False
 
 
 def parameter_validator(
