@@ -34,3 +34,12 @@ def blank_first_line():
 
     Starts after a blank line.
     """
+
+
+def _make_name():
+    return "made-at-run-time"
+
+
+@flow(name=_make_name())
+def runtime_name():
+    pass
