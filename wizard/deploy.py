@@ -566,10 +566,10 @@ def _parameter_question(schema: Any, param: Any, *, required: bool) -> Question:
             choices=tuple(choices),
             why_no_default="the flow requires it",
         )
-    hint = ""
+    notes = [label] if label else []
     if values.parameter_wants_json(schema, param.name):
-        hint = f", as JSON, e.g. {values.parameter_example(schema, param.name)}"
-    message = f"Parameter {param.name}{typed}{hint}"
+        notes.append(f"JSON, e.g. {values.parameter_example(schema, param.name)}")
+    message = f"Parameter {param.name}" + (f" ({'; '.join(notes)})" if notes else "")
     if not required:
         message += f" (empty keeps the default {param.default})"
     return Question(
