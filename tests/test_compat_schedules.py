@@ -124,6 +124,11 @@ TIMEZONE_CORPUS = [
     "zone.tab", "tzdata.zi", "leapseconds", "iso3166.tab",
 ]
 
+INTERVAL_CORPUS = [
+    "3600", "1", "0", "-5", "0.5", "1e-7", "0.000001", "0.0000004", "1e10", "1e12", "nan",
+    "inf", "-inf", "abc", "", "60.0", "1_000", " 30 ", "0x10", "86400",
+]
+
 NAME_CORPUS = [
     "Größe Report", "größe-report", "Café crème", "naïve ETL", "ETL: daily/Hourly", "my_flow",
     "my-flow", "My Flow", "  spaced  out  ", "--dashes--", "a__b", "a--b", "Ärger", "ÆØÅ",
@@ -154,9 +159,15 @@ emit({
     "tz_rrule": {t: ok(lambda: RRuleSchedule(rrule="FREQ=DAILY", timezone=t))
                  for t in PAYLOAD["tz"]},
     "names": {n: slugify(n) for n in PAYLOAD["names"]},
+    "interval": [ok(lambda: _schedule_config_to_deployment_schedule({"interval": i}))
+                 for i in PAYLOAD["interval"]],
 })
 """
-_SCHEDULES = "from prefect.utilities.slugify import slugify\n" + _SCHEDULES
+_SCHEDULES = (
+    "from prefect.utilities.slugify import slugify\n"
+    "from prefect.cli.deploy._schedules import _schedule_config_to_deployment_schedule\n"
+    + _SCHEDULES
+)
 
 
 @pytest.fixture(scope="module")
@@ -166,9 +177,18 @@ def prefect_says() -> dict[str, dict[str, object]]:
         "rrule": RRULE_CORPUS,
         "tz": sorted({t.strip() for t in TIMEZONE_CORPUS} | set(TIMEZONE_CORPUS)),
         "names": NAME_CORPUS,
+        # what flowwiz writes for an accepted interval: the number (values.interval_value)
+        "interval": [_written_interval(i) for i in INTERVAL_CORPUS],
     }
     result: dict[str, dict[str, object]] = prefect_eval(_SCHEDULES, payload)
     return result
+
+
+def _written_interval(text: str) -> object:
+    try:
+        return values.interval_value(text)
+    except ValueError:
+        return text  # flowwiz writes nothing; Prefect gets the text to judge
 
 
 def _disagreements(prefect: dict[str, object], ours: dict[str, bool]) -> dict[str, tuple]:
@@ -214,6 +234,12 @@ def test_names_slugify_as_prefect_does(prefect_says) -> None:
     ours = {n: slugify(n) for n in NAME_CORPUS}
     assert {n: (prefect_says["names"][n], ours[n]) for n in ours
             if prefect_says["names"][n] != ours[n]} == {}
+
+
+def test_intervals_accepted_and_refused_as_prefect_does(prefect_says) -> None:
+    verdicts = dict(zip(INTERVAL_CORPUS, prefect_says["interval"], strict=True))
+    ours = {text: values.interval_problem(text) is None for text in INTERVAL_CORPUS}
+    assert {t: (verdicts[t], ours[t]) for t in ours if verdicts[t] != ours[t]} == {}
 
 
 # ------------------------------------------------------------------------------- the issue's rows

@@ -45,12 +45,20 @@ def cron_problem(text: str) -> str | None:
 
 
 def interval_problem(text: str) -> str | None:
+    """Why Prefect would refuse ``text`` seconds as an interval, or None: ``prefect deploy``
+    makes ``timedelta(seconds=value)`` and ``IntervalSchedule`` wants it greater than zero
+    (so NaN, infinities and less than a microsecond are refused)."""
+    from datetime import timedelta
+
     try:
         seconds = float(text)
-    except ValueError:
+        interval = timedelta(seconds=interval_value(text))
+    except (ValueError, OverflowError):
+        if text.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            return "the interval must be a finite number of seconds"
         return "enter the interval in seconds, e.g. 3600"
-    if seconds <= 0:
-        return "the interval must be greater than 0 seconds"
+    if seconds <= 0 or interval <= timedelta(0):
+        return "the interval must be greater than 0 seconds (at least a microsecond)"
     return None
 
 
