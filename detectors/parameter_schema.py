@@ -610,7 +610,8 @@ class _Module:
 
         if value is None:
             return pydantic.Field()
-        if isinstance(value, ast.Call) and self._qualified(_dotted(value.func) or "") in _FIELD_FUNCS:
+        func = _dotted(value.func) if isinstance(value, ast.Call) else None
+        if isinstance(value, ast.Call) and self._qualified(func or "") in _FIELD_FUNCS:
             kwargs: dict[str, Any] = {}
             if value.args:
                 first = self.value_of(value.args[0])
