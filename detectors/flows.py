@@ -22,6 +22,7 @@ import keyword
 import os
 import posixpath
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,8 @@ _FLOW_TARGETS = frozenset({"prefect.flow", "prefect.flows.flow", "prefect.main.f
 _FLOW_CLASS_TARGETS = frozenset({"prefect.Flow", "prefect.flows.Flow", "prefect.main.Flow"})
 # Star imports that bind `flow` (prefect.__all__ lists it; prefect.flows has no __all__).
 _STAR_FLOW_MODULES = frozenset({"prefect", "prefect.flows", "prefect.main"})
+# top-level packages never looked for among the repository's modules
+_NOT_REPOSITORY = frozenset({"prefect", *sys.stdlib_module_names})
 # the line breaks Python's tokenizer knows (str.splitlines also splits on \f, \v, \x1c...)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _TRY_NODES: tuple[type[ast.stmt], ...] = tuple(
@@ -126,7 +129,7 @@ def find_flows(root: Path, *, progress: Callable[[int], None] | None = None) -> 
     repo = _Repo(root)
     flows: list[Flow] = []
     skipped: list[Skipped] = []
-    left: list[tuple[str, str]] = []  # decorated files the pre-filter passed over
+    left: list[tuple[str, str]] = []  # files the pre-filter passed over
     factories: set[str] = set()
     seen = parsed = 0
     for relpath, fullpath in _walk_python_files(root, rules, skipped):
@@ -139,8 +142,7 @@ def find_flows(root: Path, *, progress: Callable[[int], None] | None = None) -> 
             skipped.append(Skipped(relpath, f"cannot be read: {exc.strerror or exc}"))
             continue
         if not _may_define_flow(data):
-            if b"@" in data or b"(" in data:
-                left.append((relpath, fullpath))
+            left.append((relpath, fullpath))
             continue
         parsed += 1
         try:
@@ -408,8 +410,15 @@ class _Repo:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.finders: dict[str, _FlowFinder | None] = {}
+        self.lookups: dict[tuple[str, str, int], _FlowFinder | None] = {}
 
     def module(self, importer: str, module: str, level: int) -> _FlowFinder | None:
+        key = (posixpath.dirname(importer), module, level)
+        if key not in self.lookups:
+            self.lookups[key] = self._module(importer, module, level)
+        return self.lookups[key]
+
+    def _module(self, importer: str, module: str, level: int) -> _FlowFinder | None:
         here = posixpath.dirname(importer)
         parts = [p for p in module.split(".") if p]
         if level:
@@ -596,6 +605,8 @@ class _FlowFinder:
         module, _, _attr = dotted[level:].rpartition(".")
         if not module and not level:
             return None
+        if not level and module.split(".", 1)[0] in _NOT_REPOSITORY:
+            return None  # prefect.task, functools.wraps...: never a module of the repository
         return self.repo.module(self.relpath, module, level)
 
     def constant(self, name: str, depth: int = 0) -> str | None:
@@ -669,8 +680,13 @@ class _FlowFinder:
 
     def factory_made_by(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> _Factory | None:
         """The factory ``node`` is, when one of its ``return``s hands back Prefect's flow()."""
-        for ret in ast.walk(node):
-            if not isinstance(ret, ast.Return) or not isinstance(ret.value, ast.Call):
+        if self.lines is None:
+            self.lines = _LINE_BREAK.split(self.source)
+        text = "\n".join(self.lines[node.lineno - 1 : node.end_lineno or node.lineno])
+        if "return" not in text or "flow" not in text:
+            return None  # cheap: most functions never mention flow
+        for ret in _returns(node.body):
+            if not isinstance(ret.value, ast.Call):
                 continue
             value = ret.value
             if isinstance(value.func, ast.Call) and self.resolve(value.func.func) in _FLOW_TARGETS:
@@ -811,6 +827,23 @@ class _FlowFinder:
         # ast offsets count UTF-8 bytes, not characters
         line = self.lines[node.lineno - 1].encode()
         return line[node.col_offset : node.end_col_offset].decode()
+
+
+def _returns(body: list[ast.stmt]) -> Iterable[ast.Return]:
+    """The ``return`` statements of a function body, outside nested functions and classes
+    (statements only: much cheaper than ast.walk over every expression)."""
+    for stmt in body:
+        if isinstance(stmt, ast.Return):
+            yield stmt
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        else:
+            for name in ("body", "orelse", "finalbody"):
+                yield from _returns(getattr(stmt, name, None) or [])
+            for handler in getattr(stmt, "handlers", None) or []:
+                yield from _returns(handler.body)
+            for case in getattr(stmt, "cases", None) or []:
+                yield from _returns(case.body)
 
 
 def _assigned_names(target: ast.expr) -> Iterable[str]:
