@@ -755,7 +755,6 @@ class _FlowFinder:
                     item,
                     *decoration,
                     attribute=f"{cls.name}.{item.name}",
-                    drop_first="classmethod" in kinds,
                 )
             )
 
@@ -769,14 +768,13 @@ class _FlowFinder:
         *,
         attribute: str | None = None,
         line: int | None = None,
-        drop_first: bool = False,
     ) -> Flow:
         if description is None:
             description = ast.get_docstring(node, clean=True)
         attribute = attribute or node.name
+        # a class method's `cls` stays: Prefect's schema leaves out `cls`/`self` by name but
+        # counts them in each parameter's position
         parameters = tuple(self.parameters(node.args))
-        if drop_first and parameters and parameters[0].kind == "positional":
-            parameters = parameters[1:]  # a class method's `cls`
         return Flow(
             entrypoint=f"{self.relpath}:{attribute}",
             path=self.relpath,

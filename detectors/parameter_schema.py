@@ -598,6 +598,18 @@ class _Module:
     def value_of(self, node: ast.expr) -> Any:
         """A default's value: a literal, or a member of an enum of the repository."""
         got = _literal(ast.unparse(node))
+        if got is _UNREADABLE and isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            items = [self.value_of(elt) for elt in node.elts]
+            if any(item is _UNREADABLE for item in items):
+                return _UNREADABLE
+            kind = {ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)]
+            return kind(items)
+        if got is _UNREADABLE and isinstance(node, ast.Dict):
+            keys = [self.value_of(k) if k is not None else _UNREADABLE for k in node.keys]
+            vals = [self.value_of(v) for v in node.values]
+            if any(x is _UNREADABLE for x in (*keys, *vals)):
+                return _UNREADABLE
+            return dict(zip(keys, vals, strict=True))
         if got is _UNREADABLE and isinstance(node, ast.Attribute):
             owner = self.resolve(_dotted(node.value) or "", 1)
             if isinstance(owner, type) and issubclass(owner, enum.Enum):

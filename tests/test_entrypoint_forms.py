@@ -18,6 +18,8 @@ FILES = {
     "factories/uses_team.py": (CORPUS / "factories/uses_team.py").read_text(),
     "forms/assigned.py": (CORPUS / "forms/assigned.py").read_text(),
     "forms/methods.py": (CORPUS / "forms/methods.py").read_text(),
+    "names/names.py": (CORPUS / "names/names.py").read_text(),
+    "names/constants.py": (CORPUS / "names/constants.py").read_text(),
     "requirements.txt": "prefect\n",
 }
 
@@ -31,6 +33,7 @@ FILES = {
         ("forms/assigned.py:constructed", "constructed-flow"),
         ("forms/methods.py:Jobs.nightly", "static-job"),
         ("forms/methods.py:Jobs.from_class", "from-class"),
+        ("names/names.py:imported_constant_name", "report-from-constants"),
     ],
 )
 def test_explicit_entrypoint_for_each_form(tmp_path: Path, entrypoint: str, flow_name: str) -> None:

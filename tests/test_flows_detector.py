@@ -60,12 +60,12 @@ def test_nothing_pruned_or_wrongly_decorated_is_listed(scan: FlowScan) -> None:
 
 
 def test_corpus_counts_and_prefilter(scan: FlowScan) -> None:
-    # 28 .py files survive pruning and ignore rules; not_flows/no_prefect_word.py and
-    # factories/uses_team.py never say "prefect" and fail the byte pre-filter, but uses_team.py
-    # names a decorator factory found in the first pass (factories/team.py): the second pass
-    # parses it
-    assert scan.files_seen == 28
-    assert scan.files_parsed == 27
+    # 31 .py files survive pruning and ignore rules. Four never say "prefect" and fail the byte
+    # pre-filter: not_flows/no_prefect_word.py, names/constants.py, params/models.py and
+    # factories/uses_team.py; uses_team.py names a decorator factory found in the first pass
+    # (factories/team.py), so the second pass parses it
+    assert scan.files_seen == 31
+    assert scan.files_parsed == 28
 
 
 def test_flows_are_sorted_by_path_then_line(scan: FlowScan) -> None:
@@ -80,6 +80,8 @@ def test_flows_are_sorted_by_path_then_line(scan: FlowScan) -> None:
         "name_none",
         "blank_first_line",
         "runtime_name",
+        "imported_constant_name",
+        "module_constant_name",
     ]
 
 
@@ -183,6 +185,8 @@ def test_names_and_descriptions(scan: FlowScan) -> None:
         "name_none": "name-none",
         "blank_first_line": "blank-first-line",
         "runtime_name": "runtime-name",  # name=call(): known only at run time
+        "imported_constant_name": "report-from-constants",  # from constants import NAME
+        "module_constant_name": "report-from-constants",  # constants.NAME
     }
     assert flows["names/names.py:explicit_name"].description == "Has an explicit name."
     assert flows["names/names.py:blank_first_line"].description == "Starts after a blank line."
@@ -414,7 +418,8 @@ def test_static_and_class_method_flows(scan: FlowScan, corpus: Path) -> None:
     nightly = flows["forms/methods.py:Jobs.nightly"]
     assert (nightly.function, nightly.name) == ("Jobs.nightly", "static-job")
     from_class = flows["forms/methods.py:Jobs.from_class"]
-    assert [p.name for p in from_class.parameters] == ["region"]  # `cls` is not a parameter
+    # the signature as written: the wizard and the schema leave `cls` out by name, as Prefect
+    assert [p.name for p in from_class.parameters] == ["cls", "region"]
     assert "forms/methods.py:Jobs.static_inside" in flows
     assert "forms/methods.py:Jobs.instance_run" not in flows  # instance methods: never
     assert "not_flows/methods.py:Pipeline.run" not in flows

@@ -472,7 +472,10 @@ def ask_parameters(session: Session, flow: Any, existing: Mapping[str, Any]) -> 
     opts, asker = session.options, session.asker
     schema = parameter_schema(session.detected.scan.root, flow)
     declared = {
-        p.name: p for p in flow.parameters if p.kind not in ("var_positional", "var_keyword")
+        p.name: p
+        for p in flow.parameters
+        # `self`/`cls` are bound, never passed: Prefect's schema leaves them out by name
+        if p.kind not in ("var_positional", "var_keyword") and p.name not in ("self", "cls")
     }
     open_ended = any(p.kind == "var_keyword" for p in flow.parameters)
     result: dict[str, Any] = {}

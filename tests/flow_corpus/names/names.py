@@ -43,3 +43,18 @@ def _make_name():
 @flow(name=_make_name())
 def runtime_name():
     pass
+
+
+from constants import REPORT_NAME  # noqa: E402  (a module of the repository)
+
+import constants  # noqa: E402
+
+
+@flow(name=REPORT_NAME)
+def imported_constant_name():
+    pass
+
+
+@flow(name=constants.REPORT_NAME)
+def module_constant_name():
+    pass
