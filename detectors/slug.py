@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 BLOCK_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 BLOCK_NAME_RULE = "lowercase letters, digits and dashes (no leading, trailing or double dash)"
 
 
 def slugify(text: str) -> str:
-    """python-slugify's defaults as Prefect uses them: transliterate to ASCII, lowercase, every
-    run of other characters becomes one dash, no dash at either end."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")
+    """``text`` as a slug, by the very call Prefect makes (``prefect.utilities.slugify`` is
+    python-slugify's ``slugify`` with its defaults): transliterated to ASCII
+    (``Größe Report`` -> ``grosse-report``, ``Café`` -> ``cafe``), lowercased, HTML entities
+    decoded, quotes dropped, every other run of characters one dash, no dash at either end.
+    """
+    from slugify import slugify as python_slugify
+
+    return python_slugify(text)
 
 
 def repo_token_block_name(deployment: str, flow: str) -> str:

@@ -28,9 +28,9 @@ from tests.prefect_harness import PrefectServer
 
 pytestmark = pytest.mark.prefect
 
-# Names that only exist at run time (`name=` is not a string literal): flowwiz cannot know
-# them without running the module, so it falls back to the function's name.
-RUNTIME_NAMES = {"names/names.py:non_literal_name", "names/names.py:fstring_name"}
+# Names that only exist at run time (`name=` is a call or an expression, not a literal, a
+# constant or an f-string of constants): flowwiz falls back to the function's name.
+RUNTIME_NAMES = {"names/names.py:runtime_name", "factories/uses_team.py:computed_name"}
 
 _SEARCH = """
 import asyncio, json
@@ -78,7 +78,8 @@ def _result(stdout: str) -> object:
 
 
 def imports_only_prefect_and_stdlib(path: Path) -> bool:
-    """Whether loading the file for real can work in Prefect's venv (no third-party imports)."""
+    """Whether loading the file for real can work in Prefect's venv (no third-party imports;
+    modules of the corpus beside the file are fine)."""
     try:
         tree = ast.parse(path.read_bytes())
     except (SyntaxError, ValueError):
@@ -89,7 +90,12 @@ def imports_only_prefect_and_stdlib(path: Path) -> bool:
             roots.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             roots.add(node.module.split(".")[0])
-    return all(root == "prefect" or root in sys.stdlib_module_names for root in roots)
+    return all(
+        root == "prefect"
+        or root in sys.stdlib_module_names
+        or (path.parent / f"{root}.py").is_file()
+        for root in roots
+    )
 
 
 @pytest.fixture(scope="module")

@@ -60,10 +60,12 @@ def test_nothing_pruned_or_wrongly_decorated_is_listed(scan: FlowScan) -> None:
 
 
 def test_corpus_counts_and_prefilter(scan: FlowScan) -> None:
-    # 24 .py files survive pruning and ignore rules; only not_flows/no_prefect_word.py
-    # (never says "prefect") is rejected by the byte pre-filter before parsing
-    assert scan.files_seen == 24
-    assert scan.files_parsed == 23
+    # 31 .py files survive pruning and ignore rules. Four never say "prefect" and fail the byte
+    # pre-filter: not_flows/no_prefect_word.py, names/constants.py, params/models.py and
+    # factories/uses_team.py; uses_team.py names a decorator factory found in the first pass
+    # (factories/team.py), so the second pass parses it
+    assert scan.files_seen == 31
+    assert scan.files_parsed == 28
 
 
 def test_flows_are_sorted_by_path_then_line(scan: FlowScan) -> None:
@@ -77,6 +79,9 @@ def test_flows_are_sorted_by_path_then_line(scan: FlowScan) -> None:
         "empty_call",
         "name_none",
         "blank_first_line",
+        "runtime_name",
+        "imported_constant_name",
+        "module_constant_name",
     ]
 
 
@@ -173,12 +178,15 @@ def test_names_and_descriptions(scan: FlowScan) -> None:
     flows = by_entrypoint(scan)
     names = {ep.split(":")[1]: f.name for ep, f in flows.items() if f.path == "names/names.py"}
     assert names == {
-        "non_literal_name": "non-literal-name",  # name=VARIABLE: unknown statically
-        "fstring_name": "fstring-name",  # name=f"...": unknown statically
+        "non_literal_name": "computed",  # name=CONSTANT of the module
+        "fstring_name": "computed-x",  # name=f"{CONSTANT}-x"
         "explicit_name": "Explicit Name",
         "empty_call": "empty-call",
         "name_none": "name-none",
         "blank_first_line": "blank-first-line",
+        "runtime_name": "runtime-name",  # name=call(): known only at run time
+        "imported_constant_name": "report-from-constants",  # from constants import NAME
+        "module_constant_name": "report-from-constants",  # constants.NAME
     }
     assert flows["names/names.py:explicit_name"].description == "Has an explicit name."
     assert flows["names/names.py:blank_first_line"].description == "Starts after a blank line."
@@ -343,6 +351,7 @@ def test_flows_in_file_errors(corpus: Path, relpath: str, message: str) -> None:
         ("  etl.py:main_flow \n", ("etl.py", "main_flow")),
         ("C:/repo/flows.py:f", ("C:/repo/flows.py", "f")),
         ("a b/x.py:_private", ("a b/x.py", "_private")),
+        ("flows/jobs.py:Jobs.nightly", ("flows/jobs.py", "Jobs.nightly")),
     ],
 )
 def test_parse_entrypoint(text: str, expected_parts: tuple[str, str]) -> None:
@@ -359,7 +368,8 @@ def test_parse_entrypoint(text: str, expected_parts: tuple[str, str]) -> None:
         "flows/etl:etl",
         "etl.py:1abc",
         "etl.py:class",
-        "etl.py:a.b",
+        "etl.py:a.b.c",
+        "etl.py:A.class",
         ".py:f",
         "module.sub:func",
     ],
@@ -370,3 +380,49 @@ def test_parse_entrypoint_rejects(text: str) -> None:
     message = str(info.value)
     assert "expected <path/to/file.py>:<function>" in message
     assert "\n" not in message
+
+
+# --- forms Prefect's loader loads (issue 11) ---------------------------------------------------
+
+
+def test_decorator_factories_of_the_repository(scan: FlowScan) -> None:
+    flows = by_entrypoint(scan)
+    names = {ep.split(":")[1]: f.name for ep, f in flows.items() if f.path.startswith("factories/")}
+    assert names == {
+        "team_report": "team-report",  # name=TEAM_NAME imported from team.py
+        "team_default": "team-default",
+        "named_by_position": "team-named",  # the factory's `name` parameter, by position
+        "plain_team": "plain-team",  # a plain decorator: the name its flow() call gives
+        "computed_name": "computed-name",  # team.TEAM_NAME + "-2": run time only
+    }
+    assert [p.name for p in flows["factories/uses_team.py:team_report"].parameters] == ["day"]
+    assert "factories/uses_team.py:not_a_flow" not in flows  # team.helper is no factory
+
+
+def test_module_level_flow_assignments(scan: FlowScan) -> None:
+    flows = by_entrypoint(scan)
+    assigned = flows["forms/assigned.py:assigned"]
+    assert (assigned.name, assigned.function, assigned.description) == (
+        "assigned-flow", "assigned", "Loads rows."
+    )
+    assert [p.name for p in assigned.parameters] == ["limit"]
+    assert flows["forms/assigned.py:assigned_bare"].name == "-extract"  # `_extract` as Prefect
+    assert flows["forms/assigned.py:constructed"].description == "Made by Flow()"
+    assert flows["forms/assigned.py:with_kwargs"].name == "flow-with-fn"
+    assert "forms/assigned.py:not_a_flow" not in flows
+    assert "forms/assigned.py:load" not in flows
+
+
+def test_static_and_class_method_flows(scan: FlowScan, corpus: Path) -> None:
+    flows = by_entrypoint(scan)
+    nightly = flows["forms/methods.py:Jobs.nightly"]
+    assert (nightly.function, nightly.name) == ("Jobs.nightly", "static-job")
+    from_class = flows["forms/methods.py:Jobs.from_class"]
+    # the signature as written: the wizard and the schema leave `cls` out by name, as Prefect
+    assert [p.name for p in from_class.parameters] == ["cls", "region"]
+    assert "forms/methods.py:Jobs.static_inside" in flows
+    assert "forms/methods.py:Jobs.instance_run" not in flows  # instance methods: never
+    assert "not_flows/methods.py:Pipeline.run" not in flows
+    # an explicit entrypoint for these forms resolves too
+    found = {f.function for f in flows_in_file(corpus, "forms/methods.py")}
+    assert found == {"Jobs.nightly", "Jobs.from_class", "Jobs.static_inside"}

@@ -377,7 +377,7 @@ def ask_schedule(session: Session, existing: Mapping[str, Any]) -> tuple[Schedul
             "text",
             "--timezone",
             default=_local_timezone(),
-            validate=values.timezone_problem,
+            validate=values.timezone_validator(kind),
             convert=str.strip,
         ),
         opts.timezone if opts.timezone else UNSET,
@@ -463,17 +463,40 @@ def ask_work_pool(
 
 
 def ask_parameters(session: Session, flow: Any, existing: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameter values, each checked as Prefect checks it (detectors/parameter_schema.py:
+    the deploy-time schema check and the run-time pydantic check); a refused ``--param`` or
+    ``--params`` value exits 2 naming the flag. Interactively, Literal/Enum/bool parameters are
+    a choice and list/dict/model parameters ask for JSON with an example."""
+    from flowwiz.detectors.parameter_schema import parameter_schema
+
     opts, asker = session.options, session.asker
+    schema = parameter_schema(session.detected.scan.root, flow)
     declared = {
-        p.name: p for p in flow.parameters if p.kind not in ("var_positional", "var_keyword")
+        p.name: p
+        for p in flow.parameters
+        # `self`/`cls` are bound, never passed: Prefect's schema leaves them out by name
+        if p.kind not in ("var_positional", "var_keyword") and p.name not in ("self", "cls")
     }
     open_ended = any(p.kind == "var_keyword" for p in flow.parameters)
     result: dict[str, Any] = {}
     current = existing.get("parameters")
     if isinstance(current, Mapping):
-        result.update({k: v for k, v in current.items() if k in declared or open_ended})
+        kept = {k: v for k, v in current.items() if k in declared or open_ended}
+        for problem in schema.problems(kept):
+            asker.note(
+                f"prefect.yaml parameter {problem.name!r} is one Prefect refuses: "
+                f"{problem.message}"
+            )
+        result.update(kept)
     if opts.params_json:
-        result.update(values.params_json(opts.params_json))
+        given = values.params_json(opts.params_json)
+        problems = schema.problems(
+            {k: v for k, v in given.items() if k in declared or not open_ended}
+        )
+        if problems:
+            first = problems[0]
+            raise UserError(f"invalid --params: {first.name}: {first.message}")
+        result.update(given)
     for item in opts.params:
         key, raw = values.parse_assignment(item, "--param")
         param = declared.get(key)
@@ -483,7 +506,9 @@ def ask_parameters(session: Session, flow: Any, existing: Mapping[str, Any]) -> 
                 f"--param {key}: flow {flow.name!r} has no such parameter (its parameters: {known})"
             )
         try:
-            result[key] = values.parse_parameter(raw, param.annotation if param else None)
+            result[key] = values.parameter_value(
+                raw, key, schema, param.annotation if param else None
+            )
         except UserError as exc:
             raise UserError(f"invalid --param {key}: {exc.message}") from None
     unknown = [k for k in result if k not in declared and not open_ended]
@@ -494,18 +519,7 @@ def ask_parameters(session: Session, flow: Any, existing: Mapping[str, Any]) -> 
         )
     for param in declared.values():
         if param.required and param.name not in result:
-            result[param.name] = asker.ask(
-                Question(
-                    f"param.{param.name}",
-                    f"Parameter {param.name}"
-                    + (f" ({param.annotation})" if param.annotation else ""),
-                    "text",
-                    f"--param {param.name}=VALUE",
-                    validate=values.parameter_problem(param.annotation),
-                    convert=lambda text, a=param.annotation: values.parse_parameter(text, a),
-                    why_no_default="the flow requires it",
-                )
-            )
+            result[param.name] = asker.ask(_parameter_question(schema, param, required=True))
     optional = [p for p in declared.values() if not p.required and p.name not in result]
     if optional and asker.interactive:
         names = ", ".join(p.name for p in optional)
@@ -520,20 +534,9 @@ def ask_parameters(session: Session, flow: Any, existing: Mapping[str, Any]) -> 
         )
         if change:
             for param in optional:
-                text = asker.ask(
-                    Question(
-                        f"param.{param.name}",
-                        f"Parameter {param.name} (empty keeps the default {param.default})",
-                        "text",
-                        f"--param {param.name}=VALUE",
-                        default="",
-                        validate=lambda t, a=param.annotation: (
-                            None if t == "" else values.parameter_problem(a)(t)
-                        ),
-                    )
-                )
-                if text != "":
-                    result[param.name] = values.parse_parameter(text, param.annotation)
+                answer = asker.ask(_parameter_question(schema, param, required=False))
+                if answer is not _KEEP_DEFAULT:
+                    result[param.name] = answer
     if values.contains_block_template(result):
         raise UserError(
             "a parameter references a block: Prefect resolves it at deploy time and stores "
@@ -541,6 +544,49 @@ def ask_parameters(session: Session, flow: Any, existing: Mapping[str, Any]) -> 
             "value on the server; reference secrets in the pull step instead"
         )
     return result
+
+
+_KEEP_DEFAULT: Any = "__flowwiz_keep_default__"
+
+
+def _parameter_question(schema: Any, param: Any, *, required: bool) -> Question:
+    """One parameter's question: a choice for Literal/Enum/bool, else typed text (JSON for a
+    list, dict or model, with an example). Optional ones can keep their default."""
+    label = param.annotation
+    flag = f"--param {param.name}=VALUE"
+    typed = f" ({label})" if label else ""
+    rows = values.parameter_choices(schema, param.name)
+    if rows is not None:
+        choices = [Choice(title, value) for title, value in rows]
+        if not required:
+            choices.insert(0, Choice(f"keep the default ({param.default})", _KEEP_DEFAULT))
+        return Question(
+            f"param.{param.name}",
+            f"Parameter {param.name}{typed}",
+            "select",
+            flag,
+            default=UNSET if required else _KEEP_DEFAULT,
+            choices=tuple(choices),
+            why_no_default="the flow requires it",
+        )
+    notes = [label] if label else []
+    if values.parameter_wants_json(schema, param.name):
+        notes.append(f"JSON, e.g. {values.parameter_example(schema, param.name)}")
+    message = f"Parameter {param.name}" + (f" ({'; '.join(notes)})" if notes else "")
+    if not required:
+        message += f" (empty keeps the default {param.default})"
+    return Question(
+        f"param.{param.name}",
+        message,
+        "text",
+        flag,
+        default=UNSET if required else "",
+        validate=values.parameter_validator(param.name, schema, label, allow_empty=not required),
+        convert=lambda text, n=param.name, a=label, r=required: (
+            _KEEP_DEFAULT if (text == "" and not r) else values.parameter_value(text, n, schema, a)
+        ),
+        why_no_default="the flow requires it",
+    )
 
 
 def _project_name(det: Detected) -> str:

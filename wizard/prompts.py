@@ -33,6 +33,8 @@ class _Unset:
 
 UNSET: Any = _Unset()
 
+SEARCH_FILTER_ABOVE = 10  # a select with more choices than this filters as you type
+
 Validator = Callable[[str], str | None]  # returns an error message, or None when valid
 
 
@@ -138,11 +140,20 @@ class InteractiveAsker(_Notes):
                 for c in question.choices
             ]
             default = next((c for c in choices if shown is not UNSET and c.value == shown), None)
+            # a long list (a repository with 64 flows) filters as you type
+            search = len(choices) > SEARCH_FILTER_ABOVE
             answer = questionary.select(
                 question.message,
                 choices=choices,
                 default=default,
-                instruction=question.instruction or "(arrows to move, enter to select)",
+                instruction=question.instruction
+                or (
+                    "(type to filter, arrows to move, enter to select)"
+                    if search
+                    else "(arrows to move, enter to select)"
+                ),
+                use_search_filter=search,
+                use_jk_keys=not search,
             ).unsafe_ask()
         elif question.kind == "password":
             answer = questionary.password(question.message, validate=validate).unsafe_ask()
