@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flowwiz.detectors.errors import DetectionError
-from flowwiz.detectors.git import GitInfo, detect_git
+from flowwiz.detectors.git import GitInfo, UnsafeRepositoryError, detect_git
 from tests.gitutil import bare_remote, git, make_repo, push_to
 from tests.leaks import assert_not_leaked, canary
 
@@ -289,10 +289,13 @@ def test_dubious_ownership_is_a_clean_error(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "theirs")
     for path in (repo, repo / ".git"):
         os.chown(path, 65534, 65534)
-    with pytest.raises(DetectionError) as caught:
+    with pytest.raises(UnsafeRepositoryError) as caught:
         detect_git(repo)
-    assert str(caught.value) == f"git refuses this repository (dubious ownership): {repo}"
-    assert caught.value.hint is not None and "safe.directory" in caught.value.hint
+    assert str(caught.value) == (
+        f"git refuses the repository at {repo} (dubious ownership: it belongs to another user);"
+        f" if you trust it, run: git config --global --add safe.directory {repo}"
+    )
+    assert isinstance(caught.value, DetectionError) and caught.value.hint is None
 
 
 def test_git_missing_from_path_is_a_detection_error(tmp_path: Path) -> None:

@@ -21,7 +21,8 @@ from flowwiz.wizard import values
 from flowwiz.wizard.prompts import UNSET, Asker, Choice, Question
 from flowwiz.wizard.review import apply, describe_schedules, next_steps, review
 from flowwiz.wizard.session import DeployOptions, Detected, Session
-from flowwiz.wizard.storage import ask_storage
+from flowwiz.wizard.project_file import choose_project
+from flowwiz.wizard.storage import ask_git_layout, ask_storage
 from flowwiz.wizard.terminal import terminal
 from flowwiz.writers.plan import DeploymentPlan, Schedule
 
@@ -75,7 +76,7 @@ def _note(message: str) -> None:
 
 def detect(path: Path, *, interactive: bool) -> Detected:
     from flowwiz.detectors.flows import find_flows
-    from flowwiz.detectors.git import detect_git
+    from flowwiz.detectors.git import UnsafeRepositoryError, detect_git
     from flowwiz.detectors.project import detect_project
 
     if not path.is_dir():
@@ -84,6 +85,8 @@ def detect(path: Path, *, interactive: bool) -> Detected:
     try:
         git = detect_git(root)
         git_problem = None
+    except UnsafeRepositoryError:
+        raise  # never a silent switch to other storage: the message says how to trust it
     except DetectionError as exc:
         git, git_problem = None, exc.message
     scan_root = git.root if git is not None and Path(git.root) == root else root
@@ -104,7 +107,8 @@ def detect(path: Path, *, interactive: bool) -> Detected:
 
 def ask(session: Session) -> DeploymentPlan:
     opts, det = session.options, session.detected
-    flow = ask_flow(session)
+    flow = choose_project(session, ask_flow(session))
+    opts, det = session.options, session.detected  # the project may have moved to the flow's folder
     name, existing = ask_name(session, flow)
     description = session.asker.ask(
         Question(
@@ -123,6 +127,7 @@ def ask(session: Session) -> DeploymentPlan:
     from flowwiz.writers.prefect_yaml import storage_of
 
     storage, secrets = ask_storage(session, flow, name, storage_of(existing) if existing else None)
+    storage = ask_git_layout(session, storage)
     project = det.project
     return DeploymentPlan(
         project_root=det.root,
