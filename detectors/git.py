@@ -212,6 +212,7 @@ def _detect(path: Path, env: Mapping[str, str] | None) -> GitInfo:
     )
     submodules = _submodules(git, root)
     warnings += _warnings(remotes, preferred, branch, shallow == "true")
+    warnings += _submodule_warnings(submodules)
     return GitInfo(
         root=root,
         remotes=tuple(remotes),
@@ -220,7 +221,7 @@ def _detect(path: Path, env: Mapping[str, str] | None) -> GitInfo:
         shallow=shallow == "true",
         warnings=tuple(warnings),
         subdir=prefix.rstrip("/") if in_work_tree == "true" else "",
-        submodules=submodules,
+        submodules=tuple(path for path, _ in submodules),
     )
 
 
@@ -461,18 +462,42 @@ def _suggest_for_detached(
     return None, None, None
 
 
-def _submodules(git: _Git, root: Path) -> tuple[str, ...]:
-    """Submodule paths declared in the top-level .gitmodules (what ``git clone
-    --recurse-submodules`` and so Prefect's ``include_submodules`` fetch)."""
+def _submodules(git: _Git, root: Path) -> tuple[tuple[str, str], ...]:
+    """(path, url) of each submodule declared in the top-level .gitmodules: what ``git clone
+    --recurse-submodules``, and so Prefect's ``include_submodules``, fetches."""
     if not (root / ".gitmodules").is_file():
         return ()
-    listing = git.out("config", "-z", "--file", ".gitmodules", "--get-regexp", r"^submodule\..*\.path$")
-    paths = []
+    listing = git.out(
+        "config", "-z", "--file", ".gitmodules", "--get-regexp", r"^submodule\..*\.(path|url)$"
+    )
+    found: dict[str, dict[str, str]] = {}
     for entry in (listing or "").split("\0"):
-        _, _, value = entry.partition("\n")
-        if value.strip():
-            paths.append(value.strip().strip("/"))
-    return tuple(dict.fromkeys(paths))
+        key, _, value = entry.partition("\n")
+        name, _, field = key[len("submodule.") :].rpartition(".")
+        if name and value.strip():
+            found.setdefault(name, {}).setdefault(field, value.strip())
+    return tuple(
+        (fields["path"].strip("/"), fields.get("url", ""))
+        for fields in found.values()
+        if fields.get("path")
+    )
+
+
+def _submodule_warnings(submodules: tuple[tuple[str, str], ...]) -> list[str]:
+    """A worker clones submodules from their .gitmodules URLs: https (or a relative URL, which
+    git resolves against the https repository) works; ssh needs keys on the worker, and a path
+    on this machine exists nowhere else."""
+    out = []
+    for path, url in submodules:
+        if url.startswith(("./", "../", "https://")):
+            continue
+        parsed = parse_remote_url(url)
+        hint = f" (use {parsed.https_url} in .gitmodules)" if parsed.https_url else ""
+        out.append(
+            f"submodule {path}: a worker clones it from {parsed.raw_masked}, which is not an "
+            f"https URL{hint}"
+        )
+    return out
 
 
 def _warnings(

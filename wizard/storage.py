@@ -281,7 +281,7 @@ def ask_submodules(session: Session, previous: bool) -> bool:
     if not submodules:
         return bool(opts.include_submodules) if opts.include_submodules is not None else previous
     shown = ", ".join(submodules[:3]) + (" ..." if len(submodules) > 3 else "")
-    return bool(
+    include = bool(
         session.asker.ask(
             Question(
                 "include_submodules",
@@ -293,6 +293,11 @@ def ask_submodules(session: Session, previous: bool) -> bool:
             opts.include_submodules if opts.include_submodules is not None else UNSET,
         )
     )
+    if include:
+        for warning in git.warnings:
+            if warning.startswith("submodule "):
+                session.asker.note(warning[0].upper() + warning[1:] + ".")
+    return include
 
 
 def _strip_remote(suggestion: str | None, remotes: Sequence[Any]) -> str | None:
