@@ -56,7 +56,9 @@ def choose_project(session: Session, flow: Any) -> Any:
         target = nearest
     folder = target.parent
     if folder == root or not _is_under(flow_dir, folder) or _entries_from(target, root, folder):
-        return flow  # entrypoints stay relative to root; next steps carry --prefect-file
+        # entrypoints stay relative to root; next steps carry --prefect-file
+        session.options = replace(session.options, prefect_file=os.path.relpath(target, root))
+        return flow
     return _rebase(session, flow, root, folder, target)
 
 
