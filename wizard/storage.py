@@ -169,7 +169,7 @@ def ask_branch(session: Session) -> str | None:
     branch = asker.ask(
         Question(
             "branch",
-            "Branch or tag to pull",
+            "Branch to pull",
             "text",
             "--branch",
             default=detected if detected else UNSET,
