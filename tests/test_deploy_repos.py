@@ -264,3 +264,27 @@ def test_dubious_ownership_stops_with_the_safe_directory_command(tmp_path: Path)
     # the command it names is the way out
     git(tmp_path, "config", "--global", "--add", "safe.directory", str(repo))
     ok(repo)
+
+
+# --------------------------------------------------------------------------- interactive
+
+
+def test_a_person_is_asked_about_the_prefect_yaml_beside_the_flow(tmp_path: Path) -> None:
+    from tests.test_deploy_interactive import ENTER, Transcript, spawn
+
+    existing = "deployments: []\n"
+    repo = github_like_repo(tmp_path, {**SALES, "projects/sales/prefect.yaml": existing})
+    flags = (
+        "--name", "nightly", "--description", "d", "--tag", "t", "--no-schedule", "--pool",
+        "default", "--queue", "default", "--job-variable", "env.X=1", "--param", "count=1",
+        "--git", "--repository", URL, "--branch", "main", "--public", "--no-prefectignore",
+    )  # fmt: skip
+    t = Transcript(spawn(repo, *flags))
+    t.answer("Which flow do you want to deploy", ENTER)
+    t.answer("projects/sales/prefect.yaml sits beside this flow", "n")  # keep the root file
+    t.answer(r"Override parameters with defaults", ENTER)
+    t.answer(r"Write prefect.yaml\?", ENTER)
+    assert t.finish() == 0, t.text
+    (entry,) = entries(repo / "prefect.yaml")
+    assert entry["entrypoint"] == "projects/sales/flows/etl.py:etl"
+    assert (repo / "projects/sales/prefect.yaml").read_text() == existing
