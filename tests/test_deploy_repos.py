@@ -115,6 +115,8 @@ def test_prefect_file_elsewhere_is_named_in_the_next_steps(tmp_path: Path) -> No
     (entry,) = entries(repo / "deploy" / "prod.yaml")
     assert entry["entrypoint"] == "flows/etl.py:etl" and len(entry["pull"]) == 1
     assert next_steps(done.stderr)[0] == "prefect deploy --prefect-file deploy/prod.yaml -n nightly-etl"
+    header = (repo / "deploy" / "prod.yaml").read_text().splitlines()[1]
+    assert "prefect deploy --prefect-file deploy/prod.yaml -n nightly-etl" in header
     missing = run_deploy(repo, *BASE, "--prefect-file", "nowhere/prefect.yaml")
     assert missing.returncode == 2 and "no such folder" in missing.stderr
 
@@ -221,6 +223,13 @@ def test_commit_sha_pins_a_commit(tmp_path: Path) -> None:
     assert f"commit {sha}" in " ".join(done.stderr.split())
 
 
+def test_a_branch_template_is_prefects_to_fill_in(tmp_path: Path) -> None:
+    repo = github_like_repo(tmp_path)
+    ok(repo, "--branch", "{{ $GIT_BRANCH }}")
+    (entry,) = entries(repo / "prefect.yaml")
+    assert entry["pull"][0][CLONE]["branch"] == "{{ $GIT_BRANCH }}"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -261,6 +270,9 @@ def test_dubious_ownership_stops_with_the_safe_directory_command(tmp_path: Path)
         f" user); if you trust it, run: git config --global --add safe.directory {repo}"
     )
     assert tree_hashes(repo) == before and not (repo / "prefect.yaml").exists()
+    # storage that needs no git, chosen by flag, still works
+    local = run_deploy(repo, *BASE, "--storage", "local", "--dry-run")
+    assert local.returncode == 0, local.stderr
     # the command it names is the way out
     git(tmp_path, "config", "--global", "--add", "safe.directory", str(repo))
     ok(repo)

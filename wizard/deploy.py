@@ -40,7 +40,11 @@ def run(options: DeployOptions) -> int:
     if options.token_stdin and not options.yes:
         raise UserError("--token-stdin reads the token from standard input: use it with --yes")
     asker: Asker = (UnattendedAsker if options.yes else InteractiveAsker)(notes=_note)
-    detected = detect(options.path, interactive=asker.interactive)
+    detected = detect(
+        options.path,
+        interactive=asker.interactive,
+        needs_git=options.storage in (None, "git") and options.git is not False,
+    )
     session = Session(options=options, asker=asker, detected=detected)
     plan = ask(session)
 
@@ -74,7 +78,9 @@ def _note(message: str) -> None:
         terminal.warn(message)
 
 
-def detect(path: Path, *, interactive: bool) -> Detected:
+def detect(path: Path, *, interactive: bool, needs_git: bool = True) -> Detected:
+    """``needs_git``: git storage is still possible, so a repository git refuses (dubious
+    ownership) stops the run; with another storage chosen by flag it is only noted."""
     from flowwiz.detectors.flows import find_flows
     from flowwiz.detectors.git import UnsafeRepositoryError, detect_git
     from flowwiz.detectors.project import detect_project
@@ -85,8 +91,10 @@ def detect(path: Path, *, interactive: bool) -> Detected:
     try:
         git = detect_git(root)
         git_problem = None
-    except UnsafeRepositoryError:
-        raise  # never a silent switch to other storage: the message says how to trust it
+    except UnsafeRepositoryError as exc:
+        if needs_git:
+            raise  # never a silent switch to other storage: the message says how to trust it
+        git, git_problem = None, exc.message
     except DetectionError as exc:
         git, git_problem = None, exc.message
     scan_root = git.root if git is not None and Path(git.root) == root else root

@@ -6,6 +6,7 @@ credentials block. Local storage when there is no https remote or the user decli
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -142,10 +143,12 @@ def _repository_problem(text: str) -> str | None:
     return None
 
 
-def ask_branch(session: Session) -> str | None:
+def ask_branch(session: Session, current: str | None = None) -> str | None:
     """The branch or tag the worker clones (``git clone --branch`` takes either), or None
-    when ``--commit-sha`` pins a commit instead. Detached HEAD: a CI variable naming what was
-    built, then a tag at HEAD, then a remote branch holding it (detectors.git)."""
+    when ``--commit-sha`` pins a commit instead. ``current``: what the deployment being
+    updated pulls now (its default). Detached HEAD: a CI variable naming what was built, then
+    a tag at HEAD, then a remote branch holding it (detectors.git). A whole-value template
+    such as ``{{ $GIT_BRANCH }}`` is Prefect's to fill in and passes as it is."""
     opts, asker, git = session.options, session.asker, session.detected.git
     if opts.commit_sha is not None:
         if opts.branch:
@@ -153,12 +156,14 @@ def ask_branch(session: Session) -> str | None:
         _commit_sha(session, opts.commit_sha)
         return None
     if opts.branch is not None:
-        problem = branch_problem(opts.branch)
+        problem = branch_answer_problem(opts.branch)
         if problem:
             raise UserError(f"--branch {_shown(opts.branch)}: {problem}")
     state = git.branch if git is not None else None
     detected = state.name if state is not None and not state.detached else None
-    if state is not None and state.detached:
+    if current:
+        detected = current
+    elif state is not None and state.detached:
         detected = _strip_remote(state.suggestion, git.remotes)
         if detected and not opts.branch:
             asker.note(_detached_note(state, detected))
@@ -174,7 +179,7 @@ def ask_branch(session: Session) -> str | None:
             "--branch",
             default=detected if detected else UNSET,
             suggestion=detected or "main",
-            validate=lambda t: branch_problem(t.strip()),
+            validate=lambda t: branch_answer_problem(t.strip()),
             convert=str.strip,
             why_no_default="HEAD is detached and no CI variable, tag or remote branch names it",
         ),
@@ -192,6 +197,15 @@ def ask_branch(session: Session) -> str | None:
         remote = git.preferred.name if git.preferred is not None else "origin"
         asker.note(f"!Make sure the tag is on the remote: git push {remote} {branch}")
     return branch
+
+
+# a whole value Prefect fills in where the step runs, e.g. '{{ $GIT_BRANCH }}'
+_WHOLE_TEMPLATE = re.compile(r"\A\{\{[^{}]+\}\}\Z")
+
+
+def branch_answer_problem(text: str) -> str | None:
+    """git's rules for a branch or tag name (detectors.git_ref), or None for a template."""
+    return None if _WHOLE_TEMPLATE.match(text) else branch_problem(text)
 
 
 def _detached_note(state: Any, proposed: str) -> str:
