@@ -175,6 +175,22 @@ def test_submodules_are_cloned_when_the_repository_has_them(tmp_path: Path, lib_
     assert "include_submodules" not in entries(sales / "prefect.yaml")[-1]["pull"][0][CLONE]
 
 
+def test_declining_submodules_a_flow_imports_from_is_warned(
+    tmp_path: Path, lib_rewrite: None
+) -> None:
+    repo = submodule_repo(tmp_path)
+    sales = repo / "projects" / "sales"
+    (sales / "flows" / "etl.py").write_text("from vendor.shared import VALUE\n" + FLOW)
+    git(repo, "commit", "-q", "-am", "use the library")
+    git(repo, "push", "-q")
+    done = ok(sales, "--no-include-submodules", "--dry-run")
+    said = " ".join(done.stderr.split())
+    assert (
+        "flows/etl.py imports vendor.shared from the submodule projects/sales/vendor: without "
+        "submodules the worker's run fails with ModuleNotFoundError."
+    ) in said
+
+
 def test_a_submodule_url_a_worker_cannot_reach_is_named(tmp_path: Path) -> None:
     lib = make_repo(tmp_path / "lib", {"shared/__init__.py": "VALUE = 1\n"})
     repo = github_like_repo(tmp_path, push=False)

@@ -135,7 +135,7 @@ def ask(session: Session) -> DeploymentPlan:
     from flowwiz.writers.prefect_yaml import storage_of
 
     storage, secrets = ask_storage(session, flow, name, storage_of(existing) if existing else None)
-    storage = ask_git_layout(session, storage)
+    storage = ask_git_layout(session, storage, flow)
     project = det.project
     return DeploymentPlan(
         project_root=det.root,

@@ -242,7 +242,7 @@ def _commit_sha(session: Session, sha: str) -> str:
     return sha
 
 
-def ask_git_layout(session: Session, storage: Storage) -> Storage:
+def ask_git_layout(session: Session, storage: Storage, flow: Any = None) -> Storage:
     """Where the project sits in the clone, submodules, a sparse checkout and a pinned commit:
     the git answers that do not depend on the token. Other storages pass through."""
     if not isinstance(storage, GitStorage):
@@ -269,7 +269,7 @@ def ask_git_layout(session: Session, storage: Storage) -> Storage:
         storage,
         commit_sha=opts.commit_sha or storage.commit_sha,
         branch=None if opts.commit_sha else storage.branch,
-        include_submodules=ask_submodules(session, storage.include_submodules),
+        include_submodules=ask_submodules(session, storage.include_submodules, flow),
         subdirectory=subdirectory or None,
         directories=directories,
     )
@@ -287,14 +287,22 @@ def project_subdirectory(det: Any) -> str:
     return relative.as_posix() if relative.parts else ""
 
 
-def ask_submodules(session: Session, previous: bool) -> bool:
+def ask_submodules(session: Session, previous: bool, flow: Any = None) -> bool:
     """Clone submodules too? Proposed when the repository declares any (.gitmodules):
-    Prefect's ``include_submodules`` runs ``git clone --recurse-submodules``."""
+    Prefect's ``include_submodules`` runs ``git clone --recurse-submodules``. When the flow
+    imports from one, the question says so, and declining is warned about."""
     opts, git = session.options, session.detected.git
     submodules = git.submodules if git is not None else ()
     if not submodules:
         return bool(opts.include_submodules) if opts.include_submodules is not None else previous
     shown = ", ".join(submodules[:3]) + (" ..." if len(submodules) > 3 else "")
+    used = ()
+    if flow is not None:
+        from flowwiz.detectors.submodules import submodule_imports
+
+        used = submodule_imports(Path(session.detected.root), flow.path, Path(git.root), submodules)
+    if used:
+        shown = f"{flow.path} imports {used[0].module} from {used[0].submodule}"
     include = bool(
         session.asker.ask(
             Question(
@@ -311,6 +319,11 @@ def ask_submodules(session: Session, previous: bool) -> bool:
         for warning in git.warnings:
             if warning.startswith("submodule "):
                 session.asker.note(warning[0].upper() + warning[1:] + ".")
+    elif used:
+        session.asker.note(
+            f"{flow.path} imports {used[0].module} from the submodule {used[0].submodule}: "
+            "without submodules the worker's run fails with ModuleNotFoundError."
+        )
     return include
 
 
