@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -29,9 +30,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from flowwiz.detectors.git import _Git, _read_remotes, _submodules, _tags_at_head, detect_git
+# flowwiz is imported inside the plain-git jobs only, so that the fresh-process GitPython run
+# (which imports this module) pays for GitPython alone
 
 
 def sh(cwd: Path, *args: str) -> str:
@@ -72,24 +72,38 @@ def build(tmp: Path, *, detached: bool) -> Path:
     return repo
 
 
-def median_ms(job: Callable[[], object], runs: int) -> float:
-    job()  # warm-up
-    times = []
+def _cpu() -> float:
+    """CPU seconds of this process and of every git child it waited for (user + system):
+    steadier than wall-clock on a loaded machine."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def median_ms(job: Callable[[], object], runs: int) -> tuple[float, float]:
+    """(median wall ms, median CPU ms) over runs, after one warm-up."""
+    job()
+    walls, cpus = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu()
         job()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+        walls.append(time.perf_counter() - start)
+        cpus.append(_cpu() - cpu)
+    return statistics.median(walls) * 1000, statistics.median(cpus) * 1000
 
 
 # --- the jobs with plain git (flowwiz's own helpers) ----------------------------------------
 
 
 def plain_config(repo: Path) -> object:
+    from flowwiz.detectors.git import _Git, _read_remotes
+
     return _read_remotes(_Git(repo, None))
 
 
 def plain_refs(repo: Path) -> object:
+    from flowwiz.detectors.git import _Git
+
     g = _Git(repo, None)
     head = g.out("symbolic-ref", "-q", "HEAD")
     commit = g.out("rev-parse", "-q", "--verify", "HEAD^{commit}")
@@ -101,11 +115,21 @@ def plain_refs(repo: Path) -> object:
 
 
 def plain_tags(repo: Path) -> object:
+    from flowwiz.detectors.git import _Git, _tags_at_head
+
     return _tags_at_head(_Git(repo, None))
 
 
 def plain_submodules(repo: Path) -> object:
+    from flowwiz.detectors.git import _Git, _submodules
+
     return _submodules(_Git(repo, None), repo)
+
+
+def plain_all(repo: Path) -> object:
+    from flowwiz.detectors.git import detect_git
+
+    return detect_git(repo)
 
 
 # --- the same jobs with GitPython ------------------------------------------------------------
@@ -156,23 +180,21 @@ def gp_all(repo: Path) -> object:
     return gp_config(repo), gp_refs(repo), gp_tags(repo), gp_submodules(repo)
 
 
-def fresh_process_ms(code: str, runs: int) -> float:
+def fresh_process_ms(code: str, runs: int) -> tuple[float, float]:
+    """(median wall ms, median CPU ms of the interpreter and its git children)."""
     argv = [sys.executable, "-c", code]
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    subprocess.run(argv, check=True, env=env)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, check=True, env=env)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+    return median_ms(lambda: subprocess.run(argv, check=True), runs)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15)
     runs = parser.parse_args().runs
-    import git
+    try:
+        import git
+    except ImportError:
+        print("GitPython is not installed: pip install -e '.[bench]' to compare")
+        return 2
 
     print(f"git {sh(Path.cwd(), 'version')}, GitPython {git.__version__}, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -180,7 +202,7 @@ def main() -> int:
             repo = build(Path(tmp), detached=detached)
             print(f"\n{'release checkout (detached at tag v1.0)' if detached else 'pushed branch'}:")
             rows = [
-                ("detect_git (all facts, plain git)", lambda: detect_git(repo), None),
+                ("detect_git (all facts, plain git)", lambda: plain_all(repo), None),
                 ("all four jobs, GitPython", lambda: gp_all(repo), None),
                 ("config: remote URLs", lambda: plain_config(repo), lambda: gp_config(repo)),
                 ("refs: HEAD, branch, upstream", lambda: plain_refs(repo), lambda: gp_refs(repo)),
@@ -188,11 +210,11 @@ def main() -> int:
                 ("submodules (.gitmodules)", lambda: plain_submodules(repo), lambda: gp_submodules(repo)),
                 ("submodules, GitConfigParser only", lambda: gp_submodules_config(repo), None),
             ]
-            print(f"  {'job':<36} {'plain git':>10} {'GitPython':>10}")
+            print(f"  {'job (median wall / CPU ms)':<36} {'plain git':>15} {'GitPython':>15}")
             for label, plain, other in rows:
-                a = median_ms(plain, runs)
-                b = f"{median_ms(other, runs):8.1f} ms" if other else ""
-                print(f"  {label:<36} {a:7.1f} ms {b:>10}")
+                a = "%6.1f / %5.1f" % median_ms(plain, runs)
+                b = "%6.1f / %5.1f" % median_ms(other, runs) if other else ""
+                print(f"  {label:<36} {a:>15} {b:>15}")
             if detached:
                 here = str(Path(__file__).resolve().parent)
                 whole = {
@@ -209,7 +231,8 @@ def main() -> int:
                 }
                 print("\nwhat a command pays, end to end (fresh interpreter):")
                 for label, code in whole.items():
-                    print(f"  {label:<40} {fresh_process_ms(code, runs):7.1f} ms")
+                    wall, cpu = fresh_process_ms(code, runs)
+                    print(f"  {label:<40} {wall:7.1f} ms wall {cpu:7.1f} ms CPU")
     return 0
 
 
