@@ -33,6 +33,7 @@ __all__ = [
     "UnsafeRepositoryError",
     "ci_branch",
     "detect_git",
+    "resolve_commit",
     "looks_like_token",
     "parse_remote_url",
 ]
@@ -225,6 +226,18 @@ def _detect(path: Path, env: Mapping[str, str] | None) -> GitInfo:
         subdir=prefix.rstrip("/") if in_work_tree == "true" else "",
         submodules=tuple(path for path, _ in submodules),
     )
+
+
+def resolve_commit(path: Path, sha: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The full SHA of the commit ``sha`` (full or abbreviated) names in the repository
+    holding ``path``, or None when it names none (or several). Reads only."""
+    if not sha or sha.startswith("-"):
+        return None
+    try:
+        git = _Git(Path(path), env)
+        return git.out("rev-parse", "-q", "--verify", f"{sha}^{{commit}}") or None
+    except DetectionError:
+        return None
 
 
 def _repo_error(path: Path, stderr: str) -> DetectionError:

@@ -237,6 +237,11 @@ def test_commit_sha_pins_a_commit(tmp_path: Path) -> None:
     (entry,) = entries(repo / "prefect.yaml")
     assert entry["pull"] == [{CLONE: {"repository": URL, "commit_sha": sha}}]
     assert f"commit {sha}" in " ".join(done.stderr.split())
+    # an abbreviated SHA is completed: Prefect's clone runs `git fetch origin <sha>`
+    git(repo, "checkout", "-q", "main")
+    done = ok(repo, "--commit-sha", sha[:8], "--name", "short")
+    assert entries(repo / "prefect.yaml")[-1]["pull"][0][CLONE]["commit_sha"] == sha
+    assert f"Pinning the full SHA {sha}" in " ".join(done.stderr.split())
 
 
 def test_a_branch_template_is_prefects_to_fill_in(tmp_path: Path) -> None:
@@ -252,6 +257,7 @@ def test_a_branch_template_is_prefects_to_fill_in(tmp_path: Path) -> None:
         (("--branch", "a..b~1^:"), "error: --branch 'a..b~1^:': a branch name cannot contain : ^ ~"),
         (("--branch", "a\nb"), "error: --branch 'a\\nb': a branch name is one line"),
         (("--commit-sha", "v1.0"), "error: --commit-sha 'v1.0': a commit SHA is 4 to 64"),
+        (("--commit-sha", "abcdef12"), "error: --commit-sha abcdef12: this repository has no such"),
         (("--commit-sha", "abcd", "--branch", "main"), "error: --branch and --commit-sha: give one"),
         (("--commit-sha", "abcd", "--storage", "local"), "error: --commit-sha, --include-submodules"),
     ],

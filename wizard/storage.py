@@ -230,13 +230,30 @@ def _commit_sha(session: Session, sha: str) -> str:
     """Check ``--commit-sha`` as Prefect will, and say when this clone cannot vouch for it."""
     from flowwiz.detectors.git_ref import commit_sha_problem
 
+    from dataclasses import replace
+
+    from flowwiz.detectors.git import resolve_commit
+
     problem = commit_sha_problem(sha)
     if problem:
         raise UserError(f"--commit-sha {_shown(sha)}: {problem}")
     git = session.detected.git
-    if git is not None and git.branch.commit and not git.branch.commit.startswith(sha.lower()):
+    full = resolve_commit(git.root, sha) if git is not None else None
+    if full is None and len(sha) not in (40, 64):
+        # GitRepository.pull_code runs `git fetch origin <sha>`, which needs the full name
+        raise UserError(
+            f"--commit-sha {sha}: this repository has no such commit to complete it from; "
+            "give the full SHA (Prefect's clone fetches a commit by its full SHA)"
+        )
+    if full is not None and full != sha:
+        session.asker.note(f"!Pinning the full SHA {full}: Prefect fetches a commit by it.")
+        session.options = replace(session.options, commit_sha=full)
+    sha = full or sha
+    if full is None:
+        session.asker.note(f"!Commit {sha} is not in this clone: it must be on the remote.")
+    elif git is not None and git.branch.commit and git.branch.commit != full:
         session.asker.note(
-            f"!Pinned to commit {sha}: workers run that commit, not HEAD "
+            f"!Pinned to commit {sha[:12]}: workers run that commit, not HEAD "
             f"({git.branch.commit[:10]}); it must be on the remote."
         )
     return sha
