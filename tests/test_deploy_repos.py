@@ -55,6 +55,22 @@ def test_project_below_the_git_root_clones_then_changes_into_its_folder(tmp_path
     assert "prefect deploy -n nightly-etl" in next_steps(done.stderr)
 
 
+def test_a_prefect_yaml_above_the_project_is_named_and_usable(tmp_path: Path) -> None:
+    root_file = "deployments: []\n"
+    repo = github_like_repo(tmp_path, {**SALES, "prefect.yaml": root_file})
+    sales = repo / "projects" / "sales"
+    done = ok(sales, "--dry-run")
+    assert "The repository has ../../prefect.yaml; this deployment goes into a new prefect.yaml" in (
+        " ".join(done.stderr.split())
+    )
+    done = ok(sales, "--prefect-file", "../../prefect.yaml")
+    (entry,) = entries(repo / "prefect.yaml")
+    assert entry["entrypoint"] == "projects/sales/flows/etl.py:etl"  # relative to the file's folder
+    assert entry["pull"] == [{CLONE: {"repository": URL, "branch": "main"}}]
+    assert next_steps(done.stderr)[:2] == ["cd ../..", "prefect deploy -n nightly-etl"]
+    assert not (sales / "prefect.yaml").exists()
+
+
 def test_sparse_checkout_takes_only_the_project_folder(tmp_path: Path) -> None:
     repo = github_like_repo(tmp_path, SALES)
     ok(repo / "projects" / "sales", "--sparse-checkout")

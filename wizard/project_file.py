@@ -37,7 +37,10 @@ def choose_project(session: Session, flow: Any) -> Any:
             raise UserError(f"--prefect-file: no such folder: {target.parent}")
     else:
         nearest = nearest_prefect_yaml(flow_dir, root)
-        if nearest is None or nearest.parent == root:
+        if nearest is None:
+            _mention_file_above(session, root)
+            return flow
+        if nearest.parent == root:
             return flow
         shown = _relative(nearest, root)
         here = "create" if not (root / opts.prefect_file).exists() else "update"
@@ -60,6 +63,24 @@ def choose_project(session: Session, flow: Any) -> Any:
         session.options = replace(session.options, prefect_file=os.path.relpath(target, root))
         return flow
     return _rebase(session, flow, root, folder, target)
+
+
+def _mention_file_above(session: Session, root: Path) -> None:
+    """A new file is about to be created here while the repository keeps one above: say so
+    (where flowwiz was started is the user's choice, so it is not changed)."""
+    git = session.detected.git
+    if git is None or (root / session.options.prefect_file).exists():
+        return
+    top = Path(git.root)
+    if root == top or not _is_under(root, top):
+        return
+    above = nearest_prefect_yaml(root.parent, top)
+    if above is not None:
+        shown = os.path.relpath(above, root)
+        session.asker.note(
+            f"!The repository has {shown}; this deployment goes into a new "
+            f"{session.options.prefect_file} here (pass --prefect-file {shown} to add it there)."
+        )
 
 
 def nearest_prefect_yaml(start: Path, stop: Path) -> Path | None:

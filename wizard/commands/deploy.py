@@ -20,6 +20,10 @@ Examples:
       upload the code to S3 at deploy time; workers download it
   flowwiz deploy --yes --storage docker --image ghcr.io/acme/flows --image-tag v3
       bake the code into an image that `prefect deploy` builds and pushes
+  cd projects/sales && flowwiz deploy --yes --pool prod
+      a project below the repository root: the worker's clone changes into its folder
+  flowwiz deploy --yes --branch v1.4.0 --include-submodules
+      pin a release tag (or --commit-sha SHA), and clone the submodules too
   flowwiz deploy --dry-run --yes
       print the plan and the YAML, write nothing
 
