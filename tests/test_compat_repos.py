@@ -120,3 +120,53 @@ def test_sub_folder_submodule_and_tag_run_on_a_worker(
     ]
     flow_run = run_on_worker(prefect_server, dep["id"], POOL, gitconfig, tmp_path)
     assert flow_run["state"]["type"] == "COMPLETED"
+
+
+def test_the_next_steps_register_the_deployment_as_printed(
+    prefect_server: PrefectServer, tmp_path: Path
+) -> None:
+    """`cd` and `--prefect-file` in the next steps are what real `prefect deploy` needs: each
+    printed command line is run as it stands, from where flowwiz ran."""
+    import shlex
+
+    from tests.deployutil import FLOW, github_like_repo
+
+    sales_file = "deployments: []\n"
+    repo = github_like_repo(
+        tmp_path,
+        {
+            "flows/etl.py": FLOW,
+            "projects/sales/flows/etl.py": FLOW.replace("nightly-etl", "sales-nightly"),
+            "projects/sales/prefect.yaml": sales_file,
+        },
+    )
+    (repo / "deploy").mkdir()
+    pool = "compat-repos-steps"
+    prefect_server.create_work_pool(pool)
+    cases = {
+        # a file elsewhere: entrypoint relative to the root, --prefect-file in the command
+        ("nightly-etl", "elsewhere"): (
+            "--entrypoint", "flows/etl.py:etl", "--prefect-file", "deploy/prod.yaml",
+        ),
+        # the prefect.yaml beside the flow: the project becomes its folder, `cd` first
+        ("sales-nightly", "beside"): ("--entrypoint", "projects/sales/flows/etl.py:etl"),
+    }  # fmt: skip
+    for (flow_name, name), args in cases.items():
+        done = run_deploy(
+            repo, "--yes", "--public", "--pool", pool, "--name", name, "--param", "count=1",
+            "--no-schedule", "--no-prefectignore", *args,
+            env={"PREFECT_API_URL": prefect_server.api_url},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        steps = [ln.strip() for ln in done.stderr.split("Next steps", 1)[1].splitlines()]
+        cwd = repo
+        for line in steps:
+            if line.startswith("cd "):
+                cwd = (cwd / shlex.split(line)[1]).resolve()
+            elif line.startswith("prefect deploy "):
+                prefect_server.check_prefect("--no-prompt", *shlex.split(line)[1:], cwd=cwd)
+                break
+        else:
+            raise AssertionError(f"no prefect deploy line in {steps}")
+        dep = prefect_server.read_deployment(flow_name, name)
+        assert dep["entrypoint"] == "flows/etl.py:etl"

@@ -131,8 +131,6 @@ def test_prefect_file_elsewhere_is_named_in_the_next_steps(tmp_path: Path) -> No
     (entry,) = entries(repo / "deploy" / "prod.yaml")
     assert entry["entrypoint"] == "flows/etl.py:etl" and len(entry["pull"]) == 1
     assert next_steps(done.stderr)[0] == "prefect deploy --prefect-file deploy/prod.yaml -n nightly-etl"
-    header = (repo / "deploy" / "prod.yaml").read_text().splitlines()[1]
-    assert "prefect deploy --prefect-file deploy/prod.yaml -n nightly-etl" in header
     missing = run_deploy(repo, *BASE, "--prefect-file", "nowhere/prefect.yaml")
     assert missing.returncode == 2 and "no such folder" in missing.stderr
 
@@ -338,3 +336,27 @@ def test_a_person_is_asked_about_the_prefect_yaml_beside_the_flow(tmp_path: Path
     (entry,) = entries(repo / "prefect.yaml")
     assert entry["entrypoint"] == "projects/sales/flows/etl.py:etl"
     assert (repo / "projects/sales/prefect.yaml").read_text() == existing
+
+
+# --------------------------------------------------------------------------- the pull steps
+
+
+def test_pull_steps_for_a_project_below_the_root() -> None:
+    from flowwiz.detectors.errors import UserError
+    from flowwiz.writers.prefect_yaml import pull_steps
+
+    steps = pull_steps(
+        GitStorage(URL, commit_sha="a" * 40, subdirectory="p/q", clone_id="code", directories=("p/q",))
+    )
+    assert steps == [
+        {CLONE: {"id": "code", "repository": URL, "commit_sha": "a" * 40, "directories": ["p/q"]}},
+        {CHDIR: {"directory": "{{ code.directory }}/p/q"}},
+    ]
+    assert pull_steps(GitStorage(URL, "main", clone_id="c")) == [
+        {CLONE: {"id": "c", "repository": URL, "branch": "main"}}
+    ]
+    for bad in ("../up", "/abs", ".", "a\\b", "{{ x }}"):
+        with pytest.raises(UserError, match="not a folder inside the repository"):
+            pull_steps(GitStorage(URL, "main", subdirectory=bad))
+    with pytest.raises(UserError, match="clone step id"):
+        pull_steps(GitStorage(URL, "main", subdirectory="p", clone_id="a.b"))

@@ -542,28 +542,14 @@ def new_document(
             "deployments": [entry],
         }
     )
-    return _header(plan.name, _prefect_file_arg(plan)) + dump(top)
+    return _header(plan.name) + dump(top)
 
 
-def _prefect_file_arg(plan: DeploymentPlan) -> str:
-    """`--prefect-file X ` when the file is not the project folder's prefect.yaml (Prefect's
-    default), X relative to the folder `prefect deploy` runs in; else ""."""
-    import os
-
-    path = Path(os.path.normpath(plan.prefect_yaml))
-    root = Path(os.path.normpath(plan.project_root))
-    if path == root / "prefect.yaml":
-        return ""
-    shown = os.path.relpath(path, root).replace(os.sep, "/")
-    return f"--prefect-file {shown} " if " " not in shown else f"--prefect-file '{shown}' "
-
-
-def _header(name: str, file_arg: str = "") -> str:
+def _header(name: str) -> str:
     safe = " ".join(name.split())  # a comment must stay on one line
-    file_arg = " ".join(file_arg.split()) + " " if file_arg else ""
     return (
         "# Written by flowwiz. Deploy with:\n"
-        f"#   prefect deploy {file_arg}-n {safe}      (or: prefect deploy {file_arg}--all)\n"
+        f"#   prefect deploy -n {safe}      (or: prefect deploy --all)\n"
         "# Re-running flowwiz changes only the deployment it edits; comments stay.\n"
     )
 
