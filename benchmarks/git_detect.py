@@ -20,7 +20,6 @@ process (median of --runs, against ``python -c pass``).
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import statistics
 import subprocess
@@ -28,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 # flowwiz is imported inside the plain-git jobs only, so that the fresh-process GitPython run
@@ -180,6 +180,13 @@ def gp_all(repo: Path) -> object:
     return gp_config(repo), gp_refs(repo), gp_tags(repo), gp_submodules(repo)
 
 
+Job = Callable[[Path], object]
+
+
+def _shown(times: tuple[float, float]) -> str:
+    return f"{times[0]:6.1f} / {times[1]:5.1f}"
+
+
 def fresh_process_ms(code: str, runs: int) -> tuple[float, float]:
     """(median wall ms, median CPU ms of the interpreter and its git children)."""
     argv = [sys.executable, "-c", code]
@@ -196,24 +203,26 @@ def main() -> int:
         print("GitPython is not installed: pip install -e '.[bench]' to compare")
         return 2
 
-    print(f"git {sh(Path.cwd(), 'version')}, GitPython {git.__version__}, Python {sys.version.split()[0]}")
+    python = sys.version.split()[0]
+    print(f"{sh(Path.cwd(), 'version')}, GitPython {git.__version__}, Python {python}")
     with tempfile.TemporaryDirectory() as tmp:
         for detached in (False, True):
             repo = build(Path(tmp), detached=detached)
-            print(f"\n{'release checkout (detached at tag v1.0)' if detached else 'pushed branch'}:")
-            rows = [
-                ("detect_git (all facts, plain git)", lambda: plain_all(repo), None),
-                ("all four jobs, GitPython", lambda: gp_all(repo), None),
-                ("config: remote URLs", lambda: plain_config(repo), lambda: gp_config(repo)),
-                ("refs: HEAD, branch, upstream", lambda: plain_refs(repo), lambda: gp_refs(repo)),
-                ("tags at HEAD (41 tags)", lambda: plain_tags(repo), lambda: gp_tags(repo)),
-                ("submodules (.gitmodules)", lambda: plain_submodules(repo), lambda: gp_submodules(repo)),
-                ("submodules, GitConfigParser only", lambda: gp_submodules_config(repo), None),
+            kind = "release checkout (detached at tag v1.0)" if detached else "pushed branch"
+            print(f"\n{kind}:")
+            jobs: list[tuple[str, Job, Job | None]] = [
+                ("detect_git (all facts, plain git)", plain_all, None),
+                ("all four jobs, GitPython", gp_all, None),
+                ("config: remote URLs", plain_config, gp_config),
+                ("refs: HEAD, branch, upstream", plain_refs, gp_refs),
+                ("tags at HEAD (41 tags)", plain_tags, gp_tags),
+                ("submodules (.gitmodules)", plain_submodules, gp_submodules),
+                ("submodules, GitConfigParser only", gp_submodules_config, None),
             ]
             print(f"  {'job (median wall / CPU ms)':<36} {'plain git':>15} {'GitPython':>15}")
-            for label, plain, other in rows:
-                a = "%6.1f / %5.1f" % median_ms(plain, runs)
-                b = "%6.1f / %5.1f" % median_ms(other, runs) if other else ""
+            for label, plain, other in jobs:
+                a = _shown(median_ms(partial(plain, repo), runs))
+                b = _shown(median_ms(partial(other, repo), runs)) if other else ""
                 print(f"  {label:<36} {a:>15} {b:>15}")
             if detached:
                 here = str(Path(__file__).resolve().parent)
@@ -221,8 +230,7 @@ def main() -> int:
                     "python -c pass": "pass",
                     "import git (GitPython)": "import git",
                     "detect_git, fresh process": (
-                        "from flowwiz.detectors.git import detect_git; "
-                        f"detect_git({str(repo)!r})"
+                        f"from flowwiz.detectors.git import detect_git; detect_git({str(repo)!r})"
                     ),
                     "GitPython's four jobs, fresh process": (
                         f"import sys; sys.path.insert(0, {here!r}); import git_detect; "

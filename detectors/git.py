@@ -4,7 +4,8 @@ Reads with plain ``git`` child processes (no GitPython): their output is capture
 git prints reaches the user except through a masking step, so a credential in a remote URL
 cannot leak through an exception or a debug log. Measured against GitPython
 (benchmarks/git_detect.py): importing it costs several times the whole detection, and its
-config reader neither applies insteadOf nor refuses what ``safe.directory`` refuses. Never touches the network: "is it pushed?"
+config reader neither applies insteadOf nor refuses what ``safe.directory`` refuses. Never
+touches the network: "is it pushed?"
 is answered from remote-tracking refs, as of the last fetch or push.
 """
 

@@ -18,7 +18,16 @@ from tests.gitutil import git, make_repo
 CLONE = "prefect.deployments.steps.git_clone"
 CHDIR = "prefect.deployments.steps.set_working_directory"
 URL = "https://github.com/acme/flows.git"
-BASE = ("--yes", "--public", "--pool", "default", "--no-schedule", "--no-prefectignore", "--param", "count=1")
+BASE = (
+    "--yes",
+    "--public",
+    "--pool",
+    "default",
+    "--no-schedule",
+    "--no-prefectignore",
+    "--param",
+    "count=1",
+)
 SALES = {"projects/sales/flows/etl.py": FLOW, "projects/sales/requirements.txt": "prefect>=3\n"}
 
 
@@ -60,8 +69,9 @@ def test_a_prefect_yaml_above_the_project_is_named_and_usable(tmp_path: Path) ->
     repo = github_like_repo(tmp_path, {**SALES, "prefect.yaml": root_file})
     sales = repo / "projects" / "sales"
     done = ok(sales, "--dry-run")
-    assert "The repository has ../../prefect.yaml; this deployment goes into a new prefect.yaml" in (
-        " ".join(done.stderr.split())
+    assert (
+        "The repository has ../../prefect.yaml; this deployment goes into a new prefect.yaml"
+        in (" ".join(done.stderr.split()))
     )
     done = ok(sales, "--prefect-file", "../../prefect.yaml")
     (entry,) = entries(repo / "prefect.yaml")
@@ -130,7 +140,10 @@ def test_prefect_file_elsewhere_is_named_in_the_next_steps(tmp_path: Path) -> No
     done = ok(repo, "--prefect-file", "deploy/prod.yaml")
     (entry,) = entries(repo / "deploy" / "prod.yaml")
     assert entry["entrypoint"] == "flows/etl.py:etl" and len(entry["pull"]) == 1
-    assert next_steps(done.stderr)[0] == "prefect deploy --prefect-file deploy/prod.yaml -n nightly-etl"
+    assert (
+        next_steps(done.stderr)[0]
+        == "prefect deploy --prefect-file deploy/prod.yaml -n nightly-etl"
+    )
     missing = run_deploy(repo, *BASE, "--prefect-file", "nowhere/prefect.yaml")
     assert missing.returncode == 2 and "no such folder" in missing.stderr
 
@@ -175,10 +188,14 @@ def submodule_repo(tmp_path: Path) -> Path:
 def lib_rewrite(tmp_path: Path) -> None:
     gitconfig = Path(os.environ["GIT_CONFIG_GLOBAL"])
     lib = tmp_path / "lib"
-    gitconfig.write_text(gitconfig.read_text() + f'[url "{lib}"]\n\tinsteadOf = https://github.com/acme/lib.git\n')
+    gitconfig.write_text(
+        gitconfig.read_text() + f'[url "{lib}"]\n\tinsteadOf = https://github.com/acme/lib.git\n'
+    )
 
 
-def test_submodules_are_cloned_when_the_repository_has_them(tmp_path: Path, lib_rewrite: None) -> None:
+def test_submodules_are_cloned_when_the_repository_has_them(
+    tmp_path: Path, lib_rewrite: None
+) -> None:
     repo = submodule_repo(tmp_path)
     sales = repo / "projects" / "sales"
     done = ok(sales)
@@ -268,12 +285,21 @@ def test_a_branch_template_is_prefects_to_fill_in(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--branch", "a..b~1^:"), "error: --branch 'a..b~1^:': a branch name cannot contain : ^ ~"),
+        (
+            ("--branch", "a..b~1^:"),
+            "error: --branch 'a..b~1^:': a branch name cannot contain : ^ ~",
+        ),
         (("--branch", "a\nb"), "error: --branch 'a\\nb': a branch name is one line"),
         (("--commit-sha", "v1.0"), "error: --commit-sha 'v1.0': a commit SHA is 4 to 64"),
         (("--commit-sha", "abcdef12"), "error: --commit-sha abcdef12: this repository has no such"),
-        (("--commit-sha", "abcd", "--branch", "main"), "error: --branch and --commit-sha: give one"),
-        (("--commit-sha", "abcd", "--storage", "local"), "error: --commit-sha, --include-submodules"),
+        (
+            ("--commit-sha", "abcd", "--branch", "main"),
+            "error: --branch and --commit-sha: give one",
+        ),
+        (
+            ("--commit-sha", "abcd", "--storage", "local"),
+            "error: --commit-sha, --include-submodules",
+        ),
     ],
 )
 def test_bad_refs_exit_2_in_one_line_and_write_nothing(
@@ -346,7 +372,9 @@ def test_pull_steps_for_a_project_below_the_root() -> None:
     from flowwiz.writers.prefect_yaml import pull_steps
 
     steps = pull_steps(
-        GitStorage(URL, commit_sha="a" * 40, subdirectory="p/q", clone_id="code", directories=("p/q",))
+        GitStorage(
+            URL, commit_sha="a" * 40, subdirectory="p/q", clone_id="code", directories=("p/q",)
+        )
     )
     assert steps == [
         {CLONE: {"id": "code", "repository": URL, "commit_sha": "a" * 40, "directories": ["p/q"]}},

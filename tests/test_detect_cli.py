@@ -86,7 +86,8 @@ def test_json_reports_project_folder_submodules_tag_and_ci_variable(tmp_path: Pa
     git(repo, "checkout", "-q", "--detach", "v2.0")
     sales = repo / "projects" / "sales"
     data = json.loads(detect("--json", cwd=sales).stdout)["git"]
-    assert (data["project_subdir"], data["submodules"]) == ("projects/sales", ["projects/sales/vendor"])
+    assert data["project_subdir"] == "projects/sales"
+    assert data["submodules"] == ["projects/sales/vendor"]
     assert (data["detached"], data["tags_at_head"]) == (True, ["v2.0"])
     assert (data["suggested_branch"], data["suggested_from"], data["ci_variable"]) == (
         "v2.0", "tag", None,

@@ -370,7 +370,9 @@ def test_ci_variables_come_before_tags_and_remote_branches(tmp_path: Path) -> No
     git(repo, "checkout", "-q", "--detach")
     base = dict(os.environ)
     # GitHub pull request: GITHUB_HEAD_REF is the source branch
-    pr = dict(base, GITHUB_HEAD_REF="feat/x", GITHUB_REF_NAME="7/merge", GITHUB_REF="refs/pull/7/merge")
+    pr = dict(
+        base, GITHUB_HEAD_REF="feat/x", GITHUB_REF_NAME="7/merge", GITHUB_REF="refs/pull/7/merge"
+    )
     branch = detect_git(repo, env=pr).branch
     assert (branch.suggestion, branch.suggestion_source, branch.ci_variable) == (
         "origin/feat/x", "ci", "GITHUB_HEAD_REF",

@@ -18,10 +18,10 @@ from typing import Any
 from flowwiz.detectors.errors import DetectionError, UserError
 from flowwiz.detectors.slug import slugify
 from flowwiz.wizard import values
+from flowwiz.wizard.project_file import choose_project
 from flowwiz.wizard.prompts import UNSET, Asker, Choice, Question
 from flowwiz.wizard.review import apply, describe_schedules, next_steps, review
 from flowwiz.wizard.session import DeployOptions, Detected, Session
-from flowwiz.wizard.project_file import choose_project
 from flowwiz.wizard.storage import ask_git_layout, ask_storage
 from flowwiz.wizard.terminal import terminal
 from flowwiz.writers.plan import DeploymentPlan, Schedule

@@ -33,7 +33,9 @@ def describe_schedules(schedules: Sequence[Schedule]) -> str:
 
 def describe_git(storage: GitStorage) -> str:
     """One line for the review: repository, ref, and how the clone is laid out."""
-    ref = f"commit {storage.commit_sha}" if storage.commit_sha else storage.branch or "default branch"
+    ref = storage.branch or "default branch"
+    if storage.commit_sha:
+        ref = f"commit {storage.commit_sha}"
     text = f"git {storage.repository} @ {ref}"
     extras = []
     if storage.subdirectory:

@@ -340,7 +340,8 @@ def _git_clone_inputs(storage: GitStorage) -> dict[str, Any]:
 
 # Prefect's own example id for a clone whose output a later step reads (prefect.yaml docs)
 CLONE_STEP_ID = "clone-step"
-# a step id must fit Prefect's placeholder pattern ({{ <id>.directory }}, prefect.utilities.templating)
+# a step id must fit Prefect's placeholder pattern, for {{ <id>.directory }}
+# (prefect.utilities.templating)
 _STEP_ID = re.compile(r"[\w\-]+")
 
 
