@@ -2,7 +2,10 @@
 
 Reads with plain ``git`` child processes (no GitPython): their output is captured, and nothing
 git prints reaches the user except through a masking step, so a credential in a remote URL
-cannot leak through an exception or a debug log. Never touches the network: "is it pushed?"
+cannot leak through an exception or a debug log. Measured against GitPython
+(benchmarks/git_detect.py): importing it costs several times the whole detection, and its
+config reader neither applies insteadOf nor refuses what ``safe.directory`` refuses. Never
+touches the network: "is it pushed?"
 is answered from remote-tracking refs, as of the last fetch or push.
 """
 
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flowwiz.detectors.errors import DetectionError
+from flowwiz.detectors.git_ref import branch_problem, ref_from_ci_value
 from flowwiz.detectors.remote_url import ParsedRemote, Provider, looks_like_token, parse_remote_url
 from flowwiz.detectors.secret import MASK
 
@@ -27,16 +31,23 @@ __all__ = [
     "ParsedRemote",
     "Provider",
     "Remote",
+    "UnsafeRepositoryError",
+    "ci_branch",
     "detect_git",
+    "resolve_commit",
     "looks_like_token",
     "parse_remote_url",
 ]
 
-# CI systems check out a detached HEAD; these name the branch they built (checked in order)
+# CI systems check out a detached HEAD; these name the branch (or tag) they built, checked in
+# order before any guess: GitHub Actions (the PR's source branch, else the pushed branch or tag),
+# GitLab CI, Azure Pipelines (the PR's source branch, else the full ref, else its last part)
 CI_BRANCH_VARS = (
     "GITHUB_HEAD_REF",
     "GITHUB_REF_NAME",
     "CI_COMMIT_REF_NAME",
+    "SYSTEM_PULLREQUEST_SOURCEBRANCH",
+    "BUILD_SOURCEBRANCH",
     "BUILD_SOURCEBRANCHNAME",
 )
 _TIMEOUT = 60.0
@@ -59,7 +70,14 @@ class BranchState:
     upstream: str | None  # e.g. "origin/main"
     on_remote: bool | None  # the preferred remote has a tracking ref for it; None if unknown
     ahead: int | None  # commits on HEAD that the remote-tracking branch lacks
-    suggestion: str | None  # detached only: "<remote>/<branch>" to deploy, never "HEAD"
+    # detached only: what to deploy, never "HEAD": "<remote>/<branch>" for a remote branch,
+    # a bare name for a tag or a CI variable's branch when no remote is preferred
+    suggestion: str | None
+    # detached only: where the suggestion came from: "ci" (a CI variable), "tag" (a tag at
+    # HEAD), "remote-branch" (a remote branch holding HEAD), "remote-default"; None if none
+    suggestion_source: str | None = None
+    ci_variable: str | None = None  # the CI variable read, e.g. "GITHUB_REF_NAME"
+    tags: tuple[str, ...] = ()  # detached only: tags pointing at HEAD (newest version first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +88,16 @@ class GitInfo:
     branch: BranchState
     shallow: bool
     warnings: tuple[str, ...]
+    # the detected path relative to the work tree's top, POSIX ("" at the top, else e.g.
+    # "projects/sales"): a worker's clone must change into it before loading the entrypoint
+    subdir: str = ""
+    # submodule paths from .gitmodules (relative to the top, POSIX), in file order
+    submodules: tuple[str, ...] = ()
+
+
+class UnsafeRepositoryError(DetectionError):
+    """git refuses the repository (``safe.directory``: it belongs to another user). Never a
+    reason to fall back to other storage: the one-line message names the command that fixes it."""
 
 
 def detect_git(path: Path, env: Mapping[str, str] | None = None) -> GitInfo:
@@ -167,10 +195,11 @@ def _detect(path: Path, env: Mapping[str, str] | None) -> GitInfo:
     # with GIT_WORK_TREE set git names the work tree even from outside it, as git itself would
     if in_work_tree != "true" and not environ.get("GIT_WORK_TREE"):
         raise DetectionError(f"not inside a git work tree (inside its .git directory?): {path}")
-    top = git.run("rev-parse", "--show-toplevel")
+    top = git.run("rev-parse", "--show-toplevel", "--show-prefix")
     if top.returncode != 0:
         raise _repo_error(path, top.stderr)
-    root = Path(top.stdout.rstrip("\n"))
+    toplevel, prefix = (top.stdout.split("\n") + ["", ""])[:2]
+    root = Path(toplevel)
     git.cwd = root
 
     warnings: list[str] = []
@@ -185,7 +214,9 @@ def _detect(path: Path, env: Mapping[str, str] | None) -> GitInfo:
     branch = _branch_state(
         git, environ, branch_name, commit, upstream, upstream_remote, upstream_ref, preferred
     )
+    submodules = _submodules(git, root)
     warnings += _warnings(remotes, preferred, branch, shallow == "true")
+    warnings += _submodule_warnings(submodules)
     return GitInfo(
         root=root,
         remotes=tuple(remotes),
@@ -193,7 +224,21 @@ def _detect(path: Path, env: Mapping[str, str] | None) -> GitInfo:
         branch=branch,
         shallow=shallow == "true",
         warnings=tuple(warnings),
+        subdir=prefix.rstrip("/") if in_work_tree == "true" else "",
+        submodules=tuple(path for path, _ in submodules),
     )
+
+
+def resolve_commit(path: Path, sha: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The full SHA of the commit ``sha`` (full or abbreviated) names in the repository
+    holding ``path``, or None when it names none (or several). Reads only."""
+    if not sha or sha.startswith("-"):
+        return None
+    try:
+        git = _Git(Path(path), env)
+        return git.out("rev-parse", "-q", "--verify", f"{sha}^{{commit}}") or None
+    except DetectionError:
+        return None
 
 
 def _repo_error(path: Path, stderr: str) -> DetectionError:
@@ -201,12 +246,10 @@ def _repo_error(path: Path, stderr: str) -> DetectionError:
     if "dubious ownership" in lowered:
         found = re.search(r"repository at '([^']+)'", stderr)
         repo = found.group(1) if found else str(path)
-        return DetectionError(
-            f"git refuses this repository (dubious ownership): {repo}",
-            hint=(
-                "it belongs to another user; if you trust it, run: "
-                f"git config --global --add safe.directory {shlex.quote(repo)}"
-            ),
+        return UnsafeRepositoryError(
+            f"git refuses the repository at {repo} (dubious ownership: it belongs to another "
+            "user); if you trust it, run: "
+            f"git config --global --add safe.directory {shlex.quote(repo)}"
         )
     if "not a git repository" in lowered:
         return DetectionError(f"not inside a git repository: {path}")
@@ -335,6 +378,8 @@ def _branch_state(
     preferred: Remote | None,
 ) -> BranchState:
     if name is None:
+        tags = _tags_at_head(git) if commit is not None else ()
+        suggestion, source, variable = _suggest_for_detached(git, environ, preferred, tags)
         return BranchState(
             name=None,
             detached=True,
@@ -343,7 +388,10 @@ def _branch_state(
             upstream=None,
             on_remote=None,
             ahead=None,
-            suggestion=_suggest_for_detached(git, environ, preferred),
+            suggestion=suggestion,
+            suggestion_source=source,
+            ci_variable=variable,
+            tags=tags,
         )
     on_remote: bool | None = None
     ahead: int | None = None
@@ -369,11 +417,42 @@ def _branch_state(
     )
 
 
+def _tags_at_head(git: _Git) -> tuple[str, ...]:
+    """Tags (lightweight or annotated) that point at HEAD, the highest version first."""
+    listing = git.out("tag", "--points-at", "HEAD", "--sort=-version:refname")
+    return tuple(t for t in (listing or "").splitlines() if t and not branch_problem(t))
+
+
+def ci_branch(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """(branch or tag, variable) named by the first CI variable that names one, else None.
+    GitHub's GITHUB_REF_NAME is ``<n>/merge`` on a pull request: skipped when GITHUB_REF says
+    so (GITHUB_HEAD_REF, read first, is the PR's branch)."""
+    for var in CI_BRANCH_VARS:
+        value = environ.get(var, "")
+        if var == "GITHUB_REF_NAME" and environ.get("GITHUB_REF", "").startswith("refs/pull/"):
+            continue
+        ref = ref_from_ci_value(value) if value.strip() != "HEAD" else None
+        if ref:
+            return ref, var
+    return None
+
+
 def _suggest_for_detached(
-    git: _Git, environ: Mapping[str, str], preferred: Remote | None
-) -> str | None:
-    """A branch to deploy when HEAD is detached, as ``<remote>/<branch>`` (a bare branch name
-    only when no remote is preferred). Never the literal "HEAD", which Prefect proposes."""
+    git: _Git, environ: Mapping[str, str], preferred: Remote | None, tags: tuple[str, ...]
+) -> tuple[str | None, str | None, str | None]:
+    """(suggestion, its source, the CI variable read) for a detached HEAD. A CI variable says
+    what was built, so it comes first; then a tag at HEAD (a release checkout: pinning the tag
+    runs exactly this code); then a remote branch holding HEAD; then the remote's default.
+    Branches read ``<remote>/<branch>`` (bare only when no remote is preferred); tags are bare.
+    Never the literal "HEAD", which Prefect proposes."""
+    from_ci = ci_branch(environ)
+    if from_ci is not None:
+        ref, var = from_ci
+        if ref in tags:
+            return ref, "ci", var
+        return (f"{preferred.name}/{ref}" if preferred else ref), "ci", var
+    if tags:
+        return tags[0], "tag", None
     default = None
     if preferred is not None:
         target = git.out("symbolic-ref", "-q", f"refs/remotes/{preferred.name}/HEAD")
@@ -393,16 +472,48 @@ def _suggest_for_detached(
             containing,
             key=lambda b: (b != default, not (prefix and b.startswith(prefix)), b),
         )
-        return ranked[0]
-    for var in CI_BRANCH_VARS:
-        hint = environ.get(var, "").strip()
-        hint = hint.removeprefix("refs/heads/")
-        if hint and hint != "HEAD":
-            # same shape as the other suggestions: <remote>/<branch>
-            return f"{preferred.name}/{hint}" if preferred else hint
+        return ranked[0], "remote-branch", None
     if default and not default.endswith("/HEAD"):
-        return default
-    return None
+        return default, "remote-default", None
+    return None, None, None
+
+
+def _submodules(git: _Git, root: Path) -> tuple[tuple[str, str], ...]:
+    """(path, url) of each submodule declared in the top-level .gitmodules: what ``git clone
+    --recurse-submodules``, and so Prefect's ``include_submodules``, fetches."""
+    if not (root / ".gitmodules").is_file():
+        return ()
+    listing = git.out(
+        "config", "-z", "--file", ".gitmodules", "--get-regexp", r"^submodule\..*\.(path|url)$"
+    )
+    found: dict[str, dict[str, str]] = {}
+    for entry in (listing or "").split("\0"):
+        key, _, value = entry.partition("\n")
+        name, _, field = key[len("submodule.") :].rpartition(".")
+        if name and value.strip():
+            found.setdefault(name, {}).setdefault(field, value.strip())
+    return tuple(
+        (fields["path"].strip("/"), fields.get("url", ""))
+        for fields in found.values()
+        if fields.get("path")
+    )
+
+
+def _submodule_warnings(submodules: tuple[tuple[str, str], ...]) -> list[str]:
+    """A worker clones submodules from their .gitmodules URLs: https (or a relative URL, which
+    git resolves against the https repository) works; ssh needs keys on the worker, and a path
+    on this machine exists nowhere else."""
+    out = []
+    for path, url in submodules:
+        if url.startswith(("./", "../", "https://")):
+            continue
+        parsed = parse_remote_url(url)
+        hint = f" (use {parsed.https_url} in .gitmodules)" if parsed.https_url else ""
+        out.append(
+            f"submodule {path}: a worker clones it from {parsed.raw_masked}, which is not an "
+            f"https URL{hint}"
+        )
+    return out
 
 
 def _warnings(
@@ -426,8 +537,11 @@ def _warnings(
         out.append(f"branch {branch.name!r} has no commit yet: commit and push first")
     elif branch.detached:
         short = (branch.commit or "")[:7]
+        at = f" (tag {branch.tags[0]})" if branch.tags else ""
         tail = f" (suggested: {branch.suggestion})" if branch.suggestion else ""
-        out.append(f"HEAD is detached at {short}: choose a branch to deploy{tail}")
+        if branch.ci_variable:
+            tail = f" (suggested: {branch.suggestion}, from {branch.ci_variable})"
+        out.append(f"HEAD is detached at {short}{at}: choose a branch or tag to deploy{tail}")
     elif preferred is not None and branch.on_remote is False:
         out.append(
             f"branch {branch.name!r} is not on remote {preferred.name!r}: push it first "

@@ -73,3 +73,31 @@ def test_dockerfile_and_where_it_puts_the_code(tmp_path: Path) -> None:
     assert data["dockerfile_code_dir"] == "/srv/app"
     tables = detect(cwd=repo)
     assert "Dockerfile (code in /srv/app)" in " ".join(tables.stdout.split())
+
+
+def test_json_reports_project_folder_submodules_tag_and_ci_variable(tmp_path: Path) -> None:
+    """Issue 9: a release checkout of a monorepo's sub-folder, inside a CI job."""
+    lib = flow_repo(tmp_path / "lib")
+    repo = flow_repo(tmp_path / "repo", {"projects/sales/flows/etl.py": ("etl", "sales")})
+    push_to(repo, bare_remote(tmp_path))
+    git(repo, "submodule", "add", "-q", str(lib), "projects/sales/vendor")
+    git(repo, "commit", "-q", "-m", "vendor")
+    git(repo, "tag", "v2.0")
+    git(repo, "checkout", "-q", "--detach", "v2.0")
+    sales = repo / "projects" / "sales"
+    data = json.loads(detect("--json", cwd=sales).stdout)["git"]
+    assert data["project_subdir"] == "projects/sales"
+    assert data["submodules"] == ["projects/sales/vendor"]
+    assert (data["detached"], data["tags_at_head"]) == (True, ["v2.0"])
+    assert (data["suggested_branch"], data["suggested_from"], data["ci_variable"]) == (
+        "v2.0", "tag", None,
+    )  # fmt: skip
+    in_ci = flowwiz("detect", "--json", cwd=sales, env={"CI_COMMIT_REF_NAME": "release/2"})
+    data = json.loads(in_ci.stdout)["git"]
+    assert (data["suggested_branch"], data["suggested_from"], data["ci_variable"]) == (
+        "origin/release/2", "ci", "CI_COMMIT_REF_NAME",
+    )  # fmt: skip
+    tables = " ".join(flowwiz("detect", cwd=sales).stdout.split())
+    assert "Project folder projects/sales (below the git root" in tables
+    assert "Submodules projects/sales/vendor" in tables
+    assert "tag v2.0, suggested: v2.0" in tables

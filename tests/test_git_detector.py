@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flowwiz.detectors.errors import DetectionError
-from flowwiz.detectors.git import GitInfo, detect_git
+from flowwiz.detectors.git import GitInfo, UnsafeRepositoryError, detect_git
 from tests.gitutil import bare_remote, git, make_repo, push_to
 from tests.leaks import assert_not_leaked, canary
 
@@ -289,10 +289,13 @@ def test_dubious_ownership_is_a_clean_error(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "theirs")
     for path in (repo, repo / ".git"):
         os.chown(path, 65534, 65534)
-    with pytest.raises(DetectionError) as caught:
+    with pytest.raises(UnsafeRepositoryError) as caught:
         detect_git(repo)
-    assert str(caught.value) == f"git refuses this repository (dubious ownership): {repo}"
-    assert caught.value.hint is not None and "safe.directory" in caught.value.hint
+    assert str(caught.value) == (
+        f"git refuses the repository at {repo} (dubious ownership: it belongs to another user);"
+        f" if you trust it, run: git config --global --add safe.directory {repo}"
+    )
+    assert isinstance(caught.value, DetectionError) and caught.value.hint is None
 
 
 def test_git_missing_from_path_is_a_detection_error(tmp_path: Path) -> None:
@@ -340,3 +343,76 @@ def test_never_contacts_a_remote(tmp_path: Path) -> None:
     assert info.branch.on_remote is False
     subprocess.run(["git", "ls-remote", "origin"], cwd=repo, capture_output=True, check=False)
     assert marker.exists(), "the trap works: talking to the remote trips it"
+
+
+# --------------------------------------------------------------------------- issue 9: real repos
+
+
+def test_detached_at_a_tag_suggests_the_tag(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "work")
+    push_to(repo, bare_remote(tmp_path))
+    git(repo, "tag", "v1.0")
+    git(repo, "tag", "-a", "v1.1", "-m", "annotated release")  # annotated tags count too
+    commit(repo, "after the release")
+    git(repo, "push", "-q", "origin", "main", "--tags")
+    git(repo, "checkout", "-q", "--detach", "v1.1")
+    branch = detect_git(repo).branch
+    assert branch.tags == ("v1.1", "v1.0")  # highest version first
+    assert (branch.suggestion, branch.suggestion_source) == ("v1.1", "tag")
+    info = detect_git(repo)
+    assert any("(tag v1.1)" in w and "suggested: v1.1" in w for w in info.warnings)
+
+
+def test_ci_variables_come_before_tags_and_remote_branches(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "work")
+    push_to(repo, bare_remote(tmp_path))
+    git(repo, "tag", "v2")
+    git(repo, "checkout", "-q", "--detach")
+    base = dict(os.environ)
+    # GitHub pull request: GITHUB_HEAD_REF is the source branch
+    pr = dict(
+        base, GITHUB_HEAD_REF="feat/x", GITHUB_REF_NAME="7/merge", GITHUB_REF="refs/pull/7/merge"
+    )
+    branch = detect_git(repo, env=pr).branch
+    assert (branch.suggestion, branch.suggestion_source, branch.ci_variable) == (
+        "origin/feat/x", "ci", "GITHUB_HEAD_REF",
+    )  # fmt: skip
+    # GitHub pull request without the head ref: "<n>/merge" is not a branch
+    only_ref = dict(base, GITHUB_REF_NAME="7/merge", GITHUB_REF="refs/pull/7/merge")
+    assert detect_git(repo, env=only_ref).branch.suggestion_source == "tag"
+    # a tag build names the tag: kept bare
+    tag_build = dict(base, GITHUB_REF_NAME="v2", GITHUB_REF="refs/tags/v2")
+    assert detect_git(repo, env=tag_build).branch.suggestion == "v2"
+    # Azure: the full ref keeps a branch with slashes whole (BUILD_SOURCEBRANCHNAME is "y")
+    azure = dict(base, BUILD_SOURCEBRANCH="refs/heads/team/y", BUILD_SOURCEBRANCHNAME="y")
+    branch = detect_git(repo, env=azure).branch
+    assert (branch.suggestion, branch.ci_variable) == ("origin/team/y", "BUILD_SOURCEBRANCH")
+    gitlab = dict(base, CI_COMMIT_REF_NAME="release/3")
+    assert detect_git(repo, env=gitlab).branch.suggestion == "origin/release/3"
+    assert detect_git(repo, env=base).branch.suggestion_source == "tag"
+
+
+def test_project_below_the_git_root_reports_its_folder(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "work", {"projects/sales/flows/etl.py": "x = 1\n"})
+    assert detect_git(repo).subdir == ""
+    info = detect_git(repo / "projects" / "sales")
+    assert info.root == repo and info.subdir == "projects/sales"
+    link = tmp_path / "link"
+    link.symlink_to(repo / "projects")
+    assert detect_git(link / "sales").subdir == "projects/sales"  # git's own view of the path
+
+
+def test_submodules_are_listed_and_unreachable_urls_warned(tmp_path: Path) -> None:
+    lib = make_repo(tmp_path / "lib", {"shared/__init__.py": "VALUE = 1\n"})
+    repo = make_repo(tmp_path / "work")
+    git(repo, "submodule", "add", "-q", str(lib), "vendor/lib")
+    git(repo, "config", "-f", ".gitmodules", "submodule.rel.path", "vendor/rel")
+    git(repo, "config", "-f", ".gitmodules", "submodule.rel.url", "../rel.git")
+    git(repo, "config", "-f", ".gitmodules", "submodule.ssh.path", "vendor/ssh")
+    git(repo, "config", "-f", ".gitmodules", "submodule.ssh.url", "git@github.com:acme/ssh.git")
+    info = detect_git(repo)
+    assert info.submodules == ("vendor/lib", "vendor/rel", "vendor/ssh")
+    about = [w for w in info.warnings if w.startswith("submodule ")]
+    assert len(about) == 2  # the relative URL resolves against the https repository
+    assert any("vendor/ssh" in w and "https://github.com/acme/ssh.git" in w for w in about)
+    assert any(f"vendor/lib: a worker clones it from {lib}" in w for w in about)

@@ -18,10 +18,11 @@ from typing import Any
 from flowwiz.detectors.errors import DetectionError, UserError
 from flowwiz.detectors.slug import slugify
 from flowwiz.wizard import values
+from flowwiz.wizard.project_file import choose_project
 from flowwiz.wizard.prompts import UNSET, Asker, Choice, Question
 from flowwiz.wizard.review import apply, describe_schedules, next_steps, review
 from flowwiz.wizard.session import DeployOptions, Detected, Session
-from flowwiz.wizard.storage import ask_storage
+from flowwiz.wizard.storage import ask_git_layout, ask_storage
 from flowwiz.wizard.terminal import terminal
 from flowwiz.writers.plan import DeploymentPlan, Schedule
 
@@ -39,7 +40,11 @@ def run(options: DeployOptions) -> int:
     if options.token_stdin and not options.yes:
         raise UserError("--token-stdin reads the token from standard input: use it with --yes")
     asker: Asker = (UnattendedAsker if options.yes else InteractiveAsker)(notes=_note)
-    detected = detect(options.path, interactive=asker.interactive)
+    detected = detect(
+        options.path,
+        interactive=asker.interactive,
+        needs_git=options.storage in (None, "git") and options.git is not False,
+    )
     session = Session(options=options, asker=asker, detected=detected)
     plan = ask(session)
 
@@ -73,9 +78,11 @@ def _note(message: str) -> None:
         terminal.warn(message)
 
 
-def detect(path: Path, *, interactive: bool) -> Detected:
+def detect(path: Path, *, interactive: bool, needs_git: bool = True) -> Detected:
+    """``needs_git``: git storage is still possible, so a repository git refuses (dubious
+    ownership) stops the run; with another storage chosen by flag it is only noted."""
     from flowwiz.detectors.flows import find_flows
-    from flowwiz.detectors.git import detect_git
+    from flowwiz.detectors.git import UnsafeRepositoryError, detect_git
     from flowwiz.detectors.project import detect_project
 
     if not path.is_dir():
@@ -84,6 +91,10 @@ def detect(path: Path, *, interactive: bool) -> Detected:
     try:
         git = detect_git(root)
         git_problem = None
+    except UnsafeRepositoryError as exc:
+        if needs_git:
+            raise  # never a silent switch to other storage: the message says how to trust it
+        git, git_problem = None, exc.message
     except DetectionError as exc:
         git, git_problem = None, exc.message
     scan_root = git.root if git is not None and Path(git.root) == root else root
@@ -104,7 +115,8 @@ def detect(path: Path, *, interactive: bool) -> Detected:
 
 def ask(session: Session) -> DeploymentPlan:
     opts, det = session.options, session.detected
-    flow = ask_flow(session)
+    flow = choose_project(session, ask_flow(session))
+    opts, det = session.options, session.detected  # the project may have moved to the flow's folder
     name, existing = ask_name(session, flow)
     description = session.asker.ask(
         Question(
@@ -123,6 +135,7 @@ def ask(session: Session) -> DeploymentPlan:
     from flowwiz.writers.prefect_yaml import storage_of
 
     storage, secrets = ask_storage(session, flow, name, storage_of(existing) if existing else None)
+    storage = ask_git_layout(session, storage, flow)
     project = det.project
     return DeploymentPlan(
         project_root=det.root,

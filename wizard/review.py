@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from flowwiz.wizard.session import Session
@@ -27,6 +29,22 @@ def describe_schedules(schedules: Sequence[Schedule]) -> str:
             text += " (paused)"
         parts.append(text)
     return "; ".join(parts)
+
+
+def describe_git(storage: GitStorage) -> str:
+    """One line for the review: repository, ref, and how the clone is laid out."""
+    ref = storage.branch or "default branch"
+    if storage.commit_sha:
+        ref = f"commit {storage.commit_sha}"
+    text = f"git {storage.repository} @ {ref}"
+    extras = []
+    if storage.subdirectory:
+        extras.append(f"runs in {storage.subdirectory}/")
+    if storage.directories:
+        extras.append("sparse: " + ", ".join(storage.directories))
+    if storage.include_submodules:
+        extras.append("with submodules")
+    return text + (f" ({'; '.join(extras)})" if extras else "")
 
 
 def describe_bucket(storage: CloudStorage) -> str:
@@ -63,8 +81,9 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
         table.add_row("Job variables", str(dict(plan.job_variables)))
     storage = plan.storage
     if isinstance(storage, GitStorage):
-        where = f"git {storage.repository} @ {storage.branch}"
-        table.add_row("Code", where)
+        from rich.text import Text
+
+        table.add_row("Code", Text(describe_git(storage)))  # repository text is data
         ref = storage.credentials or storage.access_token
         table.add_row("Access", ref if ref else "public repository (no token)")
     elif isinstance(storage, LocalStorage):
@@ -160,9 +179,37 @@ def next_steps(plan: DeploymentPlan, session: Session) -> None:
             err.print(
                 f"  and you must be logged in to the registry: docker login {_registry(storage)}"
             )
-    err.print(f"  prefect deploy -n {_shell_quote(plan.name)}")
+    for line in deploy_commands(plan):
+        err.print(f"  {line}")
     err.print(f"  prefect worker start --pool {_shell_quote(plan.work_pool)}")
     err.print(f"  prefect deployment run {_shell_quote(plan.flow_name + '/' + plan.name)}")
+
+
+def deploy_commands(plan: DeploymentPlan, cwd: Path | None = None) -> list[str]:
+    """How to register the deployment: ``prefect deploy`` runs in the project folder (Prefect
+    resolves the entrypoint relative to its working directory), with ``--prefect-file`` when
+    the file is not that folder's prefect.yaml. ``cwd``: where the user is (default: here)."""
+    here = (cwd or Path.cwd()).resolve()
+    project = plan.project_root.resolve()
+    lines = []
+    if project != here:
+        try:
+            where = os.path.relpath(project, here)
+        except ValueError:  # another drive (Windows)
+            where = str(project)
+        if where.startswith(".." + os.sep + ".." + os.sep + ".."):
+            where = str(project)
+        lines.append(f"cd {_shell_quote(where)}")
+    command = "prefect deploy"
+    prefect_file = Path(os.path.normpath(plan.prefect_yaml))
+    if prefect_file != project / "prefect.yaml":
+        try:
+            shown = prefect_file.relative_to(project).as_posix()
+        except ValueError:
+            shown = os.path.relpath(prefect_file, project)
+        command += f" --prefect-file {_shell_quote(shown)}"
+    lines.append(f"{command} -n {_shell_quote(plan.name)}")
+    return lines
 
 
 def _registry(storage: DockerStorage) -> str:

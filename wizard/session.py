@@ -55,6 +55,12 @@ class DeployOptions:
     dockerfile: str | None = None
     image_dir: str | None = None
     push_image: bool | None = None
+    # issue 9, real repositories: a pinned commit, submodules, a sparse clone of the project
+    # folder, and whether --prefect-file was given (the default is only a default)
+    commit_sha: str | None = None
+    include_submodules: bool | None = None
+    sparse_checkout: bool = False
+    prefect_file_given: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,14 @@ credentials block. Local storage when there is no https remote or the user decli
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from flowwiz.detectors.errors import UserError
+from flowwiz.detectors.git_ref import branch_problem
 from flowwiz.detectors.secret import SecretStr, forbidden_character
 from flowwiz.detectors.slug import repo_token_block_name
 from flowwiz.wizard.prompts import UNSET, Choice, Question
@@ -140,16 +143,30 @@ def _repository_problem(text: str) -> str | None:
     return None
 
 
-def ask_branch(session: Session) -> str:
+def ask_branch(session: Session, current: str | None = None) -> str | None:
+    """The branch or tag the worker clones (``git clone --branch`` takes either), or None
+    when ``--commit-sha`` pins a commit instead. ``current``: what the deployment being
+    updated pulls now (its default). Detached HEAD: a CI variable naming what was built, then
+    a tag at HEAD, then a remote branch holding it (detectors.git). A whole-value template
+    such as ``{{ $GIT_BRANCH }}`` is Prefect's to fill in and passes as it is."""
     opts, asker, git = session.options, session.asker, session.detected.git
+    if opts.commit_sha is not None:
+        if opts.branch:
+            raise UserError("--branch and --commit-sha: give one (Prefect clones one or the other)")
+        _commit_sha(session, opts.commit_sha)
+        return None
+    if opts.branch is not None:
+        problem = branch_answer_problem(opts.branch)
+        if problem:
+            raise UserError(f"--branch {_shown(opts.branch)}: {problem}")
     state = git.branch if git is not None else None
     detected = state.name if state is not None and not state.detached else None
-    if state is not None and state.detached:
+    if current:
+        detected = current
+    elif state is not None and state.detached:
         detected = _strip_remote(state.suggestion, git.remotes)
         if detected and not opts.branch:
-            asker.note(
-                f"HEAD is detached at {str(state.commit)[:10]}; proposing branch {detected!r}."
-            )
+            asker.note(_detached_note(state, detected))
     if state is not None and state.unborn and not opts.branch:
         asker.note(
             "This repository has no commit yet: commit and push before a worker can clone it."
@@ -162,11 +179,9 @@ def ask_branch(session: Session) -> str:
             "--branch",
             default=detected if detected else UNSET,
             suggestion=detected or "main",
-            validate=lambda t: (
-                None if t.strip() and " " not in t.strip() else "enter a branch name"
-            ),
+            validate=lambda t: branch_answer_problem(t.strip()),
             convert=str.strip,
-            why_no_default="HEAD is detached and no remote branch contains it",
+            why_no_default="HEAD is detached and no CI variable, tag or remote branch names it",
         ),
         opts.branch if opts.branch else UNSET,
     )
@@ -178,7 +193,155 @@ def ask_branch(session: Session) -> str:
                 f"{state.ahead} local commit(s) on {branch!r} are not pushed: "
                 "a worker clones the remote."
             )
+    elif state is not None and branch in state.tags:
+        remote = git.preferred.name if git.preferred is not None else "origin"
+        asker.note(f"!Make sure the tag is on the remote: git push {remote} {branch}")
     return branch
+
+
+# a whole value Prefect fills in where the step runs, e.g. '{{ $GIT_BRANCH }}'
+_WHOLE_TEMPLATE = re.compile(r"\A\{\{[^{}]+\}\}\Z")
+
+
+def branch_answer_problem(text: str) -> str | None:
+    """git's rules for a branch or tag name (detectors.git_ref), or None for a template."""
+    return None if _WHOLE_TEMPLATE.match(text) else branch_problem(text)
+
+
+def _detached_note(state: Any, proposed: str) -> str:
+    at = str(state.commit)[:10]
+    if state.suggestion_source == "ci":
+        return f"!HEAD is detached at {at}; {state.ci_variable} names {proposed!r}: proposing it."
+    if state.suggestion_source == "tag":
+        return (
+            f"!HEAD is detached at tag {proposed!r} ({at}): proposing the tag, so workers run "
+            "exactly this code."
+        )
+    return f"HEAD is detached at {at}; proposing branch {proposed!r}."
+
+
+def _shown(text: str) -> str:
+    """User text inside a one-line message: control characters escaped, kept short."""
+    shown = text.encode("unicode_escape").decode("ascii")
+    return "'" + shown[:80] + ("..." if len(shown) > 80 else "") + "'"
+
+
+def _commit_sha(session: Session, sha: str) -> str:
+    """Check ``--commit-sha`` as Prefect will, and say when this clone cannot vouch for it."""
+    from flowwiz.detectors.git_ref import commit_sha_problem
+
+    from dataclasses import replace
+
+    from flowwiz.detectors.git import resolve_commit
+
+    problem = commit_sha_problem(sha)
+    if problem:
+        raise UserError(f"--commit-sha {_shown(sha)}: {problem}")
+    git = session.detected.git
+    full = resolve_commit(git.root, sha) if git is not None else None
+    if full is None and len(sha) not in (40, 64):
+        # GitRepository.pull_code runs `git fetch origin <sha>`, which needs the full name
+        raise UserError(
+            f"--commit-sha {sha}: this repository has no such commit to complete it from; "
+            "give the full SHA (Prefect's clone fetches a commit by its full SHA)"
+        )
+    if full is not None and full != sha:
+        session.asker.note(f"!Pinning the full SHA {full}: Prefect fetches a commit by it.")
+        session.options = replace(session.options, commit_sha=full)
+    sha = full or sha
+    if full is None:
+        session.asker.note(f"!Commit {sha} is not in this clone: it must be on the remote.")
+    elif git is not None and git.branch.commit and git.branch.commit != full:
+        session.asker.note(
+            f"!Pinned to commit {sha[:12]}: workers run that commit, not HEAD "
+            f"({git.branch.commit[:10]}); it must be on the remote."
+        )
+    return sha
+
+
+def ask_git_layout(session: Session, storage: Storage, flow: Any = None) -> Storage:
+    """Where the project sits in the clone, submodules, a sparse checkout and a pinned commit:
+    the git answers that do not depend on the token. Other storages pass through."""
+    if not isinstance(storage, GitStorage):
+        if session.options.commit_sha or session.options.include_submodules or (
+            session.options.sparse_checkout
+        ):
+            raise UserError(
+                "--commit-sha, --include-submodules and --sparse-checkout only apply to git storage"
+            )
+        return storage
+    from dataclasses import replace
+
+    opts, det = session.options, session.detected
+    subdirectory = project_subdirectory(det)
+    directories: tuple[str, ...] = storage.directories
+    if opts.sparse_checkout:
+        if not subdirectory:
+            raise UserError(
+                "--sparse-checkout: the project is the repository's root; there is nothing to "
+                "leave out"
+            )
+        directories = (subdirectory,)
+    return replace(
+        storage,
+        commit_sha=opts.commit_sha or storage.commit_sha,
+        branch=None if opts.commit_sha else storage.branch,
+        include_submodules=ask_submodules(session, storage.include_submodules, flow),
+        subdirectory=subdirectory or None,
+        directories=directories,
+    )
+
+
+def project_subdirectory(det: Any) -> str:
+    """The project folder relative to the git work tree's top ("" at the top), POSIX."""
+    git = det.git
+    if git is None:
+        return ""
+    try:
+        relative = Path(det.root).resolve().relative_to(Path(git.root).resolve())
+    except ValueError:
+        return ""
+    return relative.as_posix() if relative.parts else ""
+
+
+def ask_submodules(session: Session, previous: bool, flow: Any = None) -> bool:
+    """Clone submodules too? Proposed when the repository declares any (.gitmodules):
+    Prefect's ``include_submodules`` runs ``git clone --recurse-submodules``. When the flow
+    imports from one, the question says so, and declining is warned about."""
+    opts, git = session.options, session.detected.git
+    submodules = git.submodules if git is not None else ()
+    if not submodules:
+        return bool(opts.include_submodules) if opts.include_submodules is not None else previous
+    shown = ", ".join(submodules[:3]) + (" ..." if len(submodules) > 3 else "")
+    used = ()
+    if flow is not None:
+        from flowwiz.detectors.submodules import submodule_imports
+
+        used = submodule_imports(Path(session.detected.root), flow.path, Path(git.root), submodules)
+    if used:
+        shown = f"{flow.path} imports {used[0].module} from {used[0].submodule}"
+    include = bool(
+        session.asker.ask(
+            Question(
+                "include_submodules",
+                f"The repository has git submodules ({shown}). Clone them on the worker too?",
+                "confirm",
+                "--include-submodules/--no-include-submodules",
+                default=True,
+            ),
+            opts.include_submodules if opts.include_submodules is not None else UNSET,
+        )
+    )
+    if include:
+        for warning in git.warnings:
+            if warning.startswith("submodule "):
+                session.asker.note(warning[0].upper() + warning[1:] + ".")
+    elif used:
+        session.asker.note(
+            f"{flow.path} imports {used[0].module} from the submodule {used[0].submodule}: "
+            "without submodules the worker's run fails with ModuleNotFoundError."
+        )
+    return include
 
 
 def _strip_remote(suggestion: str | None, remotes: Sequence[Any]) -> str | None:

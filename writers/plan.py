@@ -38,6 +38,13 @@ class GitStorage:
     # with access_token on hosts Prefect does not recognise: credentials {username, access_token}
     username: str | None = None
     include_submodules: bool = False
+    # the project's folder inside the repository (POSIX, relative to its root, e.g.
+    # "projects/sales"); when set, the clone gets an id and a set_working_directory step
+    # into '{{ <id>.directory }}/<subdirectory>' follows it, so the entrypoint (relative to
+    # the project) resolves on the worker
+    subdirectory: str | None = None
+    clone_id: str | None = None  # the git_clone step's id ("clone-step" when one is needed)
+    directories: tuple[str, ...] = ()  # sparse checkout: only these folders are checked out
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,7 +161,15 @@ def _plain(value: Any, where: str) -> Any:
 def pull_steps(storage: Storage) -> list[dict[str, Any]]:
     """The steps a worker runs before the flow: clone, change directory, or download."""
     if isinstance(storage, GitStorage):
-        return [{GIT_CLONE: _git_clone_inputs(storage)}]
+        clone = _git_clone_inputs(storage)
+        if not storage.subdirectory:
+            return [{GIT_CLONE: clone}]
+        # Prefect changes into the `directory` output of the last step that gives one
+        # (prefect/flows.py); for a project below the repository root that is the project
+        # folder of the clone (docs: "Specify a working directory ... after git_clone")
+        step_id = clone["id"]
+        target = "{{ " + step_id + ".directory }}/" + _subdirectory(storage.subdirectory)
+        return [{GIT_CLONE: clone}, {SET_WORKING_DIRECTORY: {"directory": target}}]
     if isinstance(storage, (LocalStorage, DockerStorage)):
         if (
             not PurePosixPath(storage.directory).is_absolute()
@@ -303,7 +311,10 @@ def _git_clone_inputs(storage: GitStorage) -> dict[str, Any]:
         raise UserError("git storage takes an access token or a credentials block, not both")
     if storage.username and not storage.access_token:
         raise UserError("a git username is only written together with an access token")
-    inputs: dict[str, Any] = {"repository": storage.repository}
+    inputs: dict[str, Any] = {}
+    if storage.clone_id or storage.subdirectory:
+        inputs["id"] = _step_id(storage.clone_id or CLONE_STEP_ID)
+    inputs["repository"] = storage.repository
     if storage.commit_sha:
         inputs["commit_sha"] = storage.commit_sha
     elif storage.branch:
@@ -322,7 +333,40 @@ def _git_clone_inputs(storage: GitStorage) -> dict[str, Any]:
         inputs["credentials"] = _block_template(storage.credentials, "credentials")
     if storage.include_submodules:
         inputs["include_submodules"] = True
+    if storage.directories:
+        inputs["directories"] = [_subdirectory(d) for d in storage.directories]
     return inputs
+
+
+# Prefect's own example id for a clone whose output a later step reads (prefect.yaml docs)
+CLONE_STEP_ID = "clone-step"
+# a step id must fit Prefect's placeholder pattern, for {{ <id>.directory }}
+# (prefect.utilities.templating)
+_STEP_ID = re.compile(r"[\w\-]+")
+
+
+def _step_id(value: str) -> str:
+    if not _STEP_ID.fullmatch(value):
+        raise UserError(
+            f"the clone step id {value!r} must be letters, digits, _ and - "
+            "(it is read back as '{{ <id>.directory }}')"
+        )
+    return value
+
+
+def _subdirectory(value: str) -> str:
+    """A folder of the repository as a relative POSIX path without '.' or '..' parts."""
+    path = PurePosixPath(value)
+    if (
+        not value
+        or "\\" in value
+        or path.is_absolute()
+        or any(part in ("..", ".") for part in path.parts)
+        or "{{" in value
+        or path.as_posix() == "."
+    ):
+        raise UserError(f"not a folder inside the repository: {value!r}")
+    return path.as_posix()
 
 
 def _check_repository_url(url: str) -> None:

@@ -20,6 +20,10 @@ Examples:
       upload the code to S3 at deploy time; workers download it
   flowwiz deploy --yes --storage docker --image ghcr.io/acme/flows --image-tag v3
       bake the code into an image that `prefect deploy` builds and pushes
+  cd projects/sales && flowwiz deploy --yes --pool prod
+      a project below the repository root: the worker's clone changes into its folder
+  flowwiz deploy --yes --branch v1.4.0 --include-submodules
+      pin a release tag (or --commit-sha SHA), and clone the submodules too
   flowwiz deploy --dry-run --yes
       print the plan and the YAML, write nothing
 
@@ -36,7 +40,10 @@ use the hidden prompt, --token-env VAR or --token-stdin.
 )
 @click.option("--dry-run", is_flag=True, help="Print the plan and the YAML; write nothing.")
 @click.option(
-    "--prefect-file", default="prefect.yaml", show_default=True, help="The file to write."
+    "--prefect-file",
+    default=None,
+    metavar="PATH",
+    help="The file to write [default: prefect.yaml, or the one beside the chosen flow].",
 )
 @click.option(
     "--api-url",
@@ -79,7 +86,22 @@ use the hidden prompt, --token-env VAR or --token-stdin.
 @click.option(
     "--repository", metavar="URL", help="https URL to clone (default: the detected remote)."
 )
-@click.option("--branch", help="Branch to clone (default: the current branch).")
+@click.option(
+    "--branch", help="Branch or tag to clone (default: the current branch, or the tag at HEAD)."
+)
+@click.option(
+    "--commit-sha", metavar="SHA", help="Pin the clone to this commit instead of a branch."
+)
+@click.option(
+    "--include-submodules/--no-include-submodules",
+    default=None,
+    help="Clone git submodules too (default: yes when the repository has any).",
+)
+@click.option(
+    "--sparse-checkout",
+    is_flag=True,
+    help="Check out only the project's folder on the worker (a project below the git root).",
+)
 @click.option("--private/--public", default=None, help="Whether the repository needs a token.")
 @click.option("--token-env", metavar="VAR", help="Read the token from this environment variable.")
 @click.option("--token-stdin", is_flag=True, help="Read the token from standard input.")
@@ -145,5 +167,7 @@ def deploy(path: Path, **flags: object) -> int:
     from flowwiz.wizard.deploy import DeployOptions, run
 
     prefectignore = not flags.pop("no_prefectignore")
+    flags["prefect_file_given"] = flags["prefect_file"] is not None
+    flags["prefect_file"] = flags["prefect_file"] or "prefect.yaml"
     options = DeployOptions(path=path, prefectignore=prefectignore, **flags)  # type: ignore[arg-type]
     return run(options)

@@ -78,6 +78,13 @@ def as_json(seen: Seen) -> dict[str, Any]:
             "on_remote": branch.on_remote,
             "ahead": branch.ahead,
             "suggested_branch": branch.suggestion,
+            # where the suggestion came from: ci, tag, remote-branch, remote-default
+            "suggested_from": branch.suggestion_source,
+            "ci_variable": branch.ci_variable,
+            "tags_at_head": list(branch.tags),
+            # the project below the git root: a worker's clone changes into this folder
+            "project_subdir": git.subdir,
+            "submodules": list(git.submodules),
             "shallow": git.shallow,
             "warnings": list(git.warnings),
         },
@@ -127,6 +134,7 @@ def _code_dir(dockerfile: Path | None) -> str | None:
 
 def show(seen: Seen) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from flowwiz.wizard.terminal import terminal
 
@@ -159,7 +167,20 @@ def show(seen: Seen) -> None:
             if git["detached"] and git["suggested_branch"]
             else ""
         )
-        out.print(f"[bold]Branch[/] {branch}{extra}")
+        if git["detached"] and git["tags_at_head"]:
+            extra = f", tag {git['tags_at_head'][0]}{extra}"
+        if git["ci_variable"]:
+            extra += f" (from {git['ci_variable']})"
+        out.print(Text.assemble(("Branch", "bold"), f" {branch}{extra}"))
+        if git["project_subdir"]:
+            out.print(
+                Text.assemble(
+                    ("Project folder", "bold"),
+                    f" {git['project_subdir']} (below the git root {git['root']})",
+                )
+            )
+        if git["submodules"]:
+            out.print(Text.assemble(("Submodules", "bold"), " " + ", ".join(git["submodules"])))
         for warning in git["warnings"]:
             out.print(f"  [yellow]![/] {warning}")
     flows = Table(title=f"Flows ({len(data['flows'])})", title_justify="left", show_edge=False)
