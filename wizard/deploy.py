@@ -38,6 +38,7 @@ def run(options: DeployOptions) -> int:
         )
     if options.token_stdin and not options.yes:
         raise UserError("--token-stdin reads the token from standard input: use it with --yes")
+    refuse_tokens_as_names(options)
     asker: Asker = (UnattendedAsker if options.yes else InteractiveAsker)(notes=_note)
     detected = detect(options.path, interactive=asker.interactive)
     session = Session(options=options, asker=asker, detected=detected)
@@ -63,6 +64,108 @@ def run(options: DeployOptions) -> int:
     apply(plan, rendered, session)
     next_steps(plan, session)
     return 0
+
+
+# flag, its value(s), what kind of name it takes
+def _named_flags(o: DeployOptions) -> list[tuple[str, str | None, str]]:
+    return [
+        ("--name", o.name, "deployment name"),
+        ("--pool", o.pool, "work pool name"),
+        ("--queue", o.queue, "work queue name"),
+        *(("--tag", tag, "tag") for tag in o.tags),
+        ("--token-env", o.token_env, "variable name"),
+        ("--token-worker-env", o.token_worker_env, "variable name"),
+        ("--token-block", o.token_block, "block name"),
+        ("--credentials-block", o.credentials_block, "block name"),
+        ("--storage-block", o.storage_block, "block name"),
+        ("--username", o.username, "username"),
+        ("--branch", o.branch, "branch name"),
+        ("--bucket", o.bucket, "bucket name"),
+        ("--entrypoint", o.entrypoint, "flow entrypoint"),
+        ("--prefect-file", o.prefect_file, "file name"),
+    ]
+
+
+_TAKES_A_NAME = {
+    "--token-env": " (it takes the NAME of the variable that holds the token, e.g. GITHUB_TOKEN)",
+    "--token-worker-env": " (it takes the NAME of the workers' variable, e.g. GITHUB_TOKEN)",
+}
+
+
+def refuse_tokens_as_names(options: DeployOptions) -> None:
+    """A token given where a name goes is refused before anything runs, and never repeated:
+    the message would land in CI logs. Raises UserError (exit 2)."""
+    from flowwiz.detectors.secret import holds_token
+
+    for flag, value, what in _named_flags(options):
+        if value and holds_token(value):
+            raise UserError(
+                f"{flag}: that looks like a token, not a {what}{_TAKES_A_NAME.get(flag, '')}"
+            )
+
+
+def guard_plaintext(session: Session, what: str, values_given: Mapping[str, Any]) -> None:
+    """``values_given``: dotted key -> value about to be written to prefect.yaml in plain text.
+    A value that looks like a token is warned about (never repeated) with the safe ways; under
+    --yes it is refused unless --allow-plaintext-secrets; a person is asked to confirm."""
+    from flowwiz.detectors.secret import holds_token
+
+    found = [k for k, v in _flatten(values_given) if isinstance(v, str) and holds_token(v)]
+    if not found:
+        return
+    keys = ", ".join(found)
+    if what == "job variable":
+        way = (
+            "give the workers the variable in their own environment (or the work pool's base "
+            "job template), or keep it in a secret block (`flowwiz blocks create secret NAME`) "
+            "that the flow reads with Secret.load"
+        )
+    else:
+        way = (
+            "keep it in a secret block (`flowwiz blocks create secret NAME`) and pass the "
+            "block's name, read in the flow with Secret.load(name)"
+        )
+    message = (
+        f"{what} {keys}: the value looks like a token, and prefect.yaml would hold it in plain "
+        f"text (`prefect deploy` copies it to the server too); instead {way}"
+    )
+    opts, asker = session.options, session.asker
+    if opts.allow_plaintext_secrets:
+        asker.note(message + " (written anyway: --allow-plaintext-secrets)")
+        return
+    if not asker.interactive:
+        raise UserError(message + "; or pass --allow-plaintext-secrets to write it anyway")
+    asker.note(message)
+    keep = asker.ask(
+        Question(
+            "plaintext",
+            "Write it in plain text anyway?",
+            "confirm",
+            "--allow-plaintext-secrets",
+            default=False,
+        )
+    )
+    if not keep:
+        raise UserError("stopped: the token was not written (nothing was written)")
+
+
+def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(value, Mapping):
+        return [
+            pair
+            for k, v in value.items()
+            for pair in _flatten(v, f"{prefix}.{k}" if prefix else str(k))
+        ]
+    if isinstance(value, (list, tuple)):
+        return [pair for i, v in enumerate(value) for pair in _flatten(v, f"{prefix}[{i}]")]
+    return [(prefix, value)]
+
+
+def _changed(new: Mapping[str, Any], old: Any) -> dict[str, Any]:
+    """The entries of ``new`` that are not already in ``old`` as they are (a re-run does not
+    warn about what the file held before)."""
+    old = old if isinstance(old, Mapping) else {}
+    return {k: v for k, v in new.items() if k not in old or old[k] != v}
 
 
 def _note(message: str) -> None:
@@ -119,7 +222,11 @@ def ask(session: Session) -> DeploymentPlan:
     tags = ask_tags(session, existing)
     schedules = ask_schedule(session, existing)
     pool, queue, job_vars = ask_work_pool(session, existing)
+    pool_entry = existing.get("work_pool")
+    old_vars = pool_entry.get("job_variables") if isinstance(pool_entry, Mapping) else None
+    guard_plaintext(session, "job variable", _changed(job_vars, old_vars))
     parameters = ask_parameters(session, flow, existing)
+    guard_plaintext(session, "parameter", _changed(parameters, existing.get("parameters")))
     from flowwiz.writers.prefect_yaml import storage_of
 
     storage, secrets = ask_storage(session, flow, name, storage_of(existing) if existing else None)
@@ -232,6 +339,7 @@ def ask_name(session: Session, flow: Any) -> tuple[str, Mapping[str, Any]]:
         default=default_name,
         validate=values.deployment_name_problem,
         convert=str.strip,
+        name_of="deployment name",
     )
     name = asker.ask(question, opts.name if opts.name else UNSET)
     while name in entries:
@@ -279,9 +387,18 @@ def ask_tags(session: Session, existing: Mapping[str, Any]) -> tuple[str, ...]:
             "text",
             "--tag",
             default=current_text,
+            validate=_tags_problem,
         )
     )
     return values.parse_tags(answer or "")
+
+
+def _tags_problem(text: str) -> str | None:
+    from flowwiz.detectors.secret import token_not_name
+
+    return next(
+        (p for p in (token_not_name(t, "tag") for t in values.parse_tags(text)) if p), None
+    )
 
 
 def ask_schedule(session: Session, existing: Mapping[str, Any]) -> tuple[Schedule, ...]:
@@ -432,6 +549,7 @@ def ask_work_pool(
             default=str(pool_default),
             validate=lambda t: None if t.strip() else "the work pool name cannot be empty",
             convert=str.strip,
+            name_of="work pool name",
         ),
         opts.pool if opts.pool else UNSET,
     )
@@ -443,6 +561,7 @@ def ask_work_pool(
             "--queue",
             default=str(current.get("work_queue_name") or "default"),
             convert=str.strip,
+            name_of="work queue name",
         ),
         opts.queue if opts.queue else UNSET,
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from flowwiz.detectors.errors import UserError
+from flowwiz.detectors.secret import token_not_name
 
 
 class _Unset:
@@ -56,8 +57,13 @@ class Question:
     convert: Callable[[str], Any] | None = None
     instruction: str | None = None
     why_no_default: str | None = None  # finishes "no safe answer ... : <why>"
+    name_of: str | None = None  # "variable name", "work pool name"...: a token is refused
 
     def check(self, raw: str) -> str | None:
+        if self.name_of and isinstance(raw, str):
+            problem = token_not_name(raw, self.name_of)
+            if problem:  # before any other rule: their messages may quote the value
+                return problem
         return self.validate(raw) if self.validate else None
 
     def finish(self, raw: Any) -> Any:

@@ -55,6 +55,7 @@ class DeployOptions:
     dockerfile: str | None = None
     image_dir: str | None = None
     push_image: bool | None = None
+    allow_plaintext_secrets: bool = False  # write a token-looking parameter/job variable anyway
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from flowwiz.detectors.errors import FlowwizError, UserError
-from flowwiz.detectors.secret import SecretStr
+from flowwiz.detectors.secret import SecretStr, holds_token, shown_name, token_not_name
 from flowwiz.wizard.terminal import terminal
 from flowwiz.writers.blocks import (
     BLOCK_TYPES,
@@ -229,7 +229,20 @@ def _pairs(values: Sequence[str], option: str, right: str) -> list[tuple[str, st
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key:
+            if holds_token(item):  # never repeated: it would land in CI logs
+                raise UserError(
+                    f"{option}: that looks like a token, not FIELD={right}"
+                    + (" (secret fields: --field-env FIELD=VAR or --stdin)" if right == "VALUE" else "")
+                )
             raise UserError(f"{option} expects FIELD={right}, got {item.split('=')[0]!r}...")
+        problem = token_not_name(key.strip(), "field name")
+        if problem:
+            raise UserError(f"{option}: {problem}")
+        if right == "VAR" and token_not_name(value.strip()):
+            raise UserError(
+                f"{option} {key.strip()}: that looks like a token, not a variable name "
+                f"(give the NAME of the variable that holds it: {option} {key.strip()}=MY_TOKEN)"
+            )
         pairs.append((key.strip(), value))
     return pairs
 
@@ -237,7 +250,7 @@ def _pairs(values: Sequence[str], option: str, right: str) -> list[tuple[str, st
 def _check_field(spec: BlockType, key: str) -> None:
     if spec.field(key) is None:
         fields = ", ".join(f.name for f in spec.fields)
-        raise UserError(f"{spec.slug} has no field {key!r} (its fields: {fields})")
+        raise UserError(f"{spec.slug} has no field {shown_name(key)} (its fields: {fields})")
 
 
 def _stdin_field(spec: BlockType, given: Mapping[str, object]) -> str:
@@ -352,6 +365,12 @@ def create_command(
             raise UserError(
                 f"secret field {key!r} cannot be given with --field (it would land in shell "
                 f"history and ps): use --field-env {key}=VAR or --stdin"
+            )
+        if holds_token(value) and not key.endswith("_id"):  # stored and shown in clear
+            raise UserError(
+                f"--field {key}: the value looks like a token, and {key!r} is not a secret field "
+                "(it is stored and shown in clear); keep tokens in secret fields, given with "
+                "--field-env FIELD=VAR or --stdin"
             )
         put(key, value, "--field")
     for key, var in _pairs(field_envs, "--field-env", "VAR"):
