@@ -103,9 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc()
-        message = f"error: {exc.message}"
+        from flowwiz.wizard.terminal import printable
+
+        # the message quotes user and repository text: control characters made visible
+        message = f"error: {printable(exc.message)}"
         if exc.hint:
-            message += f"\n{exc.hint}"
+            message += f"\n{printable(exc.hint)}"
         return _exit(_fail(message, exc.exit_code), argv)
     except click.exceptions.Exit as exc:
         return _exit(exc.exit_code, argv)

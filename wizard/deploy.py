@@ -52,7 +52,7 @@ def run(options: DeployOptions) -> int:
     _check_upload(plan, ignore_text, session)
     review(plan, rendered, session)
     if options.dry_run:
-        terminal.info("[bold]Dry run:[/] nothing was written.")
+        terminal.line(("Dry run:", "bold"), " nothing was written.")
         return 0
     if asker.interactive:
         confirm = Question(

@@ -130,31 +130,41 @@ class InteractiveAsker(_Notes):
             return _from_flag(question, given)
         import questionary
 
+        from flowwiz.wizard.terminal import printable
+
+        # prompt_toolkit shows str titles as plain text (no HTML); control characters in repo
+        # text (a flow name, a docstring) are made visible the same way as everywhere else
+        message = printable(question.message)
+
         shown = question.suggestion if question.suggestion is not UNSET else question.default
         validate = _questionary_validator(question)
         if question.kind == "confirm":
             answer = questionary.confirm(
-                question.message,
+                message,
                 default=bool(shown) if shown is not UNSET else True,
                 instruction=question.instruction,
             ).unsafe_ask()
         elif question.kind == "select":
             choices = [
-                questionary.Choice(c.title, value=c.value, description=c.description)
+                questionary.Choice(
+                    printable(c.title),
+                    value=c.value,
+                    description=None if c.description is None else printable(c.description),
+                )
                 for c in question.choices
             ]
             default = next((c for c in choices if shown is not UNSET and c.value == shown), None)
             answer = questionary.select(
-                question.message,
+                message,
                 choices=choices,
                 default=default,
                 instruction=question.instruction or "(arrows to move, enter to select)",
             ).unsafe_ask()
         elif question.kind == "password":
-            answer = questionary.password(question.message, validate=validate).unsafe_ask()
+            answer = questionary.password(message, validate=validate).unsafe_ask()
         else:
             answer = questionary.text(
-                question.message,
+                message,
                 default="" if shown in (UNSET, None) else str(shown),
                 validate=validate,
                 instruction=question.instruction,

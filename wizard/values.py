@@ -105,6 +105,8 @@ def deployment_name_problem(text: str) -> str | None:
         return f"a deployment name cannot contain {' '.join(bad)}"
     if any(ch in text for ch in "\n\r\t"):
         return "a deployment name is one line"
+    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in text):
+        return "a deployment name cannot contain control characters"
     return None
 
 

@@ -19,7 +19,7 @@ import click
 
 from flowwiz.detectors.errors import FlowwizError, UserError
 from flowwiz.detectors.secret import SecretStr, holds_token, shown_name, token_not_name
-from flowwiz.wizard.terminal import terminal
+from flowwiz.wizard.terminal import printable, terminal
 from flowwiz.writers.blocks import (
     BLOCK_TYPES,
     Block,
@@ -91,6 +91,13 @@ def _fields_text(block: Block) -> str:
     return ", ".join(f"{k}={'' if v is None else v}" for k, v in block.masked().items())
 
 
+def _t(text: object, style: str = "") -> Any:
+    """A table cell: shown literally (never markup), control characters visible."""
+    from rich.text import Text
+
+    return Text(printable(text), style=style)
+
+
 # -- the group ---------------------------------------------------------------------------
 
 
@@ -152,16 +159,15 @@ def ls_command(ctx: click.Context, kind: str | None, as_json: bool) -> None:
         terminal.info(f"No {what} in {_where(store)}.")
         return
     from rich.table import Table
-    from rich.text import Text
 
-    table = Table(title=Text(f"Blocks in {_where(store)}"), title_justify="left")
+    table = Table(title=_t(f"Blocks in {_where(store)}"), title_justify="left")
     table.add_column("BLOCK", overflow="fold")
     table.add_column("FIELDS", overflow="fold")
     table.add_column("UPDATED", no_wrap=True)
     table.add_column("STATUS", overflow="fold")
     for block in found:
-        status = Text(f"broken: {block.problem}", style="red") if block.problem else Text("ok")
-        table.add_row(Text(block.slug), Text(_fields_text(block)), Text(_when(block)), status)
+        status = _t(f"broken: {block.problem}", style="red") if block.problem else _t("ok")
+        table.add_row(_t(block.slug), _t(_fields_text(block)), _t(_when(block)), status)
     terminal.out.print(table)
 
 
@@ -197,26 +203,25 @@ def inspect_command(ctx: click.Context, slug: str, as_json: bool, show_secrets: 
         terminal.data(json.dumps(payload, indent=2))
         return
     from rich.table import Table
-    from rich.text import Text
 
     values = block.revealed() if show_secrets else block.masked()
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
-    grid.add_row(Text("block"), Text(block.slug))
-    grid.add_row(Text("store"), Text(_where(store)))
-    grid.add_row(Text("reference"), Text(block.reference))
+    grid.add_row(_t("block"), _t(block.slug))
+    grid.add_row(_t("store"), _t(_where(store)))
+    grid.add_row(_t("reference"), _t(block.reference))
     for key, value in values.items():
         note = " (secret)" if key in block.secret_fields else ""
         shown = "" if value is None else value
-        grid.add_row(Text(key), Text(f"{shown}{note}"))
+        grid.add_row(_t(key), _t(f"{shown}{note}"))
     if block.created:
-        grid.add_row(Text("created"), Text(block.created.astimezone().isoformat(" ", "seconds")))
+        grid.add_row(_t("created"), _t(block.created.astimezone().isoformat(" ", "seconds")))
     if block.updated:
-        grid.add_row(Text("updated"), Text(block.updated.astimezone().isoformat(" ", "seconds")))
+        grid.add_row(_t("updated"), _t(block.updated.astimezone().isoformat(" ", "seconds")))
     grid.add_row(
-        Text("status"),
-        Text(f"broken: {block.problem}", style="red") if block.problem else Text("ok"),
+        _t("status"),
+        _t(f"broken: {block.problem}", style="red") if block.problem else _t("ok"),
     )
     terminal.out.print(grid)
 
@@ -484,9 +489,8 @@ def types_command(as_json: bool) -> None:
         terminal.data(json.dumps([_type_json(t) for t in BLOCK_TYPES.values()], indent=2))
         return
     from rich.table import Table
-    from rich.text import Text
 
-    table = Table(title=Text("Block types"), title_justify="left")
+    table = Table(title=_t("Block types"), title_justify="left")
     table.add_column("TYPE", no_wrap=True)
     table.add_column("FIELDS (* secret, ! required)", overflow="fold")
     table.add_column("REGISTERED BY", overflow="fold")
@@ -494,7 +498,7 @@ def types_command(as_json: bool) -> None:
         marks = ", ".join(
             f.name + ("*" if f.secret else "") + ("!" if f.required else "") for f in spec.fields
         )
-        table.add_row(Text(spec.slug), Text(marks), Text(spec.collection or "prefect (built in)"))
+        table.add_row(_t(spec.slug), _t(marks), _t(spec.collection or "prefect (built in)"))
     terminal.out.print(table)
 
 
@@ -587,15 +591,14 @@ def push_command(
         )
     else:
         from rich.table import Table
-        from rich.text import Text
 
-        table = Table(title=Text(f"Push to {remote.location}"), title_justify="left")
+        table = Table(title=_t(f"Push to {remote.location}"), title_justify="left")
         table.add_column("BLOCK", overflow="fold")
         table.add_column("RESULT", no_wrap=True)
         table.add_column("DETAIL", overflow="fold")
         styles = {"created": "green", "replaced": "green", "skipped": "yellow", "failed": "red"}
         for r in report:
-            table.add_row(Text(r.slug), Text(r.result, style=styles[r.result]), Text(r.detail))
+            table.add_row(_t(r.slug), _t(r.result, style=styles[r.result]), _t(r.detail))
         terminal.out.print(table)
     counts = {
         k: sum(r.result == k for r in report) for k in ("created", "replaced", "skipped", "failed")

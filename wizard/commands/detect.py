@@ -128,14 +128,21 @@ def _code_dir(dockerfile: Path | None) -> str | None:
 def show(seen: Seen) -> None:
     from rich.table import Table
 
-    from flowwiz.wizard.terminal import terminal
+    from flowwiz.wizard.terminal import styled, terminal
 
     out = terminal.out
     data = as_json(seen)
-    out.print(f"[bold]Repository[/] {seen.root}")
+
+    def say(*parts: object) -> None:
+        out.print(styled(*parts))
+
+    def cell(value: object) -> Any:
+        return styled(value)
+
+    say(("Repository", "bold"), f" {seen.root}")
     git = data["git"]
     if git is None:
-        out.print(f"  [yellow]git:[/] {seen.git_problem}")
+        say("  ", ("git:", "yellow"), f" {seen.git_problem}")
     else:
         table = Table(title="Git remotes", title_justify="left", show_edge=False)
         for column in ("", "name", "https clone URL", "provider", "note"):
@@ -146,10 +153,10 @@ def show(seen: Seen) -> None:
                 note = ("credentials in the URL (masked; never written) " + note).strip()
             table.add_row(
                 "★" if remote["preferred"] else "",
-                remote["name"],
-                remote["https_url"] or remote["url"],
-                remote["provider"],
-                note,
+                cell(remote["name"]),
+                cell(remote["https_url"] or remote["url"]),
+                cell(remote["provider"]),
+                cell(note),
             )
         if git["remotes"]:
             out.print(table)
@@ -159,32 +166,38 @@ def show(seen: Seen) -> None:
             if git["detached"] and git["suggested_branch"]
             else ""
         )
-        out.print(f"[bold]Branch[/] {branch}{extra}")
+        say(("Branch", "bold"), f" {branch}{extra}")
         for warning in git["warnings"]:
-            out.print(f"  [yellow]![/] {warning}")
+            say("  ", ("!", "yellow"), f" {warning}")
     flows = Table(title=f"Flows ({len(data['flows'])})", title_justify="left", show_edge=False)
     for column in ("name", "entrypoint", "parameters", "description"):
         flows.add_column(column)
     for flow in data["flows"]:
         params = ", ".join(p["name"] + ("*" if p["required"] else "") for p in flow["parameters"])
-        flows.add_row(flow["name"], flow["entrypoint"], params, flow["description"] or "")
+        flows.add_row(
+            cell(flow["name"]),
+            cell(flow["entrypoint"]),
+            cell(params),
+            styled(flow["description"] or "", multiline=True),
+        )
     out.print(flows)
     for skipped in data["skipped"]:
-        out.print(f"  [yellow]skipped[/] {skipped['path']}: {skipped['reason']}")
+        say("  ", ("skipped", "yellow"), f" {skipped['path']}: {skipped['reason']}")
     if data["prefect_yaml_error"]:
-        out.print(f"[bold]prefect.yaml[/] [red]{data['prefect_yaml_error']}[/]")
+        say(("prefect.yaml", "bold"), " ", (data["prefect_yaml_error"], "red"))
     elif data["prefect_yaml"]:
         names = ", ".join(data["prefect_yaml"]["deployments"]) or "no deployments"
-        out.print(f"[bold]prefect.yaml[/] {names}")
+        say(("prefect.yaml", "bold"), f" {names}")
     else:
-        out.print("[bold]prefect.yaml[/] none yet")
+        say(("prefect.yaml", "bold"), " none yet")
     dockerfile = data["dockerfile"]
     if dockerfile and data["dockerfile_code_dir"]:
         dockerfile += f" (code in {data['dockerfile_code_dir']})"
     files = [x for x in (dockerfile, *data["requirements"]) if x]
-    out.print(
-        f"[bold]Project[/] Python {data['python_version']}; "
-        + (", ".join(files) or "no Dockerfile or requirements")
+    say(
+        ("Project", "bold"),
+        f" Python {data['python_version']}; "
+        + (", ".join(files) or "no Dockerfile or requirements"),
     )
 
 
