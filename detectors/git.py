@@ -16,6 +16,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from flowwiz.detectors.errors import DetectionError
 from flowwiz.detectors.remote_url import ParsedRemote, Provider, looks_like_token, parse_remote_url
@@ -27,7 +28,9 @@ __all__ = [
     "ParsedRemote",
     "Provider",
     "Remote",
+    "FileInClone",
     "detect_git",
+    "file_in_clone",
     "looks_like_token",
     "parse_remote_url",
 ]
@@ -83,6 +86,45 @@ def detect_git(path: Path, env: Mapping[str, str] | None = None) -> GitInfo:
         raise DetectionError(
             f"could not read the git repository at {path} ({type(exc).__name__})"
         ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class FileInClone:
+    """Whether a fresh clone of the repository will hold one file.
+
+    ``status``: ``tracked`` (it will), ``untracked`` (not added to git yet), ``ignored``
+    (``.gitignore`` keeps it out), ``outside`` (a symlink, or a path through one, that leads
+    out of the repository: the clone gets only the link), ``unknown`` (git could not tell).
+    """
+
+    path: str  # relative to the repository root, as git names it
+    status: Literal["tracked", "untracked", "ignored", "outside", "unknown"]
+
+
+def file_in_clone(
+    repo_root: Path, file: Path, env: Mapping[str, str] | None = None
+) -> FileInClone:
+    """Will a worker's clone of ``repo_root`` have ``file`` (absolute, or relative to the
+    repository)? Reads ``git ls-files`` and ``git check-ignore``; never raises."""
+    root = Path(repo_root)
+    given = file if Path(file).is_absolute() else root / file
+    try:
+        rel = os.path.relpath(given, root)
+        real_root = root.resolve()
+        target = given.resolve()
+        if not target.is_relative_to(real_root):
+            return FileInClone(rel, "outside")
+        git = _Git(root, env)
+        if git.run("ls-files", "--error-unmatch", "--", rel).returncode == 0:
+            # a tracked path through a symlinked folder is not there in a clone either
+            return FileInClone(rel, "tracked")
+        real_rel = os.path.relpath(target, real_root)
+        if real_rel != rel and git.run("ls-files", "--error-unmatch", "--", real_rel).returncode == 0:
+            return FileInClone(rel, "tracked")  # reached through a symlink the clone also has
+        ignored = git.run("check-ignore", "-q", "--", rel).returncode == 0
+        return FileInClone(rel, "ignored" if ignored else "untracked")
+    except (OSError, ValueError, DetectionError):
+        return FileInClone(str(file), "unknown")
 
 
 # --- running git ----------------------------------------------------------------------------

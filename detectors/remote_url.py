@@ -402,7 +402,7 @@ def _mask(raw: str, parts: _Parts, *, username_is_secret: bool) -> str:
     name, colon, secret = userinfo.partition(":")
     placeholder = unquote(secret).lower() in _PLACEHOLDER_PASSWORDS and parts.kind != "ssh"
     shown_name = MASK if username_is_secret else name
-    shown_secret = secret if placeholder and secret else MASK
+    shown_secret = secret if placeholder else MASK
     masked = f"{shown_name}:{shown_secret}" if colon else shown_name
     return raw[:start] + masked + raw[end:]
 

@@ -46,6 +46,7 @@ def run(options: DeployOptions) -> int:
 
     from flowwiz.writers.prefect_yaml import read_existing, render
 
+    check_entrypoint_in_clone(plan, session)
     rendered = render(plan, read_existing(plan.prefect_yaml))  # bytes kept as they are (CRLF too)
     ignore_text = _effective_prefectignore(plan)
     _check_not_ignored(plan, ignore_text)
@@ -166,6 +167,41 @@ def _changed(new: Mapping[str, Any], old: Any) -> dict[str, Any]:
     warn about what the file held before)."""
     old = old if isinstance(old, Mapping) else {}
     return {k: v for k, v in new.items() if k not in old or old[k] != v}
+
+
+def check_entrypoint_in_clone(plan: DeploymentPlan, session: Session) -> None:
+    """For git storage: will a worker's clone hold the entrypoint's file?
+
+    Untracked or ignored: a warning (writing prefect.yaml before committing the flow with it is
+    the usual order, so --yes goes on). A symlink leading out of the repository: the clone gets
+    only a dangling link, so --yes stops (exit 2) naming the fix; a person is warned."""
+    from flowwiz.detectors.git import file_in_clone
+    from flowwiz.writers.plan import GitStorage
+
+    git = session.detected.git
+    if not isinstance(plan.storage, GitStorage) or git is None:
+        return
+    file = plan.project_root / plan.entrypoint.rsplit(":", 1)[0]
+    found = file_in_clone(Path(git.root), file)
+    if found.status == "outside":
+        message = (
+            f"{found.path} is a symlink to a file outside the repository: a worker's clone gets "
+            "only the link, not the file"
+        )
+        fix = "copy the file into the repository and commit it, or choose --storage local/s3/docker"
+        if not session.asker.interactive:
+            raise UserError(f"{message}; {fix}")
+        session.asker.note(f"{message}: {fix}.")
+    elif found.status == "untracked":
+        session.asker.note(
+            f"{found.path} is not tracked by git, so a worker's clone will not have it: "
+            f"`git add {found.path}`, commit and push before the first run."
+        )
+    elif found.status == "ignored":
+        session.asker.note(
+            f"{found.path} is ignored by .gitignore, so a worker's clone will not have it: "
+            "change .gitignore (or `git add -f` it), commit and push before the first run."
+        )
 
 
 def _note(message: str) -> None:

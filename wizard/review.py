@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flowwiz.detectors.secret import scrub
 from flowwiz.wizard.session import Session
 from flowwiz.wizard.terminal import printable, styled, terminal
 from flowwiz.writers.plan import (
@@ -34,6 +35,29 @@ def describe_bucket(storage: CloudStorage) -> str:
     return f"{scheme}://{storage.bucket}/{storage.folder} (uploaded by `prefect deploy`)"
 
 
+def plaintext_tokens(plan: DeploymentPlan) -> list[str]:
+    """Token-looking values the plan writes in plain text (allowed by
+    --allow-plaintext-secrets): the file holds them, the review on screen masks them."""
+    from flowwiz.detectors.secret import holds_token
+
+    found: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            if holds_token(value):
+                found.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    walk(dict(plan.parameters or {}))
+    walk(dict(plan.job_variables or {}))
+    return found
+
+
 def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
     from rich.padding import Padding
     from rich.syntax import Syntax
@@ -44,8 +68,10 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
     table.add_column(style="bold")
     table.add_column()
 
+    hidden = plaintext_tokens(plan)
+
     def row(label: str, value: object) -> None:
-        table.add_row(styled(label), styled(value))
+        table.add_row(styled(label), styled(scrub(str(value), *hidden)))
 
     action = {
         "created": "create prefect.yaml",
@@ -90,7 +116,7 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
     if rendered.action == "updated" and rendered.diff:
         terminal.heading(f"Changes to {plan.prefect_yaml.name}")
         body = Syntax(
-            printable(rendered.diff, multiline=True),
+            printable(scrub(rendered.diff, *hidden), multiline=True),
             "diff",
             theme="ansi_dark",
             background_color="default",
@@ -102,7 +128,10 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
         )
         text = rendered.text if rendered.action == "created" else rendered.entry_text
         body = Syntax(
-            printable(text, multiline=True), "yaml", theme="ansi_dark", background_color="default"
+            printable(scrub(text, *hidden), multiline=True),
+            "yaml",
+            theme="ansi_dark",
+            background_color="default",
         )
     err.print(Padding(body, (0, 2)))
     if session.options.dry_run:
