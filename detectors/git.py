@@ -119,7 +119,8 @@ def file_in_clone(
             # a tracked path through a symlinked folder is not there in a clone either
             return FileInClone(rel, "tracked")
         real_rel = os.path.relpath(target, real_root)
-        if real_rel != rel and git.run("ls-files", "--error-unmatch", "--", real_rel).returncode == 0:
+        through_link = real_rel != rel
+        if through_link and git.run("ls-files", "--error-unmatch", "--", real_rel).returncode == 0:
             return FileInClone(rel, "tracked")  # reached through a symlink the clone also has
         ignored = git.run("check-ignore", "-q", "--", rel).returncode == 0
         return FileInClone(rel, "ignored" if ignored else "untracked")

@@ -351,8 +351,9 @@ def _result(
     note: str | None,
 ) -> ParsedRemote:
     credential, username = _credential(parts, provider)
+    user = parts.user
     user_is_secret = bool(
-        parts.user and parts.kind != "ssh" and (credential == parts.user or looks_like_token(parts.user))
+        user and parts.kind != "ssh" and (credential == user or looks_like_token(user))
     )
     return ParsedRemote(
         raw_masked=_mask_query(_mask(raw, parts, username_is_secret=user_is_secret)),

@@ -102,12 +102,12 @@ def looks_like_token(value: str) -> bool:
     """Whether text given where a name goes is really a token.
 
     True for a known issuer prefix (``ghp_``, ``glpat-``, ``ATBB``, ``xoxb-``, ...), a known
-    shape (AWS key ids ``AKIA``/``ASIA`` + 16, a JWT, a Google API key, 40 hex digits), or a
-    long, separator-poor, random-looking string (20+ characters, no ``@ . /`` or space, the
-    character class changing at 40% of positions, 20% from 40 characters on, and a Shannon entropy of 3 bits or more). Real names
-    (``GITHUB_TOKEN``, ``svc-deploy-prod-2023``, ``firstname-lastname-2024``) change character
-    class rarely, so they pass. Pure; the rules follow gitleaks' and GitHub secret scanning's
-    published prefixes.
+    shape (AWS key ids ``AKIA``/``ASIA`` + 16, a JWT, a Google API key, 32+ hex digits), or a
+    long, separator-poor, random-looking string: 20+ characters, no ``@ . /`` or space, the
+    character class changing at 40% of positions (20% from 40 characters on) and a Shannon
+    entropy of 3 bits or more. Real names (``GITHUB_TOKEN``, ``svc-deploy-prod-2023``,
+    ``dataPipelineV2Daily3``) change class rarely, and UUIDs are names, so they pass. Pure;
+    the prefixes are those GitHub secret scanning and gitleaks publish.
     """
     value = value.strip()
     if not value:

@@ -187,9 +187,7 @@ def test_token_values_in_plain_text_need_an_explicit_flag(
     assert "secret block" in refused.stderr  # the safe way is offered
     assert_not_leaked(token, texts=[refused.stdout, refused.stderr], roots=[repo])
 
-    allowed = run_deploy(
-        repo, "--yes", "--param", "count=1", *given, "--allow-plaintext-secrets"
-    )
+    allowed = run_deploy(repo, "--yes", "--param", "count=1", *given, "--allow-plaintext-secrets")
     assert allowed.returncode == 0, allowed.stderr
     assert "looks like a token" in allowed.stderr  # still said, never repeated
     assert_not_leaked(token, texts=[allowed.stdout, allowed.stderr])
@@ -564,9 +562,7 @@ def test_untracked_entrypoint_is_warned(tmp_path: Path) -> None:
 
 
 def test_ignored_entrypoint_is_warned(tmp_path: Path) -> None:
-    repo = github_like_repo(
-        tmp_path, {"flows/etl.py": FLOW, ".gitignore": "flows/local_*.py\n"}
-    )
+    repo = github_like_repo(tmp_path, {"flows/etl.py": FLOW, ".gitignore": "flows/local_*.py\n"})
     (repo / "flows" / "local_etl.py").write_text(FLOW)
     result = run_deploy(
         repo, "--yes", "--entrypoint", "flows/local_etl.py:etl", "--param", "count=1"
@@ -583,9 +579,7 @@ def test_symlink_outside_the_repository_is_refused_under_yes(tmp_path: Path) -> 
     (repo / "flows" / "linked.py").symlink_to(outside / "etl.py")
     git(repo, "add", "flows/linked.py")
     git(repo, "commit", "-q", "-m", "link")
-    result = run_deploy(
-        repo, "--yes", "--entrypoint", "flows/linked.py:etl", "--param", "count=1"
-    )
+    result = run_deploy(repo, "--yes", "--entrypoint", "flows/linked.py:etl", "--param", "count=1")
     assert result.returncode == 2
     assert "outside the repository" in result.stderr and "--storage" in result.stderr
     assert not (repo / "prefect.yaml").exists()

@@ -123,8 +123,7 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
         )
     else:
         terminal.heading(
-            f"{'New file' if rendered.action == 'created' else 'Added to'} "
-            f"{plan.prefect_yaml.name}"
+            f"{'New file' if rendered.action == 'created' else 'Added to'} {plan.prefect_yaml.name}"
         )
         text = rendered.text if rendered.action == "created" else rendered.entry_text
         body = Syntax(
@@ -196,9 +195,7 @@ def next_steps(plan: DeploymentPlan, session: Session) -> None:
         )
         say("    pip install prefect-docker")
         if storage.push:
-            say(
-                f"  and you must be logged in to the registry: docker login {_registry(storage)}"
-        )
+            say(f"  and you must be logged in to the registry: docker login {_registry(storage)}")
     say(f"  prefect deploy -n {_shell_quote(plan.name)}")
     say(f"  prefect worker start --pool {_shell_quote(plan.work_pool)}")
     say(f"  prefect deployment run {_shell_quote(plan.flow_name + '/' + plan.name)}")

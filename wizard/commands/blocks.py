@@ -235,10 +235,8 @@ def _pairs(values: Sequence[str], option: str, right: str) -> list[tuple[str, st
         key, sep, value = item.partition("=")
         if not sep or not key:
             if holds_token(item):  # never repeated: it would land in CI logs
-                raise UserError(
-                    f"{option}: that looks like a token, not FIELD={right}"
-                    + (" (secret fields: --field-env FIELD=VAR or --stdin)" if right == "VALUE" else "")
-                )
+                way = "" if right != "VALUE" else " (secrets: --field-env FIELD=VAR or --stdin)"
+                raise UserError(f"{option}: that looks like a token, not FIELD={right}{way}")
             raise UserError(f"{option} expects FIELD={right}, got {item.split('=')[0]!r}...")
         problem = token_not_name(key.strip(), "field name")
         if problem:

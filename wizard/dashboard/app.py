@@ -127,7 +127,9 @@ class FlowwizApp(App[None]):
 
     def _server_deployments_failed(self, message: str) -> None:
         self.query_one(DeploymentsView).server_failed(message)
-        self.notify(printable(message), title="Server deployments", severity="warning", markup=False)
+        self.notify(
+            printable(message), title="Server deployments", severity="warning", markup=False
+        )
 
     def load_project(self) -> None:
         """prefect.yaml is one small local file: read it on the UI thread."""
