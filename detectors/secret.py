@@ -146,6 +146,15 @@ def shown_name(value: str) -> str:
     return "(a value that looks like a token)" if holds_token(value) else repr(value)
 
 
+_CANDIDATE = re.compile(r"[A-Za-z0-9_\-+=~]{8,}(?:\.[A-Za-z0-9_\-+=~]{8,}){0,2}")
+
+
+def redact_tokens(text: str) -> str:
+    """``text`` with every run that looks like a token replaced by the mask: the last guard
+    on an error message, whatever rule quoted the value it refused. Pure."""
+    return _CANDIDATE.sub(lambda m: MASK if looks_like_token(m.group(0)) else m.group(0), text)
+
+
 def _char_class(c: str) -> int:
     return 0 if c.isdigit() else 1 if c.islower() else 2
 

@@ -112,6 +112,30 @@ def test_deploy_refuses_a_token_given_as_a_name(tmp_path: Path, flag: tuple[str,
     assert not (repo / "prefect.yaml").exists()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--param", "count={}"),
+        ("--param", "{}"),
+        ("--job-variable", "{}"),
+        ("--timezone", "{}", "--cron", "0 3 * * *"),
+        ("--cron", "{} * * * *"),
+        ("--interval", "{}"),
+        ("--entrypoint", "flows/etl.py:{}"),
+    ],
+    ids=lambda a: a[0] + " " + a[1].replace("{}", "TOKEN"),
+)
+def test_no_error_repeats_a_token(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """Whatever rule refuses a value, a token in it is never repeated (the last guard at the
+    CLI boundary masks it)."""
+    repo = github_like_repo(tmp_path)
+    token = token_canary()
+    given = [a.format(token) for a in args]
+    result = run_deploy(repo, "--yes", "--param", "count=1", *given)
+    assert result.returncode == 2, result.stderr
+    assert_not_leaked(token, texts=[result.stdout, result.stderr], roots=[repo])
+
+
 def test_worker_env_prompt_refuses_a_pasted_token() -> None:
     """The interactive variable-name prompt: a pasted token is refused (the prompt stays), the
     name typed next is taken."""
@@ -459,6 +483,32 @@ def test_deploy_shows_every_field_literally(tmp_path: Path, name: str) -> None:
     assert_no_raw_controls(result.stdout, err)
     entry = yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"][0]
     assert entry["name"] == name and entry["work_pool"]["name"] == "gpu[/]"
+
+
+def test_interactive_prompt_shows_repo_text_literally(tmp_path: Path) -> None:
+    """questionary (prompt_toolkit) gets the flow names as plain text: markup stays literal
+    and control characters arrive escaped, never raw."""
+    import pexpect
+
+    from tests.conftest import FLOWWIZ
+
+    repo = github_like_repo(tmp_path, {"flows/sync.py": HOSTILE_FLOW})
+    child = pexpect.spawn(
+        FLOWWIZ, ["deploy"], cwd=str(repo), encoding="utf-8", timeout=20, dimensions=(40, 160),
+        env={**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm"},
+    )  # fmt: skip
+    try:
+        child.expect_exact("Which flow do you want to deploy")
+        child.expect_exact("evil\\x1b[31m red \\x07")
+        seen = child.before + child.after
+        child.sendcontrol("c")
+        child.expect(pexpect.EOF)
+        seen += child.before
+    finally:
+        child.close()
+    assert "sync [/archive]" in seen
+    assert "\x07" not in seen and "\x1b]0;" not in seen  # no raw BEL, no title change
+    assert child.exitstatus == 130
 
 
 def test_interactive_choices_show_controls_visibly() -> None:

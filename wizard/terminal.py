@@ -88,7 +88,9 @@ class Terminal:
         self.err.print(styled(("✓", "green"), " ", message))
 
     def warn(self, message: str) -> None:
-        self.err.print(styled(("warning:", "yellow"), " ", message))
+        from flowwiz.detectors.secret import redact_tokens
+
+        self.err.print(styled(("warning:", "yellow"), " ", redact_tokens(message)))
 
     def heading(self, title: str) -> None:
         self.err.print(styled((title, "bold")))
