@@ -26,8 +26,13 @@ def _backend() -> list[str]:
 
 
 class GitHttpServer:
-    def __init__(self, root: Path, *, username: str, token: str) -> None:
+    def __init__(
+        self, root: Path, *, username: str, token: str, tls_dir: Path | None = None
+    ) -> None:
+        """``tls_dir``: serve https with a self-signed certificate made there (clients need
+        ``GIT_SSL_NO_VERIFY=1``), as the wizard accepts only https repository URLs."""
         self.root = root
+        self.scheme = "https" if tls_dir is not None else "http"
         self.expected = "Basic " + base64.b64encode(f"{username}:{token}".encode()).decode()
         self.requests: list[tuple[str, str, bool]] = []  # (method, path, authorized)
         backend = _backend()
@@ -83,6 +88,19 @@ class GitHttpServer:
             do_POST = _serve  # noqa: N815
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls_dir is not None:
+            import ssl
+
+            tls_dir.mkdir(parents=True, exist_ok=True)
+            cert, key = tls_dir / "cert.pem", tls_dir / "key.pem"
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                 "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                check=True, capture_output=True,
+            )  # fmt: skip
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -90,7 +108,7 @@ class GitHttpServer:
         return int(self._server.server_address[1])
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}/{path}"
 
     def __enter__(self) -> GitHttpServer:
         self._thread.start()

@@ -401,6 +401,50 @@ def test_verify_ignores_the_users_insteadof(git_server: Any, tmp_path: Path) -> 
     assert result.status == "denied", result.detail
 
 
+def test_deploy_verify_refuses_a_wrong_token_end_to_end(
+    tmp_path: Path, file_keyring: Path
+) -> None:
+    """The headline fault: `deploy --verify` with a wrong token for acme/openssl-builds, with
+    GIT_CURL_VERBOSE and traces in the user's environment, exited 0 and stored the token."""
+    from flowwiz.writers.blocks import open_store
+
+    work = make_repo(tmp_path / "work", {"flow.py": "x = 1\n"})
+    served = tmp_path / "served"
+    (served / "acme").mkdir(parents=True)
+    bare = served / "acme" / "openssl-builds.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(bare)], check=True)
+    good, bad = token_canary(), token_canary()
+    trace = tmp_path / "trace.log"
+    repo = github_like_repo(tmp_path)
+    with GitHttpServer(served, username="oauth2", token=good, tls_dir=tmp_path / "tls") as server:
+        url = server.url("acme/openssl-builds.git")
+        env = {
+            "GIT_SSL_NO_VERIFY": "1",  # the server's certificate is self-signed
+            "GIT_CURL_VERBOSE": "1",
+            "GIT_TRACE": str(trace),
+            "GIT_TRACE_CURL": str(trace),
+            "GIT_TRACE_REDACT": "0",
+        }
+        args = ("--yes", "--private", "--token-env", "TOK", "--verify", "--repository", url,
+                "--param", "count=1")  # fmt: skip
+        refused = run_deploy(repo, *args, env={**env, "TOK": bad})
+        assert refused.returncode == 2, refused.stderr
+        assert "authentication failed" in refused.stderr
+        assert not (repo / "prefect.yaml").exists()
+        assert not open_store().exists("secret", "deployment-nightly-etl-nightly-etl-repo-token")
+        accepted = run_deploy(repo, *args, env={**env, "TOK": good})
+        assert accepted.returncode == 0, accepted.stderr
+        assert "the token can read" in accepted.stderr
+    assert not trace.exists()
+    assert_not_leaked(bad, texts=[refused.stdout, refused.stderr], roots=[tmp_path])
+    assert_not_leaked(
+        good,
+        texts=[accepted.stdout, accepted.stderr],
+        roots=[repo, Path(os.environ["FLOWWIZ_HOME"])],
+        allow=[],
+    )
+
+
 @pytest.mark.parametrize(
     ("stderr", "status"),
     [
