@@ -401,9 +401,7 @@ def test_verify_ignores_the_users_insteadof(git_server: Any, tmp_path: Path) -> 
     assert result.status == "denied", result.detail
 
 
-def test_deploy_verify_refuses_a_wrong_token_end_to_end(
-    tmp_path: Path, file_keyring: Path
-) -> None:
+def test_deploy_verify_refuses_a_wrong_token_end_to_end(tmp_path: Path, file_keyring: Path) -> None:
     """The headline fault: `deploy --verify` with a wrong token for acme/openssl-builds, with
     GIT_CURL_VERBOSE and traces in the user's environment, exited 0 and stored the token."""
     from flowwiz.writers.blocks import open_store
@@ -482,6 +480,11 @@ HOSTILE_FLOW = '''\
 from prefect import flow
 
 
+@flow(name="nightly [bold]sync")
+def nightly(path: str = "[/tmp/x]"):
+    """Writes [/data/out]."""
+
+
 @flow(name="sync [/archive]")
 def sync(path: str = "[/tmp/x]", label: str = "x"):
     """Reads [/data/in] and [bold]writes[/bold] \\x1b[2J\\x1b]0;pwned\\x07 done\\r."""
@@ -504,7 +507,7 @@ def test_detect_shows_markup_and_controls_literally(tmp_path: Path) -> None:
     as_json = flowwiz("detect", "--json", cwd=repo)
     assert as_json.returncode == 0
     names = {f["name"] for f in json.loads(as_json.stdout)["flows"]}
-    assert names == {"sync [/archive]", "evil\x1b[31m red \x07"}  # JSON keeps the data exact
+    assert names == {"nightly [bold]sync", "sync [/archive]", "evil\x1b[31m red \x07"}
     assert_no_raw_controls(as_json.stdout)  # ... escaped by JSON
 
 
@@ -512,14 +515,14 @@ def test_detect_shows_markup_and_controls_literally(tmp_path: Path) -> None:
 def test_deploy_shows_every_field_literally(tmp_path: Path, name: str) -> None:
     repo = github_like_repo(tmp_path, {"flows/sync.py": HOSTILE_FLOW})
     result = run_deploy(
-        repo, "--yes", "--entrypoint", "flows/sync.py:sync", "--name", name,
+        repo, "--yes", "--entrypoint", "flows/sync.py:nightly", "--name", name,
         "--param", "path=[/tmp/x]", "--pool", "gpu[/]", "--queue", "q[/b]",
         "--tag", "[red]t", "--job-variable", "env.NOTE=[/x] \x1b[2J",
         env={"COLUMNS": "250"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     err = result.stderr
-    for literal in (f"sync [/archive]/{name}", "'[/tmp/x]'", "gpu[/]", "q[/b]", "[/x] \\x1b[2J"):
+    for literal in (f"nightly [bold]sync/{name}", "'[/tmp/x]'", "gpu[/]", "q[/b]", "[/x] \\x1b[2J"):
         assert literal in err, literal
     # the next step carries the real name: run as printed, it updates this deployment
     assert f"prefect deploy -n '{name}'" in err
@@ -527,6 +530,24 @@ def test_deploy_shows_every_field_literally(tmp_path: Path, name: str) -> None:
     assert_no_raw_controls(result.stdout, err)
     entry = yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"][0]
     assert entry["name"] == name and entry["work_pool"]["name"] == "gpu[/]"
+
+
+@pytest.mark.parametrize("function", ["sync", "evil"])
+def test_a_flow_prefect_cannot_load_is_refused_in_one_line(tmp_path: Path, function: str) -> None:
+    """Prefect is the judge: `sync [/archive]` is an InvalidNameError when Prefect loads the
+    flow, so flowwiz says so (exit 2, no crash, nothing written) instead of writing a file
+    `prefect deploy` rejects. A name with control characters is shown escaped."""
+    repo = github_like_repo(tmp_path, {"flows/sync.py": HOSTILE_FLOW})
+    result = run_deploy(repo, "--yes", "--entrypoint", f"flows/sync.py:{function}")
+    if function == "evil":  # no / % & > <: Prefect loads it; the review shows it escaped
+        assert result.returncode == 0, result.stderr
+        assert "evil\\x1b[31m red \\x07" in result.stderr
+    else:
+        assert result.returncode == 2
+        assert "sync [/archive]" in result.stderr and "InvalidNameError" in result.stderr
+        assert "internal error" not in result.stderr
+        assert not (repo / "prefect.yaml").exists()
+    assert_no_raw_controls(result.stdout, result.stderr)
 
 
 def test_interactive_prompt_shows_repo_text_literally(tmp_path: Path) -> None:
@@ -683,3 +704,42 @@ def test_symlink_outside_the_repository_is_refused_under_yes(tmp_path: Path) -> 
         "--param", "count=1",
     )  # fmt: skip
     assert local.returncode == 0, local.stderr
+
+
+SYNC_FLOW = '''\
+from prefect import flow
+
+
+@flow(name="sync [bold]archive")
+def sync(path: str = "[/tmp/x]"):
+    """Reads [/data/in]."""
+'''
+
+
+@pytest.mark.prefect
+def test_printed_next_step_updates_the_real_deployment(prefect_server: Any, tmp_path: Path) -> None:
+    """Run as printed, `prefect deploy -n '<name>'` updates the deployment flowwiz wrote (real
+    Prefect): the name in the next step is the real one, not its markup-stripped remains."""
+    import shlex
+
+    prefect_server.create_work_pool("adversarial-pool")
+    repo = github_like_repo(tmp_path, {"flows/sync.py": SYNC_FLOW})
+    name = "[dev] My Flow"
+    done = run_deploy(
+        repo, "--yes", "--entrypoint", "flows/sync.py:sync", "--name", name,
+        "--pool", "adversarial-pool", "--param", "path=[/tmp/x]",
+        env={"PREFECT_API_URL": prefect_server.api_url, "COLUMNS": "250"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    steps = [
+        ln.strip() for ln in done.stderr.splitlines() if ln.strip().startswith("prefect deploy -n")
+    ]
+    step = steps[-1]  # the next steps come last
+    argv = shlex.split(step)
+    assert argv == ["prefect", "deploy", "-n", name]
+    prefect_server.check_prefect("--no-prompt", *argv[1:], cwd=repo)
+    mine = [d for d in prefect_server.deployments() if "My Flow" in d["name"]]
+    assert [d["name"] for d in mine] == [name]
+    flow = prefect_server.api("GET", f"/flows/{mine[0]['flow_id']}").json()
+    assert flow["name"] == "sync [bold]archive"
+    assert mine[0]["parameters"] == {"path": "[/tmp/x]"}

@@ -244,6 +244,9 @@ def detect(path: Path, *, interactive: bool) -> Detected:
 def ask(session: Session) -> DeploymentPlan:
     opts, det = session.options, session.detected
     flow = ask_flow(session)
+    problem = values.flow_name_problem(flow.name)
+    if problem:  # `prefect deploy` would fail importing it: say so before anything is written
+        raise UserError(f"flow {flow.name!r} ({flow.entrypoint}) cannot be deployed: {problem}")
     name, existing = ask_name(session, flow)
     description = session.asker.ask(
         Question(

@@ -110,6 +110,18 @@ def deployment_name_problem(text: str) -> str | None:
     return None
 
 
+def flow_name_problem(name: str) -> str | None:
+    """Why Prefect cannot load a flow of this name, or None: ``Flow.__init__`` raises
+    InvalidNameError for names holding any of ``/ % & > <`` (prefect.utilities.names)."""
+    bad = sorted(_BAD_NAME_CHARS & set(name))
+    if bad:
+        return (
+            f"Prefect refuses flow names containing {' '.join(bad)} (InvalidNameError when it "
+            "loads the flow): rename it in @flow(name=...)"
+        )
+    return None
+
+
 def parse_tags(text: str) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for tag in re.split(r"[,\s]+", text.strip()):
