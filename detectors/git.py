@@ -13,7 +13,7 @@ import re
 import shlex
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -31,6 +31,7 @@ __all__ = [
     "FileInClone",
     "detect_git",
     "file_in_clone",
+    "files_in_clone",
     "looks_like_token",
     "parse_remote_url",
 ]
@@ -105,27 +106,45 @@ def file_in_clone(
     repo_root: Path, file: Path, env: Mapping[str, str] | None = None
 ) -> FileInClone:
     """Will a worker's clone of ``repo_root`` have ``file`` (absolute, or relative to the
-    repository)? Reads ``git ls-files`` and ``git check-ignore``; never raises."""
+    repository)? Never raises; see :func:`files_in_clone`."""
+    return files_in_clone(repo_root, [file], env)[0]
+
+
+def files_in_clone(
+    repo_root: Path, files: Sequence[Path], env: Mapping[str, str] | None = None
+) -> list[FileInClone]:
+    """For each file (absolute, or relative to the repository), whether a fresh clone holds
+    it, in order. One ``git ls-files`` for all, ``git check-ignore`` only for the files it
+    lacks. Never raises: when git cannot tell, the status is ``unknown``."""
     root = Path(repo_root)
-    given = file if Path(file).is_absolute() else root / file
     try:
-        rel = os.path.relpath(given, root)
         real_root = root.resolve()
-        target = given.resolve()
-        if not target.is_relative_to(real_root):
-            return FileInClone(rel, "outside")
         git = _Git(root, env)
-        if git.run("ls-files", "--error-unmatch", "--", rel).returncode == 0:
-            # a tracked path through a symlinked folder is not there in a clone either
-            return FileInClone(rel, "tracked")
-        real_rel = os.path.relpath(target, real_root)
-        through_link = real_rel != rel
-        if through_link and git.run("ls-files", "--error-unmatch", "--", real_rel).returncode == 0:
-            return FileInClone(rel, "tracked")  # reached through a symlink the clone also has
-        ignored = git.run("check-ignore", "-q", "--", rel).returncode == 0
-        return FileInClone(rel, "ignored" if ignored else "untracked")
-    except (OSError, ValueError, DetectionError):
-        return FileInClone(str(file), "unknown")
+        listed = git.run("ls-files", "-z")
+        tracked = set(listed.stdout.split("\0")) if listed.returncode == 0 else None
+    except (OSError, DetectionError):
+        return [FileInClone(str(f), "unknown") for f in files]
+    found = []
+    for file in files:
+        given = file if Path(file).is_absolute() else root / file
+        try:
+            rel = Path(os.path.relpath(given, root)).as_posix()
+            target = given.resolve()
+            if not target.is_relative_to(real_root):
+                found.append(FileInClone(rel, "outside"))
+                continue
+            if tracked is None:
+                found.append(FileInClone(rel, "unknown"))
+                continue
+            real_rel = target.relative_to(real_root).as_posix()
+            if rel in tracked or real_rel in tracked:  # or reached through a tracked symlink
+                found.append(FileInClone(rel, "tracked"))
+                continue
+            ignored = git.run("check-ignore", "-q", "--", rel).returncode == 0
+            found.append(FileInClone(rel, "ignored" if ignored else "untracked"))
+        except (OSError, ValueError, DetectionError):
+            found.append(FileInClone(str(file), "unknown"))
+    return found
 
 
 # --- running git ----------------------------------------------------------------------------

@@ -218,6 +218,41 @@ def test_token_values_in_plain_text_need_an_explicit_flag(
     assert token in (repo / "prefect.yaml").read_text()  # written only because it was asked
 
 
+def test_dashboard_refuses_a_token_pasted_as_a_block_name(
+    memory_keyring: Any, isolated_env: Path
+) -> None:
+    import asyncio
+
+    from flowwiz.wizard.dashboard.app import FlowwizApp
+    from flowwiz.wizard.dashboard.screens import CreateSecretScreen
+    from flowwiz.writers.blocks import open_store
+
+    project = isolated_env / "project"
+    project.mkdir()
+    store = open_store()
+    token = token_canary()
+    said: list[str] = []
+
+    async def main() -> None:
+        app = FlowwizApp(store, project)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause()
+            await pilot.press("n")
+            await pilot.pause()
+            assert isinstance(app.screen, CreateSecretScreen)
+            app.screen.query_one("#name").value = token
+            app.screen.query_one("#value").value = "some-value-1"
+            await pilot.click("#create")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            said.append(str(app.screen.query_one("#form-error").render()))
+
+    asyncio.run(main())
+    assert said[0].startswith("Name: that looks like a token, not a block name")
+    assert_not_leaked(token, texts=said)
+    assert store.list() == []
+
+
 # =============================================================================================
 # 2. credentials in remote URLs
 
@@ -674,6 +709,13 @@ def test_untracked_entrypoint_is_warned(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "flows/new.py is not tracked by git" in result.stderr
     assert "git add flows/new.py" in result.stderr
+    shown = flowwiz("detect", cwd=repo, env={"COLUMNS": "200"})
+    assert "flows/new.py is not tracked by git" in shown.stdout
+    flows = json.loads(flowwiz("detect", "--json", cwd=repo).stdout)["flows"]
+    assert {f["entrypoint"]: f["in_clone"] for f in flows} == {
+        "flows/etl.py:etl": "tracked",
+        "flows/new.py:etl": "untracked",
+    }
 
 
 def test_ignored_entrypoint_is_warned(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ class Seen:
     git_problem: str | None
     scan: Any
     project: Any
+    in_clone: tuple[str, ...] | None = None  # per flow: tracked/untracked/ignored/outside...
 
 
 def gather(path: Path) -> Seen:
@@ -39,7 +40,14 @@ def gather(path: Path) -> Seen:
         git, problem = detect_git(root), None
     except DetectionError as exc:
         git, problem = None, exc.message
-    return Seen(root, git, problem, find_flows(root), detect_project(root))
+    scan = find_flows(root)
+    in_clone = None
+    if git is not None:
+        from flowwiz.detectors.git import files_in_clone
+
+        files = [root / f.entrypoint.rsplit(":", 1)[0] for f in scan.flows]
+        in_clone = tuple(c.status for c in files_in_clone(Path(git.root), files))
+    return Seen(root, git, problem, scan, detect_project(root), in_clone)
 
 
 def as_json(seen: Seen) -> dict[str, Any]:
@@ -89,6 +97,9 @@ def as_json(seen: Seen) -> dict[str, Any]:
                 "description": f.description,
                 "line": f.line,
                 "async": f.is_async,
+                # will a worker's git clone have the file: tracked, untracked, ignored,
+                # outside (a symlink out of the repository), unknown; null without git
+                "in_clone": None if seen.in_clone is None else seen.in_clone[i],
                 "parameters": [
                     {
                         "name": p.name,
@@ -99,7 +110,7 @@ def as_json(seen: Seen) -> dict[str, Any]:
                     for p in f.parameters
                 ],
             }
-            for f in seen.scan.flows
+            for i, f in enumerate(seen.scan.flows)
         ],
         "skipped": [{"path": s.path, "reason": s.reason} for s in seen.scan.skipped],
         "files_seen": seen.scan.files_seen,
@@ -181,6 +192,18 @@ def show(seen: Seen) -> None:
             styled(flow["description"] or "", multiline=True),
         )
     out.print(flows)
+    why = {
+        "untracked": "is not tracked by git",
+        "ignored": "is ignored by .gitignore",
+        "outside": "is a symlink to a file outside the repository",
+    }
+    shown_files: set[str] = set()
+    for flow in data["flows"]:
+        file = flow["entrypoint"].rsplit(":", 1)[0]
+        if flow["in_clone"] in why and file not in shown_files:
+            shown_files.add(file)
+            reason = why[flow["in_clone"]]
+            say("  ", ("!", "yellow"), f" {file} {reason}: a worker's clone will not have it")
     for skipped in data["skipped"]:
         say("  ", ("skipped", "yellow"), f" {skipped['path']}: {skipped['reason']}")
     if data["prefect_yaml_error"]:
