@@ -9,6 +9,14 @@ Kinds (issue 12):
   3. --verify never calls a refused token good (real git smart-HTTP server on loopback)
   4. text is data: markup and control characters shown literally, never interpreted
   5. an entrypoint a worker's clone will not have: warned, or refused under --yes
+
+Ledger (cases collected here; passing on the code before issue 12 -> after):
+  1. token where a name goes           54 cases: 20 -> 54
+  2. credentials in remote URLs        13 cases:  5 -> 13
+  3. --verify and a refused token      12 cases:  2 -> 12 (classify: old rule replayed)
+  4. text is data                      11 cases:  1 -> 11
+  5. entrypoint not in a clone          3 cases:  0 -> 3
+Add a case (and a line here) for every new fault found.
 """
 
 from __future__ import annotations
