@@ -16,9 +16,10 @@ import re
 import shlex
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from flowwiz.detectors.errors import DetectionError
 from flowwiz.detectors.git_ref import branch_problem, ref_from_ci_value
@@ -35,6 +36,10 @@ __all__ = [
     "ci_branch",
     "detect_git",
     "resolve_commit",
+    "FileInClone",
+    "detect_git",
+    "file_in_clone",
+    "files_in_clone",
     "looks_like_token",
     "parse_remote_url",
 ]
@@ -111,6 +116,64 @@ def detect_git(path: Path, env: Mapping[str, str] | None = None) -> GitInfo:
         raise DetectionError(
             f"could not read the git repository at {path} ({type(exc).__name__})"
         ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class FileInClone:
+    """Whether a fresh clone of the repository will hold one file.
+
+    ``status``: ``tracked`` (it will), ``untracked`` (not added to git yet), ``ignored``
+    (``.gitignore`` keeps it out), ``outside`` (a symlink, or a path through one, that leads
+    out of the repository: the clone gets only the link), ``unknown`` (git could not tell).
+    """
+
+    path: str  # relative to the repository root, as git names it
+    status: Literal["tracked", "untracked", "ignored", "outside", "unknown"]
+
+
+def file_in_clone(
+    repo_root: Path, file: Path, env: Mapping[str, str] | None = None
+) -> FileInClone:
+    """Will a worker's clone of ``repo_root`` have ``file`` (absolute, or relative to the
+    repository)? Never raises; see :func:`files_in_clone`."""
+    return files_in_clone(repo_root, [file], env)[0]
+
+
+def files_in_clone(
+    repo_root: Path, files: Sequence[Path], env: Mapping[str, str] | None = None
+) -> list[FileInClone]:
+    """For each file (absolute, or relative to the repository), whether a fresh clone holds
+    it, in order. One ``git ls-files`` for all, ``git check-ignore`` only for the files it
+    lacks. Never raises: when git cannot tell, the status is ``unknown``."""
+    root = Path(repo_root)
+    try:
+        real_root = root.resolve()
+        git = _Git(root, env)
+        listed = git.run("ls-files", "-z")
+        tracked = set(listed.stdout.split("\0")) if listed.returncode == 0 else None
+    except (OSError, DetectionError):
+        return [FileInClone(str(f), "unknown") for f in files]
+    found = []
+    for file in files:
+        given = file if Path(file).is_absolute() else root / file
+        try:
+            rel = Path(os.path.relpath(given, root)).as_posix()
+            target = given.resolve()
+            if not target.is_relative_to(real_root):
+                found.append(FileInClone(rel, "outside"))
+                continue
+            if tracked is None:
+                found.append(FileInClone(rel, "unknown"))
+                continue
+            real_rel = target.relative_to(real_root).as_posix()
+            if rel in tracked or real_rel in tracked:  # or reached through a tracked symlink
+                found.append(FileInClone(rel, "tracked"))
+                continue
+            ignored = git.run("check-ignore", "-q", "--", rel).returncode == 0
+            found.append(FileInClone(rel, "ignored" if ignored else "untracked"))
+        except (OSError, ValueError, DetectionError):
+            found.append(FileInClone(str(file), "unknown"))
+    return found
 
 
 # --- running git ----------------------------------------------------------------------------

@@ -8,15 +8,13 @@ GitLab subgroups and Azure's ``org/project/_git/repo`` are longer than ``owner/n
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import quote, unquote, urlsplit
 
-from flowwiz.detectors.secret import MASK, SecretStr, scrub
+from flowwiz.detectors.secret import MASK, SecretStr, looks_like_token, scrub
 
 Provider = Literal[
     "github", "gitlab", "bitbucket", "bitbucket-server", "azure", "codecommit", "other", "local"
@@ -70,14 +68,6 @@ _ALIAS_GUESSES = (
     ("gitlab", "gitlab.com"),
     ("bitbucket", "bitbucket.org"),
 )
-_TOKEN_PREFIXES = (
-    # GitHub
-    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
-    # GitLab
-    "glpat-", "gldt-", "glcbt-", "gloas-", "glrt-", "glptt-", "glft-", "glimt-", "glsoat-",
-    # Atlassian (Bitbucket Cloud, Bitbucket Data Center)
-    "ATBB", "ATCTT", "ATATT", "BBDC-",
-)  # fmt: skip
 _LOCAL_NOTE = "local path: a remote worker cannot clone it"
 
 
@@ -87,22 +77,73 @@ def parse_remote_url(url: str, *, resolve_alias: AliasResolver | None = None) ->
     (``github-work``) to its real host name; without it the alias is guessed or reported."""
     raw = url.strip()
     parsed = _parse(raw, resolve_alias)
-    # Belt and braces: whatever path a surprising URL took, no printable field holds the secret.
+    # Belt and braces: whatever path a surprising URL took, no printable field holds a secret
+    # (the one offered for storage, a token-like user name beside a password, a query token).
+    secrets = [s for s in _all_secrets(raw) if s]
     if parsed.credential is not None:
-        secret = parsed.credential.reveal()
+        secrets.append(parsed.credential.reveal())
+    if secrets:
         parsed = replace(
             parsed,
-            raw_masked=scrub(parsed.raw_masked, secret),
-            https_url=_scrub_opt(parsed.https_url, secret),
-            host=_scrub_opt(parsed.host, secret),
-            path=_scrub_opt(parsed.path, secret),
-            note=_scrub_opt(parsed.note, secret),
+            raw_masked=scrub(parsed.raw_masked, *secrets),
+            https_url=_scrub_opt(parsed.https_url, secrets),
+            host=_scrub_opt(parsed.host, secrets),
+            path=_scrub_opt(parsed.path, secrets),
+            note=_scrub_opt(parsed.note, secrets),
         )
     return parsed
 
 
-def _scrub_opt(text: str | None, secret: str) -> str | None:
-    return None if text is None else scrub(text, secret)
+def _scrub_opt(text: str | None, secrets: list[str]) -> str | None:
+    return None if text is None else scrub(text, *secrets)
+
+
+# Passwords that are not secrets: GitHub's documented ``<token>:x-oauth-basic`` form puts the
+# token in the user name and a fixed word in the password (docs.github.com, "Git automation
+# with OAuth tokens"); other tools copy it with their own words.
+_PLACEHOLDER_PASSWORDS = {"x-oauth-basic", "x-oauth-token", "x-access-token", "oauth2", "x", ""}
+# query parameters that carry a credential (GitLab's ?private_token=, OAuth's ?access_token=)
+_QUERY_SECRETS = {
+    "private_token", "access_token", "token", "oauth_token", "auth_token", "job_token",
+    "api_key", "apikey", "key", "password", "passwd", "pwd", "secret", "sig", "signature",
+}  # fmt: skip
+
+
+def query_secrets(query: str) -> list[tuple[str, str]]:
+    """(name, value) of each credential-carrying parameter of a URL query, in order."""
+    from urllib.parse import parse_qsl
+
+    pairs = parse_qsl(query, keep_blank_values=False)
+    return [(k, v) for k, v in pairs if k.lower() in _QUERY_SECRETS and v]
+
+
+def _query_of(raw: str) -> str:
+    if not _SCHEME.match(raw):
+        return ""
+    return raw.partition("#")[0].partition("?")[2]
+
+
+def _all_secrets(raw: str) -> list[str]:
+    """Every secret-looking piece of a URL: query credentials (raw and decoded) and a
+    token-like user name; what scrubbing must remove whichever one is offered for storage."""
+    from urllib.parse import unquote_plus
+
+    found: list[str] = []
+    query = _query_of(raw)
+    for name, value in query_secrets(query):
+        found.append(value)
+        for piece in query.split("&"):  # the value as written (percent- or plus-encoded)
+            key, _, written = piece.partition("=")
+            if unquote_plus(key).lower() == name.lower() and written:
+                found.append(written)
+    scheme = _SCHEME.match(raw)
+    if scheme:
+        authority = re.split(r"[/?#]", raw[scheme.end() :], maxsplit=1)[0]
+        userinfo, at, _ = authority.rpartition("@")
+        name, _, _ = userinfo.partition(":")
+        if at and name and looks_like_token(unquote(name)):
+            found += [name, unquote(name)]
+    return found
 
 
 def _parse(raw: str, resolve_alias: AliasResolver | None) -> ParsedRemote:
@@ -146,6 +187,7 @@ class _Parts:
     port: int | None
     path: str  # without leading/trailing slashes, as written (percent-encoded)
     userinfo_span: tuple[int, int] | None  # where the userinfo sits in the raw string
+    query: str = ""  # the raw query (https/http only): it may carry ?private_token=...
 
 
 def _network_url(raw: str, scheme: str, resolve_alias: AliasResolver | None) -> ParsedRemote:
@@ -177,6 +219,7 @@ def _network_url(raw: str, scheme: str, resolve_alias: AliasResolver | None) -> 
         port=port,
         path=split.path.strip("/"),
         userinfo_span=span,
+        query=split.query,
     )
     return _finish(raw, parts, resolve_alias)
 
@@ -308,9 +351,12 @@ def _result(
     note: str | None,
 ) -> ParsedRemote:
     credential, username = _credential(parts, provider)
-    token_as_username = credential is not None and not parts.password
+    user = parts.user
+    user_is_secret = bool(
+        user and parts.kind != "ssh" and (credential == user or looks_like_token(user))
+    )
     return ParsedRemote(
-        raw_masked=_mask(raw, parts, username_is_secret=token_as_username),
+        raw_masked=_mask_query(_mask(raw, parts, username_is_secret=user_is_secret)),
         https_url=https_url,
         host=host,
         path=path,
@@ -324,39 +370,28 @@ def _result(
 
 
 def _credential(parts: _Parts, provider: Provider) -> tuple[str | None, str | None]:
-    """(secret, the username that went with it). An ssh username is a login, never a secret."""
-    if parts.password:
-        return parts.password, parts.user
+    """(secret, the username that went with it): the one secret to offer for storage.
+
+    ``user:password``: the password, unless it is a placeholder (``<token>:x-oauth-basic``),
+    when the user name is the token. A user name alone is the token when it looks like one.
+    Else a credential in the query (``?private_token=``). An ssh username is a login, never a
+    secret."""
     user = parts.user
+    if parts.password and not (
+        user and parts.password.lower() in _PLACEHOLDER_PASSWORDS and parts.kind != "ssh"
+    ):
+        # a user name that itself looks like a token is never handed on as a user name
+        return parts.password, None if user and looks_like_token(user) else user
+    if parts.password and user:  # token:x-oauth-basic
+        return user, None
     if not user or parts.kind == "ssh" or not looks_like_token(user):
-        return None, None
+        in_query = query_secrets(parts.query)
+        return (in_query[0][1], None) if in_query else (None, None)
     if provider == "codecommit":  # an IAM HTTPS Git credential user name; the password is secret
         return None, None
     if provider == "azure" and user.lower() == parts.path.split("/")[0].lower():
         return None, None  # Azure's copy-paste URLs put the organization there
     return user, None
-
-
-def looks_like_token(value: str) -> bool:
-    """A username that is really a token: a known token prefix, or long, separator-poor and
-    random-looking (names like ``svc-deploy-prod-2023`` change character class rarely)."""
-    if value.startswith(_TOKEN_PREFIXES):
-        return True
-    if len(value) < 20 or any(c in value for c in "@. "):
-        return False
-    classes = [_char_class(c) for c in value if c.isalnum()]
-    changes = sum(1 for a, b in zip(classes, classes[1:], strict=False) if a != b)
-    return changes >= max(4, 0.15 * len(value)) and _entropy(value) >= 3.0
-
-
-def _char_class(c: str) -> int:
-    return 0 if c.isdigit() else 1 if c.islower() else 2
-
-
-def _entropy(value: str) -> float:
-    counts = Counter(value)
-    n = len(value)
-    return -sum(k / n * math.log2(k / n) for k in counts.values())
 
 
 def _mask(raw: str, parts: _Parts, *, username_is_secret: bool) -> str:
@@ -365,12 +400,29 @@ def _mask(raw: str, parts: _Parts, *, username_is_secret: bool) -> str:
         return raw
     start, end = parts.userinfo_span
     userinfo = raw[start:end]
-    name, colon, _secret = userinfo.partition(":")
-    if username_is_secret:
-        masked = MASK + (colon if colon else "")
-    else:
-        masked = f"{name}:{MASK}"
+    name, colon, secret = userinfo.partition(":")
+    placeholder = unquote(secret).lower() in _PLACEHOLDER_PASSWORDS and parts.kind != "ssh"
+    shown_name = MASK if username_is_secret else name
+    shown_secret = secret if placeholder else MASK
+    masked = f"{shown_name}:{shown_secret}" if colon else shown_name
     return raw[:start] + masked + raw[end:]
+
+
+def _mask_query(raw: str) -> str:
+    """The URL with the value of every credential-carrying query parameter masked."""
+    head, mark, rest = raw.partition("?")
+    if not mark:
+        return raw
+    query, hash_mark, fragment = rest.partition("#")
+    from urllib.parse import unquote_plus
+
+    pieces = []
+    for piece in query.split("&"):
+        key, eq, value = piece.partition("=")
+        if eq and value and unquote_plus(key).lower() in _QUERY_SECRETS:
+            piece = f"{key}={MASK}"
+        pieces.append(piece)
+    return head + mark + "&".join(pieces) + hash_mark + fragment
 
 
 def _mask_any_userinfo(raw: str) -> str:
@@ -378,8 +430,8 @@ def _mask_any_userinfo(raw: str) -> str:
     start = raw.find("://")
     at = raw.rfind("@")
     if start < 0 or at < start:
-        return raw
-    return raw[: start + 3] + MASK + raw[at:]
+        return _mask_query(raw)
+    return _mask_query(raw[: start + 3] + MASK + raw[at:])
 
 
 # --- URLs a remote worker cannot use as they are ------------------------------------------

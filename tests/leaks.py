@@ -47,3 +47,23 @@ def canary() -> str:
     import uuid
 
     return f"flowwiz-canary-{uuid.uuid4().hex}"
+
+
+def token_canary() -> str:
+    """A canary shaped like a GitHub token (``ghp_`` + 36 characters): what flowwiz's token
+    detector must recognise wherever it is given in place of a name."""
+    import uuid
+
+    return "ghp_" + uuid.uuid4().hex + "Zq7K"
+
+
+# C0 controls but newline and tab, DEL, and C1: none may reach a terminal raw
+RAW_CONTROLS = {chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))} - {"\n", "\t"}
+
+
+def assert_no_raw_controls(*texts: str) -> None:
+    """Fail when any output holds a raw control character (ESC, BEL, CR...): text from a
+    repository, a user or a server must reach the terminal with them made visible."""
+    for i, text in enumerate(texts):
+        found = sorted({repr(ch) for ch in text if ch in RAW_CONTROLS})
+        assert not found, f"raw control characters {found} in output #{i}"

@@ -118,9 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc()
-        message = f"error: {exc.message}"
+        from flowwiz.detectors.secret import redact_tokens
+        from flowwiz.wizard.terminal import printable
+
+        # the message quotes user and repository text: control characters made visible, and
+        # a token given where something else was expected is never repeated (CI logs)
+        message = f"error: {printable(redact_tokens(exc.message))}"
         if exc.hint:
-            message += f"\n{exc.hint}"
+            message += f"\n{printable(redact_tokens(exc.hint))}"
         return _exit(_fail(message, exc.exit_code), argv)
     except click.exceptions.Exit as exc:
         return _exit(exc.exit_code, argv)

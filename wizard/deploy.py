@@ -39,6 +39,7 @@ def run(options: DeployOptions) -> int:
         )
     if options.token_stdin and not options.yes:
         raise UserError("--token-stdin reads the token from standard input: use it with --yes")
+    refuse_tokens_as_names(options)
     asker: Asker = (UnattendedAsker if options.yes else InteractiveAsker)(notes=_note)
     detected = detect(
         options.path,
@@ -50,13 +51,14 @@ def run(options: DeployOptions) -> int:
 
     from flowwiz.writers.prefect_yaml import read_existing, render
 
+    check_entrypoint_in_clone(plan, session)
     rendered = render(plan, read_existing(plan.prefect_yaml))  # bytes kept as they are (CRLF too)
     ignore_text = _effective_prefectignore(plan)
     _check_not_ignored(plan, ignore_text)
     _check_upload(plan, ignore_text, session)
     review(plan, rendered, session)
     if options.dry_run:
-        terminal.info("[bold]Dry run:[/] nothing was written.")
+        terminal.line(("Dry run:", "bold"), " nothing was written.")
         return 0
     if asker.interactive:
         confirm = Question(
@@ -68,6 +70,143 @@ def run(options: DeployOptions) -> int:
     apply(plan, rendered, session)
     next_steps(plan, session)
     return 0
+
+
+# flag, its value(s), what kind of name it takes
+def _named_flags(o: DeployOptions) -> list[tuple[str, str | None, str]]:
+    return [
+        ("--name", o.name, "deployment name"),
+        ("--pool", o.pool, "work pool name"),
+        ("--queue", o.queue, "work queue name"),
+        *(("--tag", tag, "tag") for tag in o.tags),
+        ("--token-env", o.token_env, "variable name"),
+        ("--token-worker-env", o.token_worker_env, "variable name"),
+        ("--token-block", o.token_block, "block name"),
+        ("--credentials-block", o.credentials_block, "block name"),
+        ("--storage-block", o.storage_block, "block name"),
+        ("--username", o.username, "username"),
+        ("--branch", o.branch, "branch name"),
+        ("--bucket", o.bucket, "bucket name"),
+        ("--entrypoint", o.entrypoint, "flow entrypoint"),
+        ("--prefect-file", o.prefect_file, "file name"),
+    ]
+
+
+_TAKES_A_NAME = {
+    "--token-env": " (it takes the NAME of the variable that holds the token, e.g. GITHUB_TOKEN)",
+    "--token-worker-env": " (it takes the NAME of the workers' variable, e.g. GITHUB_TOKEN)",
+}
+
+
+def refuse_tokens_as_names(options: DeployOptions) -> None:
+    """A token given where a name goes is refused before anything runs, and never repeated:
+    the message would land in CI logs. Raises UserError (exit 2)."""
+    from flowwiz.detectors.secret import holds_token
+
+    for flag, value, what in _named_flags(options):
+        if value and holds_token(value):
+            raise UserError(
+                f"{flag}: that looks like a token, not a {what}{_TAKES_A_NAME.get(flag, '')}"
+            )
+
+
+def guard_plaintext(session: Session, what: str, values_given: Mapping[str, Any]) -> None:
+    """``values_given``: dotted key -> value about to be written to prefect.yaml in plain text.
+    A value that looks like a token is warned about (never repeated) with the safe ways; under
+    --yes it is refused unless --allow-plaintext-secrets; a person is asked to confirm."""
+    from flowwiz.detectors.secret import holds_token
+
+    found = [k for k, v in _flatten(values_given) if isinstance(v, str) and holds_token(v)]
+    if not found:
+        return
+    keys = ", ".join(found)
+    if what == "job variable":
+        way = (
+            "give the workers the variable in their own environment (or the work pool's base "
+            "job template), or keep it in a secret block (`flowwiz blocks create secret NAME`) "
+            "that the flow reads with Secret.load"
+        )
+    else:
+        way = (
+            "keep it in a secret block (`flowwiz blocks create secret NAME`) and pass the "
+            "block's name, read in the flow with Secret.load(name)"
+        )
+    message = (
+        f"{what} {keys}: the value looks like a token, and prefect.yaml would hold it in plain "
+        f"text (`prefect deploy` copies it to the server too); instead {way}"
+    )
+    opts, asker = session.options, session.asker
+    if opts.allow_plaintext_secrets:
+        asker.note(message + " (written anyway: --allow-plaintext-secrets)")
+        return
+    if not asker.interactive:
+        raise UserError(message + "; or pass --allow-plaintext-secrets to write it anyway")
+    asker.note(message)
+    keep = asker.ask(
+        Question(
+            "plaintext",
+            "Write it in plain text anyway?",
+            "confirm",
+            "--allow-plaintext-secrets",
+            default=False,
+        )
+    )
+    if not keep:
+        raise UserError("stopped: the token was not written (nothing was written)")
+
+
+def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(value, Mapping):
+        return [
+            pair
+            for k, v in value.items()
+            for pair in _flatten(v, f"{prefix}.{k}" if prefix else str(k))
+        ]
+    if isinstance(value, (list, tuple)):
+        return [pair for i, v in enumerate(value) for pair in _flatten(v, f"{prefix}[{i}]")]
+    return [(prefix, value)]
+
+
+def _changed(new: Mapping[str, Any], old: Any) -> dict[str, Any]:
+    """The entries of ``new`` that are not already in ``old`` as they are (a re-run does not
+    warn about what the file held before)."""
+    old = old if isinstance(old, Mapping) else {}
+    return {k: v for k, v in new.items() if k not in old or old[k] != v}
+
+
+def check_entrypoint_in_clone(plan: DeploymentPlan, session: Session) -> None:
+    """For git storage: will a worker's clone hold the entrypoint's file?
+
+    Untracked or ignored: a warning (writing prefect.yaml before committing the flow with it is
+    the usual order, so --yes goes on). A symlink leading out of the repository: the clone gets
+    only a dangling link, so --yes stops (exit 2) naming the fix; a person is warned."""
+    from flowwiz.detectors.git import file_in_clone
+    from flowwiz.writers.plan import GitStorage
+
+    git = session.detected.git
+    if not isinstance(plan.storage, GitStorage) or git is None:
+        return
+    file = plan.project_root / plan.entrypoint.rsplit(":", 1)[0]
+    found = file_in_clone(Path(git.root), file)
+    if found.status == "outside":
+        message = (
+            f"{found.path} is a symlink to a file outside the repository: a worker's clone gets "
+            "only the link, not the file"
+        )
+        fix = "copy the file into the repository and commit it, or choose --storage local/s3/docker"
+        if not session.asker.interactive:
+            raise UserError(f"{message}; {fix}")
+        session.asker.note(f"{message}: {fix}.")
+    elif found.status == "untracked":
+        session.asker.note(
+            f"{found.path} is not tracked by git, so a worker's clone will not have it: "
+            f"`git add {found.path}`, commit and push before the first run."
+        )
+    elif found.status == "ignored":
+        session.asker.note(
+            f"{found.path} is ignored by .gitignore, so a worker's clone will not have it: "
+            "change .gitignore (or `git add -f` it), commit and push before the first run."
+        )
 
 
 def _note(message: str) -> None:
@@ -117,6 +256,9 @@ def ask(session: Session) -> DeploymentPlan:
     opts, det = session.options, session.detected
     flow = choose_project(session, ask_flow(session))
     opts, det = session.options, session.detected  # the project may have moved to the flow's folder
+    problem = values.flow_name_problem(flow.name)
+    if problem:  # `prefect deploy` would fail importing it: say so before anything is written
+        raise UserError(f"flow {flow.name!r} ({flow.entrypoint}) cannot be deployed: {problem}")
     name, existing = ask_name(session, flow)
     description = session.asker.ask(
         Question(
@@ -131,7 +273,11 @@ def ask(session: Session) -> DeploymentPlan:
     tags = ask_tags(session, existing)
     schedules = ask_schedule(session, existing)
     pool, queue, job_vars = ask_work_pool(session, existing)
+    pool_entry = existing.get("work_pool")
+    old_vars = pool_entry.get("job_variables") if isinstance(pool_entry, Mapping) else None
+    guard_plaintext(session, "job variable", _changed(job_vars, old_vars))
     parameters = ask_parameters(session, flow, existing)
+    guard_plaintext(session, "parameter", _changed(parameters, existing.get("parameters")))
     from flowwiz.writers.prefect_yaml import storage_of
 
     storage, secrets = ask_storage(session, flow, name, storage_of(existing) if existing else None)
@@ -245,6 +391,7 @@ def ask_name(session: Session, flow: Any) -> tuple[str, Mapping[str, Any]]:
         default=default_name,
         validate=values.deployment_name_problem,
         convert=str.strip,
+        name_of="deployment name",
     )
     name = asker.ask(question, opts.name if opts.name else UNSET)
     while name in entries:
@@ -292,9 +439,18 @@ def ask_tags(session: Session, existing: Mapping[str, Any]) -> tuple[str, ...]:
             "text",
             "--tag",
             default=current_text,
+            validate=_tags_problem,
         )
     )
     return values.parse_tags(answer or "")
+
+
+def _tags_problem(text: str) -> str | None:
+    from flowwiz.detectors.secret import token_not_name
+
+    return next(
+        (p for p in (token_not_name(t, "tag") for t in values.parse_tags(text)) if p), None
+    )
 
 
 def ask_schedule(session: Session, existing: Mapping[str, Any]) -> tuple[Schedule, ...]:
@@ -445,6 +601,7 @@ def ask_work_pool(
             default=str(pool_default),
             validate=lambda t: None if t.strip() else "the work pool name cannot be empty",
             convert=str.strip,
+            name_of="work pool name",
         ),
         opts.pool if opts.pool else UNSET,
     )
@@ -456,6 +613,7 @@ def ask_work_pool(
             "--queue",
             default=str(current.get("work_queue_name") or "default"),
             convert=str.strip,
+            name_of="work queue name",
         ),
         opts.queue if opts.queue else UNSET,
     )

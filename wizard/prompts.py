@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from flowwiz.detectors.errors import UserError
+from flowwiz.detectors.secret import token_not_name
 
 
 class _Unset:
@@ -58,8 +59,13 @@ class Question:
     convert: Callable[[str], Any] | None = None
     instruction: str | None = None
     why_no_default: str | None = None  # finishes "no safe answer ... : <why>"
+    name_of: str | None = None  # "variable name", "work pool name"...: a token is refused
 
     def check(self, raw: str) -> str | None:
+        if self.name_of and isinstance(raw, str):
+            problem = token_not_name(raw, self.name_of)
+            if problem:  # before any other rule: their messages may quote the value
+                return problem
         return self.validate(raw) if self.validate else None
 
     def finish(self, raw: Any) -> Any:
@@ -126,24 +132,34 @@ class InteractiveAsker(_Notes):
             return _from_flag(question, given)
         import questionary
 
+        from flowwiz.wizard.terminal import printable
+
+        # prompt_toolkit shows str titles as plain text (no HTML); control characters in repo
+        # text (a flow name, a docstring) are made visible the same way as everywhere else
+        message = printable(question.message)
+
         shown = question.suggestion if question.suggestion is not UNSET else question.default
         validate = _questionary_validator(question)
         if question.kind == "confirm":
             answer = questionary.confirm(
-                question.message,
+                message,
                 default=bool(shown) if shown is not UNSET else True,
                 instruction=question.instruction,
             ).unsafe_ask()
         elif question.kind == "select":
             choices = [
-                questionary.Choice(c.title, value=c.value, description=c.description)
+                questionary.Choice(
+                    printable(c.title),
+                    value=c.value,
+                    description=None if c.description is None else printable(c.description),
+                )
                 for c in question.choices
             ]
             default = next((c for c in choices if shown is not UNSET and c.value == shown), None)
             # a long list (a repository with 64 flows) filters as you type
             search = len(choices) > SEARCH_FILTER_ABOVE
             answer = questionary.select(
-                question.message,
+                message,
                 choices=choices,
                 default=default,
                 instruction=question.instruction
@@ -156,10 +172,10 @@ class InteractiveAsker(_Notes):
                 use_jk_keys=not search,
             ).unsafe_ask()
         elif question.kind == "password":
-            answer = questionary.password(question.message, validate=validate).unsafe_ask()
+            answer = questionary.password(message, validate=validate).unsafe_ask()
         else:
             answer = questionary.text(
-                question.message,
+                message,
                 default="" if shown in (UNSET, None) else str(shown),
                 validate=validate,
                 instruction=question.instruction,

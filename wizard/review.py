@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from flowwiz.detectors.secret import scrub
 from flowwiz.wizard.session import Session
-from flowwiz.wizard.terminal import terminal
+from flowwiz.wizard.terminal import printable, styled, terminal
 from flowwiz.writers.plan import (
     CloudStorage,
     DeploymentPlan,
@@ -52,6 +53,29 @@ def describe_bucket(storage: CloudStorage) -> str:
     return f"{scheme}://{storage.bucket}/{storage.folder} (uploaded by `prefect deploy`)"
 
 
+def plaintext_tokens(plan: DeploymentPlan) -> list[str]:
+    """Token-looking values the plan writes in plain text (allowed by
+    --allow-plaintext-secrets): the file holds them, the review on screen masks them."""
+    from flowwiz.detectors.secret import holds_token
+
+    found: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            if holds_token(value):
+                found.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    walk(dict(plan.parameters or {}))
+    walk(dict(plan.job_variables or {}))
+    return found
+
+
 def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
     from rich.padding import Padding
     from rich.syntax import Syntax
@@ -61,59 +85,70 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
+
+    hidden = plaintext_tokens(plan)
+
+    def row(label: str, value: object) -> None:
+        table.add_row(styled(label), styled(scrub(str(value), *hidden)))
+
     action = {
         "created": "create prefect.yaml",
         "added": "add to prefect.yaml",
         "updated": "update in prefect.yaml",
     }
     table.add_row(
-        "Deployment", f"{plan.flow_name}/{plan.name}  [dim]({action[rendered.action]})[/]"
+        styled("Deployment"),
+        styled(f"{plan.flow_name}/{plan.name}  ", (f"({action[rendered.action]})", "dim")),
     )
-    table.add_row("Entrypoint", plan.entrypoint)
-    table.add_row(
-        "Work pool",
-        f"{plan.work_pool}" + (f" / queue {plan.work_queue}" if plan.work_queue else ""),
-    )
-    table.add_row("Schedule", describe_schedules(plan.schedules) or "none")
+    row("Entrypoint", plan.entrypoint)
+    row("Work pool", plan.work_pool + (f" / queue {plan.work_queue}" if plan.work_queue else ""))
+    row("Schedule", describe_schedules(plan.schedules) or "none")
     if plan.parameters:
-        table.add_row("Parameters", ", ".join(f"{k}={v!r}" for k, v in plan.parameters.items()))
+        row("Parameters", ", ".join(f"{k}={v!r}" for k, v in plan.parameters.items()))
     if plan.job_variables:
-        table.add_row("Job variables", str(dict(plan.job_variables)))
+        row("Job variables", str(dict(plan.job_variables)))
     storage = plan.storage
     if isinstance(storage, GitStorage):
-        from rich.text import Text
-
-        table.add_row("Code", Text(describe_git(storage)))  # repository text is data
+        row("Code", describe_git(storage))
         ref = storage.credentials or storage.access_token
-        table.add_row("Access", ref if ref else "public repository (no token)")
+        row("Access", ref if ref else "public repository (no token)")
     elif isinstance(storage, LocalStorage):
-        table.add_row("Code", f"local directory {storage.directory}")
+        row("Code", f"local directory {storage.directory}")
     elif isinstance(storage, CloudStorage):
-        table.add_row("Code", describe_bucket(storage))
-        table.add_row("Access", storage.credentials or "the environment's own credentials")
+        row("Code", describe_bucket(storage))
+        row("Access", storage.credentials or "the environment's own credentials")
     elif isinstance(storage, DockerStorage):
         from flowwiz.wizard.docker_storage import describe
 
-        table.add_row("Code", describe(storage))
+        row("Code", describe(storage))
     for secret in plan.secrets:
         store = session.open_store()
         where = "OS keyring" if store.kind == "local" else f"Prefect server {store.location}"
         verb = "replace" if secret.overwrite else "save"
-        table.add_row("Secret", f"{verb} {secret.block_type}/{secret.name} in the {where}")
+        row("Secret", f"{verb} {secret.block_type}/{secret.name} in the {where}")
     err.print()
-    err.print("[bold]Review[/]")
+    terminal.heading("Review")
     err.print(Padding(table, (0, 2)))
     err.print()
     if rendered.action == "updated" and rendered.diff:
-        err.print(f"[bold]Changes to {plan.prefect_yaml.name}[/]")
-        body = Syntax(rendered.diff, "diff", theme="ansi_dark", background_color="default")
+        terminal.heading(f"Changes to {plan.prefect_yaml.name}")
+        body = Syntax(
+            printable(scrub(rendered.diff, *hidden), multiline=True),
+            "diff",
+            theme="ansi_dark",
+            background_color="default",
+        )
     else:
-        err.print(
-            f"[bold]{'New file' if rendered.action == 'created' else 'Added to'} "
-            f"{plan.prefect_yaml.name}[/]"
+        terminal.heading(
+            f"{'New file' if rendered.action == 'created' else 'Added to'} {plan.prefect_yaml.name}"
         )
         text = rendered.text if rendered.action == "created" else rendered.entry_text
-        body = Syntax(text, "yaml", theme="ansi_dark", background_color="default")
+        body = Syntax(
+            printable(scrub(text, *hidden), multiline=True),
+            "yaml",
+            theme="ansi_dark",
+            background_color="default",
+        )
     err.print(Padding(body, (0, 2)))
     if session.options.dry_run:
         terminal.data(rendered.text)
@@ -139,9 +174,10 @@ def apply(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
 
 def next_steps(plan: DeploymentPlan, session: Session) -> None:
     err = terminal.err
+    say = terminal.line
     storage = plan.storage
     err.print()
-    err.print("[bold]Next steps[/]")
+    terminal.heading("Next steps")
     refs = []
     if isinstance(storage, GitStorage):
         refs = [r for r in (storage.access_token, storage.credentials) if r]
@@ -153,36 +189,34 @@ def next_steps(plan: DeploymentPlan, session: Session) -> None:
     store = session.store
     if isinstance(storage, GitStorage) and storage.access_token and not names:
         variable = storage.access_token.strip("{} $")
-        err.print(f"  Give your workers the token as the environment variable {variable}:")
-        err.print("  flowwiz stored nothing, and prefect.yaml only names the variable.")
+        say(f"  Give your workers the token as the environment variable {variable}:")
+        say("  flowwiz stored nothing, and prefect.yaml only names the variable.")
     if names and (store is None or store.kind == "local"):
         what = "token" if isinstance(storage, GitStorage) else "credentials block"
-        err.print(
+        say(
             f"  The {what} is in this machine's keyring, but `prefect deploy` and your workers "
             "read it"
         )
-        err.print("  from your Prefect server: copy it there first (with PREFECT_API_URL set):")
+        say("  from your Prefect server: copy it there first (with PREFECT_API_URL set):")
         for slug in names:
-            err.print(f"    flowwiz blocks push {slug}")
+            say(f"    flowwiz blocks push {slug}")
     if isinstance(storage, CloudStorage):
         from flowwiz.writers.prefect_yaml import cloud_requirement
 
-        err.print("  `prefect deploy` uploads the code: install this here and on the workers:")
-        err.print(f"    pip install {_shell_quote(cloud_requirement(storage))}")
+        say("  `prefect deploy` uploads the code: install this here and on the workers:")
+        say(f"    pip install {_shell_quote(cloud_requirement(storage))}")
     elif isinstance(storage, DockerStorage):
-        err.print(
+        say(
             "  `prefect deploy` builds the image here: Docker must be running, and "
             "prefect-docker installed:"
         )
-        err.print("    pip install prefect-docker")
+        say("    pip install prefect-docker")
         if storage.push:
-            err.print(
-                f"  and you must be logged in to the registry: docker login {_registry(storage)}"
-            )
+            say(f"  and you must be logged in to the registry: docker login {_registry(storage)}")
     for line in deploy_commands(plan):
-        err.print(f"  {line}")
-    err.print(f"  prefect worker start --pool {_shell_quote(plan.work_pool)}")
-    err.print(f"  prefect deployment run {_shell_quote(plan.flow_name + '/' + plan.name)}")
+        say(f"  {line}")
+    say(f"  prefect worker start --pool {_shell_quote(plan.work_pool)}")
+    say(f"  prefect deployment run {_shell_quote(plan.flow_name + '/' + plan.name)}")
 
 
 def deploy_commands(plan: DeploymentPlan, cwd: Path | None = None) -> list[str]:

@@ -61,6 +61,7 @@ class DeployOptions:
     include_submodules: bool | None = None
     sparse_checkout: bool = False
     prefect_file_given: bool = False
+    allow_plaintext_secrets: bool = False  # write a token-looking parameter/job variable anyway
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,7 +135,14 @@ def ask_storage(
 
 
 def _repository_problem(text: str) -> str | None:
+    from flowwiz.detectors.git import parse_remote_url
+
     text = text.strip()
+    if parse_remote_url(text).had_credentials:  # never repeated: the message reaches CI logs
+        return (
+            "the URL carries credentials (user, password or a ?token= query): leave them out; "
+            "flowwiz stores the token as a secret block (--token-env VAR or --token-stdin)"
+        )
     if not text.startswith("https://"):
         return "use an https URL: a worker clones with a token over https (ssh would ignore it)"
     if "@" in text.split("/", 3)[2]:
@@ -181,6 +188,7 @@ def ask_branch(session: Session, current: str | None = None) -> str | None:
             suggestion=detected or "main",
             validate=lambda t: branch_answer_problem(t.strip()),
             convert=str.strip,
+            name_of="branch name",
             why_no_default="HEAD is detached and no CI variable, tag or remote branch names it",
         ),
         opts.branch if opts.branch else UNSET,
@@ -497,6 +505,7 @@ def _worker_env_storage(
             suggestion="GIT_TOKEN",
             validate=_variable_problem,
             convert=str.strip,
+            name_of="variable name",
             why_no_default="name the variable the workers have",
         ),
         session.options.token_worker_env or UNSET,
@@ -554,6 +563,7 @@ def _ask_username(session: Session, parsed: Any) -> str:
                 None if t.strip() and ":" not in t else "enter a username (no colon)"
             ),
             convert=str.strip,
+            name_of="username",
             why_no_default=f"{parsed.host} needs your username with the token",
         ),
         session.options.username if session.options.username else UNSET,

@@ -146,6 +146,20 @@ def deployment_name_problem(text: str) -> str | None:
         return f"a deployment name cannot contain {' '.join(bad)}"
     if any(ch in text for ch in "\n\r\t"):
         return "a deployment name is one line"
+    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in text):
+        return "a deployment name cannot contain control characters"
+    return None
+
+
+def flow_name_problem(name: str) -> str | None:
+    """Why Prefect cannot load a flow of this name, or None: ``Flow.__init__`` raises
+    InvalidNameError for names holding any of ``/ % & > <`` (prefect.utilities.names)."""
+    bad = sorted(_BAD_NAME_CHARS & set(name))
+    if bad:
+        return (
+            f"Prefect refuses flow names containing {' '.join(bad)} (InvalidNameError when it "
+            "loads the flow): rename it in @flow(name=...)"
+        )
     return None
 
 

@@ -18,8 +18,8 @@ from typing import Any
 import click
 
 from flowwiz.detectors.errors import FlowwizError, UserError
-from flowwiz.detectors.secret import SecretStr
-from flowwiz.wizard.terminal import terminal
+from flowwiz.detectors.secret import SecretStr, holds_token, shown_name, token_not_name
+from flowwiz.wizard.terminal import printable, terminal
 from flowwiz.writers.blocks import (
     BLOCK_TYPES,
     Block,
@@ -91,6 +91,13 @@ def _fields_text(block: Block) -> str:
     return ", ".join(f"{k}={'' if v is None else v}" for k, v in block.masked().items())
 
 
+def _t(text: object, style: str = "") -> Any:
+    """A table cell: shown literally (never markup), control characters visible."""
+    from rich.text import Text
+
+    return Text(printable(text), style=style)
+
+
 # -- the group ---------------------------------------------------------------------------
 
 
@@ -152,16 +159,15 @@ def ls_command(ctx: click.Context, kind: str | None, as_json: bool) -> None:
         terminal.info(f"No {what} in {_where(store)}.")
         return
     from rich.table import Table
-    from rich.text import Text
 
-    table = Table(title=Text(f"Blocks in {_where(store)}"), title_justify="left")
+    table = Table(title=_t(f"Blocks in {_where(store)}"), title_justify="left")
     table.add_column("BLOCK", overflow="fold")
     table.add_column("FIELDS", overflow="fold")
     table.add_column("UPDATED", no_wrap=True)
     table.add_column("STATUS", overflow="fold")
     for block in found:
-        status = Text(f"broken: {block.problem}", style="red") if block.problem else Text("ok")
-        table.add_row(Text(block.slug), Text(_fields_text(block)), Text(_when(block)), status)
+        status = _t(f"broken: {block.problem}", style="red") if block.problem else _t("ok")
+        table.add_row(_t(block.slug), _t(_fields_text(block)), _t(_when(block)), status)
     terminal.out.print(table)
 
 
@@ -197,26 +203,25 @@ def inspect_command(ctx: click.Context, slug: str, as_json: bool, show_secrets: 
         terminal.data(json.dumps(payload, indent=2))
         return
     from rich.table import Table
-    from rich.text import Text
 
     values = block.revealed() if show_secrets else block.masked()
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
-    grid.add_row(Text("block"), Text(block.slug))
-    grid.add_row(Text("store"), Text(_where(store)))
-    grid.add_row(Text("reference"), Text(block.reference))
+    grid.add_row(_t("block"), _t(block.slug))
+    grid.add_row(_t("store"), _t(_where(store)))
+    grid.add_row(_t("reference"), _t(block.reference))
     for key, value in values.items():
         note = " (secret)" if key in block.secret_fields else ""
         shown = "" if value is None else value
-        grid.add_row(Text(key), Text(f"{shown}{note}"))
+        grid.add_row(_t(key), _t(f"{shown}{note}"))
     if block.created:
-        grid.add_row(Text("created"), Text(block.created.astimezone().isoformat(" ", "seconds")))
+        grid.add_row(_t("created"), _t(block.created.astimezone().isoformat(" ", "seconds")))
     if block.updated:
-        grid.add_row(Text("updated"), Text(block.updated.astimezone().isoformat(" ", "seconds")))
+        grid.add_row(_t("updated"), _t(block.updated.astimezone().isoformat(" ", "seconds")))
     grid.add_row(
-        Text("status"),
-        Text(f"broken: {block.problem}", style="red") if block.problem else Text("ok"),
+        _t("status"),
+        _t(f"broken: {block.problem}", style="red") if block.problem else _t("ok"),
     )
     terminal.out.print(grid)
 
@@ -229,7 +234,18 @@ def _pairs(values: Sequence[str], option: str, right: str) -> list[tuple[str, st
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key:
+            if holds_token(item):  # never repeated: it would land in CI logs
+                way = "" if right != "VALUE" else " (secrets: --field-env FIELD=VAR or --stdin)"
+                raise UserError(f"{option}: that looks like a token, not FIELD={right}{way}")
             raise UserError(f"{option} expects FIELD={right}, got {item.split('=')[0]!r}...")
+        problem = token_not_name(key.strip(), "field name")
+        if problem:
+            raise UserError(f"{option}: {problem}")
+        if right == "VAR" and token_not_name(value.strip()):
+            raise UserError(
+                f"{option} {key.strip()}: that looks like a token, not a variable name "
+                f"(give the NAME of the variable that holds it: {option} {key.strip()}=MY_TOKEN)"
+            )
         pairs.append((key.strip(), value))
     return pairs
 
@@ -237,7 +253,7 @@ def _pairs(values: Sequence[str], option: str, right: str) -> list[tuple[str, st
 def _check_field(spec: BlockType, key: str) -> None:
     if spec.field(key) is None:
         fields = ", ".join(f.name for f in spec.fields)
-        raise UserError(f"{spec.slug} has no field {key!r} (its fields: {fields})")
+        raise UserError(f"{spec.slug} has no field {shown_name(key)} (its fields: {fields})")
 
 
 def _stdin_field(spec: BlockType, given: Mapping[str, object]) -> str:
@@ -353,6 +369,12 @@ def create_command(
                 f"secret field {key!r} cannot be given with --field (it would land in shell "
                 f"history and ps): use --field-env {key}=VAR or --stdin"
             )
+        if holds_token(value) and not key.endswith("_id"):  # stored and shown in clear
+            raise UserError(
+                f"--field {key}: the value looks like a token, and {key!r} is not a secret field "
+                "(it is stored and shown in clear); keep tokens in secret fields, given with "
+                "--field-env FIELD=VAR or --stdin"
+            )
         put(key, value, "--field")
     for key, var in _pairs(field_envs, "--field-env", "VAR"):
         _check_field(spec, key)
@@ -465,9 +487,8 @@ def types_command(as_json: bool) -> None:
         terminal.data(json.dumps([_type_json(t) for t in BLOCK_TYPES.values()], indent=2))
         return
     from rich.table import Table
-    from rich.text import Text
 
-    table = Table(title=Text("Block types"), title_justify="left")
+    table = Table(title=_t("Block types"), title_justify="left")
     table.add_column("TYPE", no_wrap=True)
     table.add_column("FIELDS (* secret, ! required)", overflow="fold")
     table.add_column("REGISTERED BY", overflow="fold")
@@ -475,7 +496,7 @@ def types_command(as_json: bool) -> None:
         marks = ", ".join(
             f.name + ("*" if f.secret else "") + ("!" if f.required else "") for f in spec.fields
         )
-        table.add_row(Text(spec.slug), Text(marks), Text(spec.collection or "prefect (built in)"))
+        table.add_row(_t(spec.slug), _t(marks), _t(spec.collection or "prefect (built in)"))
     terminal.out.print(table)
 
 
@@ -568,15 +589,14 @@ def push_command(
         )
     else:
         from rich.table import Table
-        from rich.text import Text
 
-        table = Table(title=Text(f"Push to {remote.location}"), title_justify="left")
+        table = Table(title=_t(f"Push to {remote.location}"), title_justify="left")
         table.add_column("BLOCK", overflow="fold")
         table.add_column("RESULT", no_wrap=True)
         table.add_column("DETAIL", overflow="fold")
         styles = {"created": "green", "replaced": "green", "skipped": "yellow", "failed": "red"}
         for r in report:
-            table.add_row(Text(r.slug), Text(r.result, style=styles[r.result]), Text(r.detail))
+            table.add_row(_t(r.slug), _t(r.result, style=styles[r.result]), _t(r.detail))
         terminal.out.print(table)
     counts = {
         k: sum(r.result == k for r in report) for k in ("created", "replaced", "skipped", "failed")

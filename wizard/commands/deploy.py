@@ -157,6 +157,12 @@ use the hidden prompt, --token-env VAR or --token-stdin.
     help="Push the image to its registry (default: when the name has a registry or namespace).",
 )
 @click.option("--no-prefectignore", is_flag=True, help="Do not create .prefectignore.")
+@click.option(
+    "--allow-plaintext-secrets",
+    is_flag=True,
+    help="Write a --param or --job-variable value that looks like a token in plain text "
+    "anyway (refused under --yes without it).",
+)
 def deploy(path: Path, **flags: object) -> int:
     """Create or update a deployment of a flow in this repository.
 

@@ -25,6 +25,7 @@ class Seen:
     git_problem: str | None
     scan: Any
     project: Any
+    in_clone: tuple[str, ...] | None = None  # per flow: tracked/untracked/ignored/outside...
 
 
 def gather(path: Path) -> Seen:
@@ -39,7 +40,14 @@ def gather(path: Path) -> Seen:
         git, problem = detect_git(root), None
     except DetectionError as exc:
         git, problem = None, exc.message
-    return Seen(root, git, problem, find_flows(root), detect_project(root))
+    scan = find_flows(root)
+    in_clone = None
+    if git is not None:
+        from flowwiz.detectors.git import files_in_clone
+
+        files = [root / f.entrypoint.rsplit(":", 1)[0] for f in scan.flows]
+        in_clone = tuple(c.status for c in files_in_clone(Path(git.root), files))
+    return Seen(root, git, problem, scan, detect_project(root), in_clone)
 
 
 def as_json(seen: Seen) -> dict[str, Any]:
@@ -96,6 +104,9 @@ def as_json(seen: Seen) -> dict[str, Any]:
                 "description": f.description,
                 "line": f.line,
                 "async": f.is_async,
+                # will a worker's git clone have the file: tracked, untracked, ignored,
+                # outside (a symlink out of the repository), unknown; null without git
+                "in_clone": None if seen.in_clone is None else seen.in_clone[i],
                 "parameters": [
                     {
                         "name": p.name,
@@ -106,7 +117,7 @@ def as_json(seen: Seen) -> dict[str, Any]:
                     for p in f.parameters
                 ],
             }
-            for f in seen.scan.flows
+            for i, f in enumerate(seen.scan.flows)
         ],
         "skipped": [{"path": s.path, "reason": s.reason} for s in seen.scan.skipped],
         "files_seen": seen.scan.files_seen,
@@ -134,16 +145,22 @@ def _code_dir(dockerfile: Path | None) -> str | None:
 
 def show(seen: Seen) -> None:
     from rich.table import Table
-    from rich.text import Text
 
-    from flowwiz.wizard.terminal import terminal
+    from flowwiz.wizard.terminal import styled, terminal
 
     out = terminal.out
     data = as_json(seen)
-    out.print(f"[bold]Repository[/] {seen.root}")
+
+    def say(*parts: object) -> None:
+        out.print(styled(*parts))
+
+    def cell(value: object) -> Any:
+        return styled(value)
+
+    say(("Repository", "bold"), f" {seen.root}")
     git = data["git"]
     if git is None:
-        out.print(f"  [yellow]git:[/] {seen.git_problem}")
+        say("  ", ("git:", "yellow"), f" {seen.git_problem}")
     else:
         table = Table(title="Git remotes", title_justify="left", show_edge=False)
         for column in ("", "name", "https clone URL", "provider", "note"):
@@ -154,10 +171,10 @@ def show(seen: Seen) -> None:
                 note = ("credentials in the URL (masked; never written) " + note).strip()
             table.add_row(
                 "★" if remote["preferred"] else "",
-                remote["name"],
-                remote["https_url"] or remote["url"],
-                remote["provider"],
-                note,
+                cell(remote["name"]),
+                cell(remote["https_url"] or remote["url"]),
+                cell(remote["provider"]),
+                cell(note),
             )
         if git["remotes"]:
             out.print(table)
@@ -171,41 +188,57 @@ def show(seen: Seen) -> None:
             extra = f", tag {git['tags_at_head'][0]}{extra}"
         if git["ci_variable"]:
             extra += f" (from {git['ci_variable']})"
-        out.print(Text.assemble(("Branch", "bold"), f" {branch}{extra}"))
+        say(("Branch", "bold"), f" {branch}{extra}")
         if git["project_subdir"]:
-            out.print(
-                Text.assemble(
-                    ("Project folder", "bold"),
-                    f" {git['project_subdir']} (below the git root {git['root']})",
-                )
+            say(
+                ("Project folder", "bold"),
+                f" {git['project_subdir']} (below the git root {git['root']})",
             )
         if git["submodules"]:
-            out.print(Text.assemble(("Submodules", "bold"), " " + ", ".join(git["submodules"])))
+            say(("Submodules", "bold"), " " + ", ".join(git["submodules"]))
         for warning in git["warnings"]:
-            out.print(f"  [yellow]![/] {warning}")
+            say("  ", ("!", "yellow"), f" {warning}")
     flows = Table(title=f"Flows ({len(data['flows'])})", title_justify="left", show_edge=False)
     for column in ("name", "entrypoint", "parameters", "description"):
         flows.add_column(column)
     for flow in data["flows"]:
         params = ", ".join(p["name"] + ("*" if p["required"] else "") for p in flow["parameters"])
-        flows.add_row(flow["name"], flow["entrypoint"], params, flow["description"] or "")
+        flows.add_row(
+            cell(flow["name"]),
+            cell(flow["entrypoint"]),
+            cell(params),
+            styled(flow["description"] or "", multiline=True),
+        )
     out.print(flows)
+    why = {
+        "untracked": "is not tracked by git",
+        "ignored": "is ignored by .gitignore",
+        "outside": "is a symlink to a file outside the repository",
+    }
+    shown_files: set[str] = set()
+    for flow in data["flows"]:
+        file = flow["entrypoint"].rsplit(":", 1)[0]
+        if flow["in_clone"] in why and file not in shown_files:
+            shown_files.add(file)
+            reason = why[flow["in_clone"]]
+            say("  ", ("!", "yellow"), f" {file} {reason}: a worker's clone will not have it")
     for skipped in data["skipped"]:
-        out.print(f"  [yellow]skipped[/] {skipped['path']}: {skipped['reason']}")
+        say("  ", ("skipped", "yellow"), f" {skipped['path']}: {skipped['reason']}")
     if data["prefect_yaml_error"]:
-        out.print(f"[bold]prefect.yaml[/] [red]{data['prefect_yaml_error']}[/]")
+        say(("prefect.yaml", "bold"), " ", (data["prefect_yaml_error"], "red"))
     elif data["prefect_yaml"]:
         names = ", ".join(data["prefect_yaml"]["deployments"]) or "no deployments"
-        out.print(f"[bold]prefect.yaml[/] {names}")
+        say(("prefect.yaml", "bold"), f" {names}")
     else:
-        out.print("[bold]prefect.yaml[/] none yet")
+        say(("prefect.yaml", "bold"), " none yet")
     dockerfile = data["dockerfile"]
     if dockerfile and data["dockerfile_code_dir"]:
         dockerfile += f" (code in {data['dockerfile_code_dir']})"
     files = [x for x in (dockerfile, *data["requirements"]) if x]
-    out.print(
-        f"[bold]Project[/] Python {data['python_version']}; "
-        + (", ".join(files) or "no Dockerfile or requirements")
+    say(
+        ("Project", "bold"),
+        f" Python {data['python_version']}; "
+        + (", ".join(files) or "no Dockerfile or requirements"),
     )
 
 

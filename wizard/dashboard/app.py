@@ -25,6 +25,7 @@ from flowwiz.wizard.dashboard.data import (
 )
 from flowwiz.wizard.dashboard.screens import ConfirmDeleteScreen, CreateSecretScreen, HelpScreen
 from flowwiz.wizard.dashboard.widgets import BlocksView, BlockTable, DeploymentsView, DeploymentTable
+from flowwiz.wizard.terminal import printable
 from flowwiz.writers.blocks.model import Block, BlockStore
 
 
@@ -106,7 +107,7 @@ class FlowwizApp(App[None]):
         self.catalog = None
         self.query_one(BlocksView).show_unreachable(message)
         self.query_one(DeploymentsView).check_against(None)
-        self.notify(message, title="Block store", severity="error", markup=False)
+        self.notify(printable(message), title="Block store", severity="error", markup=False)
 
     @work(thread=True, exclusive=True, group="server-deployments", exit_on_error=False)
     def load_server_deployments(self) -> None:
@@ -126,7 +127,9 @@ class FlowwizApp(App[None]):
 
     def _server_deployments_failed(self, message: str) -> None:
         self.query_one(DeploymentsView).server_failed(message)
-        self.notify(message, title="Server deployments", severity="warning", markup=False)
+        self.notify(
+            printable(message), title="Server deployments", severity="warning", markup=False
+        )
 
     def load_project(self) -> None:
         """prefect.yaml is one small local file: read it on the UI thread."""
@@ -136,7 +139,7 @@ class FlowwizApp(App[None]):
         except Exception as exc:  # noqa: BLE001
             message = _message(exc)
             view.show_problem(message)
-            self.notify(message, title="prefect.yaml", severity="error", markup=False)
+            self.notify(printable(message), title="prefect.yaml", severity="error", markup=False)
 
     # -- navigation
 
@@ -175,7 +178,7 @@ class FlowwizApp(App[None]):
     def _created(self, block: Block | None) -> None:
         if block is None:
             return
-        self.notify(f"Saved {block.slug} (c copies its reference)", markup=False)
+        self.notify(printable(f"Saved {block.slug} (c copies its reference)"), markup=False)
         self._select_after_load = block.slug
         self.load_blocks()
 
@@ -208,4 +211,4 @@ class FlowwizApp(App[None]):
         if block is None:
             return
         self.copy_to_clipboard(block.reference)
-        self.notify(f"Copied {block.reference}", markup=False)
+        self.notify(printable(f"Copied {block.reference}"), markup=False)

@@ -17,8 +17,9 @@ from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from flowwiz.detectors.errors import FlowwizError
-from flowwiz.detectors.secret import SecretStr, forbidden_character
+from flowwiz.detectors.secret import SecretStr, forbidden_character, token_not_name
 from flowwiz.detectors.slug import BLOCK_NAME_RULE, is_block_name
+from flowwiz.wizard.terminal import styled
 from flowwiz.writers.blocks.model import Block
 
 HELP_KEYS: tuple[tuple[str, str], ...] = (
@@ -70,6 +71,9 @@ class HelpScreen(ModalScreen[None]):
 def name_problem(name: str) -> str | None:
     if not name:
         return "enter a name"
+    looks = token_not_name(name, "block name (paste the token in Value)")
+    if looks:
+        return looks
     return None if is_block_name(name) else f"use {BLOCK_NAME_RULE}"
 
 
@@ -181,7 +185,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="delete-dialog", classes="dialog"):
-            yield Label(f"Delete {self.slug}?", classes="dialog-title")
+            yield Label(styled(f"Delete {self.slug}?"), classes="dialog-title")
             text = "Its value is removed from the secret store; this cannot be undone."
             yield Static(Text(text))
             if self.used_by:

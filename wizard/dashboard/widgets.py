@@ -30,6 +30,7 @@ from flowwiz.wizard.dashboard.data import (
     format_time,
     merge_deployments,
 )
+from flowwiz.wizard.terminal import printable, styled
 from flowwiz.writers.blocks.model import BLOCK_TYPES, Block
 
 # How long typing must pause before the table is rebuilt: one rebuild per burst of keys.
@@ -56,7 +57,7 @@ class LazyCell:
         self._style = style
 
     def __rich__(self) -> str:
-        text = self._text
+        text = printable(self._text)
         if len(text) > self._width:
             text = text[: max(self._width - 1, 0)] + "…"
         text = escape(text)
@@ -292,20 +293,22 @@ class BlockDetail(Horizontal):
             problem.display = False
             return
         spec = BLOCK_TYPES.get(block.type)
-        self.border_title = f"{block.slug} · {spec.title if spec else block.type}"
+        self.border_title = styled(f"{block.slug} · {spec.title if spec else block.type}")
         rows = [(name, value) for name, value, _secret in block_fields(block)]
         rows += [("created", format_time(block.created)), ("updated", format_time(block.updated))]
         width = max(len(name) for name, _ in rows)
         lines = Text(no_wrap=True, overflow="ellipsis")
         for name, value in rows:
-            lines.append(f"{name:<{width}}  ", style="bold")
-            lines.append(value + "\n")
+            lines.append(f"{printable(name):<{width}}  ", style="bold")
+            lines.append(printable(value) + "\n")
         lines.rstrip()
         fields.update(lines)
         reference.update(
-            Text.assemble(("Reference for prefect.yaml (c copies it)\n", "dim"), block.reference)
+            Text.assemble(
+                ("Reference for prefect.yaml (c copies it)\n", "dim"), printable(block.reference)
+            )
         )
-        problem.update(Text(f"⚠ {block.problem}") if block.problem else "")
+        problem.update(Text(f"⚠ {printable(block.problem)}") if block.problem else "")
         problem.display = bool(block.problem)
 
 
@@ -614,17 +617,17 @@ class DeploymentsView(Vertical):
             for i, ref in enumerate(deployment.references):
                 if i:
                     refs.append(", ")
-                refs.append(ref.slug, style=error if ref.slug in missing else "")
+                refs.append(printable(ref.slug), style=error if ref.slug in missing else "")
             row = [
-                Text(deployment.name, style=error if missing else ""),
-                Text(deployment.entrypoint),
-                Text(f"{deployment.work_pool} / {deployment.work_queue}"),
-                Text(deployment.schedule),
+                Text(printable(deployment.name), style=error if missing else ""),
+                styled(deployment.entrypoint),
+                styled(f"{deployment.work_pool} / {deployment.work_queue}"),
+                styled(deployment.schedule),
                 refs if deployment.references else Text(NOTHING),
-                Text(deployment.storage.replace("https://", "")),
+                styled(deployment.storage.replace("https://", "")),
             ]
             if source:
-                row.insert(1, Text(deployment.source))
+                row.insert(1, styled(deployment.source))
             cells.append(row)
         if table is not None:
             table.show(cells)
@@ -650,7 +653,7 @@ class DeploymentsView(Vertical):
                 else f" · {broken} reference blocks that do not exist"
             )
             summary.add_class("problem")
-        summary.update(Text(text))
+        summary.update(styled(text))
         if table is None:
             return
         if table.row_count:
@@ -673,7 +676,7 @@ class DeploymentsView(Vertical):
         ok_box = self.query_one("#deployment-ok", Static)
         deployment = self.selected
         detail = self.query_one(DeploymentDetail)
-        detail.border_title = deployment.name if deployment else "Deployment"
+        detail.border_title = styled(deployment.name) if deployment else "Deployment"
         if deployment is None:
             for widget in (fields, missing_box, ok_box):
                 widget.update("")
@@ -691,13 +694,18 @@ class DeploymentsView(Vertical):
         text = Text()
         for name, value in rows:
             text.append(f"{name:<10}  ", style="bold")
-            text.append(value + "\n")
+            text.append(printable(value) + "\n")
         text.rstrip()
         fields.update(text)
         fields.display = True
         missing = self.missing(deployment)
         missing_box.update(
-            Text("\n".join(f"✗ missing: {slug} — runs will fail on the worker" for slug in missing))
+            Text(
+                "\n".join(
+                    f"✗ missing: {printable(slug)} — runs will fail on the worker"
+                    for slug in missing
+                )
+            )
         )
         missing_box.display = bool(missing)
         present = [r.slug for r in deployment.references if r.slug not in missing]
@@ -709,5 +717,5 @@ class DeploymentsView(Vertical):
             ok_lines = [f"✓ {slug} exists in the store" for slug in present]
         if not deployment.references:
             ok_lines = ["references no blocks"]
-        ok_box.update(Text("\n".join(ok_lines)))
+        ok_box.update(Text("\n".join(printable(line) for line in ok_lines)))
         ok_box.display = bool(ok_lines)

@@ -9,7 +9,13 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from flowwiz.detectors.errors import UserError, WorldError
-from flowwiz.detectors.secret import MASK, SecretStr, forbidden_character
+from flowwiz.detectors.secret import (
+    MASK,
+    SecretStr,
+    forbidden_character,
+    shown_name,
+    token_not_name,
+)
 from flowwiz.detectors.slug import BLOCK_NAME_RULE, is_block_name
 
 
@@ -128,11 +134,14 @@ def block_type(slug: str) -> BlockType:
         return BLOCK_TYPES[slug]
     except KeyError:
         known = ", ".join(BLOCK_TYPES)
-        raise InvalidBlock(f"unknown block type {slug!r} (known: {known})") from None
+        raise InvalidBlock(f"unknown block type {shown_name(slug)} (known: {known})") from None
 
 
 def check_name(name: str) -> str:
     if not is_block_name(name):
+        problem = token_not_name(name, "block name")
+        if problem:  # never repeated: it would land in CI logs
+            raise InvalidBlock(f"invalid block name: {problem}")
         raise InvalidBlock(f"invalid block name {name!r}: use {BLOCK_NAME_RULE}")
     return name
 
@@ -141,7 +150,9 @@ def parse_slug(slug: str) -> tuple[str, str]:
     """``type/name`` -> (type, name), both checked."""
     kind, sep, name = slug.partition("/")
     if not sep or not kind or not name:
-        raise InvalidBlock(f"invalid block slug {slug!r}: expected TYPE/NAME, e.g. secret/my-token")
+        raise InvalidBlock(
+            f"invalid block slug {shown_name(slug)}: expected TYPE/NAME, e.g. secret/my-token"
+        )
     block_type(kind)
     return kind, check_name(name)
 
