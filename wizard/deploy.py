@@ -61,6 +61,9 @@ def run(options: DeployOptions) -> int:
             terminal.info("Nothing was written.")
             return 0
     apply(plan, rendered, session)
+    from flowwiz.wizard.block_storage import upload_now  # block and fsspec storage: --upload
+
+    upload_now(plan, session)
     next_steps(plan, session)
     return 0
 

@@ -8,9 +8,11 @@ from typing import Any
 from flowwiz.wizard.session import Session
 from flowwiz.wizard.terminal import terminal
 from flowwiz.writers.plan import (
+    BlockStorage,
     CloudStorage,
     DeploymentPlan,
     DockerStorage,
+    FsspecStorage,
     GitStorage,
     LocalStorage,
     Schedule,
@@ -76,6 +78,12 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
         from flowwiz.wizard.docker_storage import describe
 
         table.add_row("Code", describe(storage))
+    elif isinstance(storage, (BlockStorage, FsspecStorage)):
+        from rich.markup import escape
+
+        from flowwiz.wizard.block_storage import describe as describe_remote
+
+        table.add_row("Code", escape(describe_remote(storage)))
     for secret in plan.secrets:
         store = session.open_store()
         where = "OS keyring" if store.kind == "local" else f"Prefect server {store.location}"
@@ -128,6 +136,8 @@ def next_steps(plan: DeploymentPlan, session: Session) -> None:
         refs = [r for r in (storage.access_token, storage.credentials) if r]
     elif isinstance(storage, CloudStorage) and storage.credentials:
         refs = [storage.credentials]
+    elif isinstance(storage, FsspecStorage):
+        refs = [v for v in storage.settings.values() if isinstance(v, str) and "{{" in v]
     from flowwiz.detectors.project import block_references
 
     names = [f"{kind}/{name}" for kind, name in block_references(refs)]
@@ -150,6 +160,13 @@ def next_steps(plan: DeploymentPlan, session: Session) -> None:
 
         err.print("  `prefect deploy` uploads the code: install this here and on the workers:")
         err.print(f"    pip install {_shell_quote(cloud_requirement(storage))}")
+    elif isinstance(storage, (BlockStorage, FsspecStorage)):
+        from rich.markup import escape
+
+        from flowwiz.wizard.block_storage import next_steps_lines
+
+        for line in next_steps_lines(storage):
+            err.print(escape(line))
     elif isinstance(storage, DockerStorage):
         err.print(
             "  `prefect deploy` builds the image here: Docker must be running, and "
