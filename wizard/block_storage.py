@@ -332,10 +332,8 @@ def next_steps_lines(storage: BlockStorage | FsspecStorage) -> list[str]:
     lines = []
     if remote_storage.push_steps(storage):
         lines += [
-            "  `prefect deploy` uploads the code with flowwiz's push step: install flowwiz in "
-            "the environment",
-            "  that runs `prefect deploy` (it is not on PyPI under that name; "
-            "`requires: flowwiz` cannot fetch it).",
+            "  `prefect deploy` uploads the code with flowwiz's push step: install flowwiz",
+            "  where `prefect deploy` runs (`requires: flowwiz` cannot fetch it from PyPI).",
         ]
     if isinstance(storage, BlockStorage):
         lines.append(
