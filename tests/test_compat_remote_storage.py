@@ -47,7 +47,9 @@ def deploy(server: PrefectServer, repo: Path, env: dict[str, str], *args: str) -
     return server.run_prefect("--no-prompt", "deploy", *args, cwd=repo, env_extra=env)
 
 
-def run_all_on_worker(server: PrefectServer, ids: list[str], tmp_path: Path) -> list[dict[str, Any]]:
+def run_all_on_worker(
+    server: PrefectServer, ids: list[str], tmp_path: Path
+) -> list[dict[str, Any]]:
     runs = []
     for deployment_id in ids:
         created = server.api("POST", f"/deployments/{deployment_id}/create_flow_run", json={})
@@ -176,7 +178,8 @@ def test_block_and_fsspec_storage_upload_on_deploy_and_run_on_a_worker(
     deployments = [prefect_server.read_deployment(FLOW_NAME, n) for n in names]
     pull_ftp = deployments[2]["pull_steps"][0]["prefect.deployments.steps.pull_from_remote_storage"]
     assert pull_ftp["url"] == "dir://" and pull_ftp["path"] == "/shared/etl"
-    assert pull_ftp["target_options"]["password"] == f"{{{{ prefect.blocks.secret.{secret_name} }}}}"
+    reference = f"{{{{ prefect.blocks.secret.{secret_name} }}}}"
+    assert pull_ftp["target_options"]["password"] == reference
 
     # the worker can only have the code from storage
     shutil.rmtree(repo / "flows")

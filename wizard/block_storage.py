@@ -89,7 +89,9 @@ def ask_block(
             )
     kind, block, given_path = remote_storage.parse_block_address(address)
     writable = _check_block(session, kind, block)
-    same = previous if previous and (previous.block_type, previous.block_name) == (kind, block) else None
+    same = None
+    if previous is not None and (previous.block_type, previous.block_name) == (kind, block):
+        same = previous
     if opts.sub_path is not None and given_path:
         raise UserError("give the sub-path once: in --storage-block TYPE/NAME/PATH or in --path")
     default = (
@@ -147,7 +149,9 @@ def _paths_in_use(session: Session, kind: str, block: str, name: str) -> dict[st
         if other == name:
             continue
         found = remote_storage.storage_of(entry.get("pull"), entry.get("push"))
-        if isinstance(found, BlockStorage) and (found.block_type, found.block_name) == (kind, block):
+        if not isinstance(found, BlockStorage):
+            continue
+        if (found.block_type, found.block_name) == (kind, block):
             used[found.path] = other
     return used
 

@@ -129,7 +129,9 @@ use the hidden prompt, --token-env VAR or --token-stdin.
     metavar="SUBPATH",
     help="Sub-path in the storage block (default: <project>/<deployment>).",
 )
-@click.option("--url", metavar="URL", help="fsspec URL for --storage fsspec, e.g. smb://host/share/flows.")
+@click.option(
+    "--url", metavar="URL", help="fsspec URL for --storage fsspec, e.g. smb://host/share/flows."
+)
 @click.option(
     "--storage-setting",
     "storage_settings",
