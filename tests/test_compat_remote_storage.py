@@ -129,6 +129,7 @@ def test_block_and_fsspec_storage_upload_on_deploy_and_run_on_a_worker(
                 "directory": "{{ pull_code.directory }}/repo/compat-rfs-a"
             }
         },
+        {"prefect.deployments.steps.set_working_directory": {"directory": "."}},
     ]
     push_b = by_name["compat-rfs-b"]["push"][0]["flowwiz.writers.storage_push.push_with_block"]
     assert (push_b["path"], push_b["requires"]) == ("team/b", "flowwiz")

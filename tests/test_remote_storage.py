@@ -72,11 +72,14 @@ def test_block_steps_and_read_back(tmp_path: Path) -> None:
             }
         }
     ]
-    assert entry["pull"][1] == {
-        "prefect.deployments.steps.set_working_directory": {
-            "directory": "{{ pull_code.directory }}/p/etl"
-        }
-    }
+    assert entry["pull"][1:] == [
+        {
+            "prefect.deployments.steps.set_working_directory": {
+                "directory": "{{ pull_code.directory }}/p/etl"
+            }
+        },
+        {"prefect.deployments.steps.set_working_directory": {"directory": "."}},
+    ]
     assert storage_of(entry) == storage
     # a read-only block gets no push step, and no sub-path means no second pull step
     readonly = deployment_entry(plan(tmp_path, BlockStorage("github-repository", "code")))

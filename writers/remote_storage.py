@@ -7,8 +7,9 @@ Pull (on the worker, with Prefect's own steps: nothing of flowwiz is needed ther
   (``block_type_slug``, ``block_document_name``; Prefect 3.9.1 ``deployments/steps/pull.py``)
   downloads the block's whole root (``get_directory()`` with no ``from_path``) into
   ``<type>-<name>/``; ``set_working_directory`` on ``'{{ pull_code.directory }}/<path>'`` then
-  enters the deployment's sub-path. The step takes no sub-path of its own, so this pair is the
-  one way to honour it with any storage block type.
+  enters the deployment's sub-path, and a last ``set_working_directory: .`` keeps Prefect 2.20
+  there too. The step takes no sub-path of its own, so this is the one way to honour it with
+  any storage block type (the cost: the worker downloads the block's other folders as well).
 - an fsspec URL: ``prefect.deployments.steps.pull_from_remote_storage`` with ``url: dir://``
   and fsspec's DirFileSystem options (``path``, ``target_protocol``, ``target_options``).
   Not ``url: <the URL>``: Prefect 3.9.1's ``RemoteStorage._remote_path`` is
@@ -202,6 +203,10 @@ def pull_steps(storage: BlockStorage | FsspecStorage) -> list[dict[str, Any]]:
         if storage.path:
             directory = "{{ pull_code.directory }}/" + storage.path
             steps.append({SET_WORKING_DIRECTORY: {"directory": directory}})
+            # Prefect 2.20's set_working_directory returns the relative path it was given and
+            # its flow loader changes into the last step's directory again, from inside it
+            # ("No such file or directory", measured); ending on "." works on 2.20 and 3.x
+            steps.append({SET_WORKING_DIRECTORY: {"directory": "."}})
         return steps
     protocol, path, options = url_parts(check_url(storage.url))
     if not path.strip("/"):
@@ -294,16 +299,17 @@ def storage_of(
         kind, block = args.get("block_type_slug"), args.get("block_document_name")
         if not isinstance(kind, str) or not isinstance(block, str):
             return None
-        path = ""
-        second = _step(pull[1]) if len(pull) == 2 else None
-        if second is not None and second[0] == SET_WORKING_DIRECTORY:
-            directory = str(second[1].get("directory") or "")
-            prefix = "{{ pull_code.directory }}/"
-            if directory.startswith(prefix):
-                path = directory[len(prefix) :]
-        elif len(pull) != 1:
+        if len(pull) == 1:
+            return BlockStorage(block_type=kind, block_name=block)
+        rest = [_step(step) for step in pull[1:]]
+        if len(rest) != 2 or any(s is None or s[0] != SET_WORKING_DIRECTORY for s in rest):
             return None
-        return BlockStorage(block_type=kind, block_name=block, path=path)
+        enter, stay = (step[1] for step in rest if step is not None)
+        directory = str(enter.get("directory") or "")
+        prefix = "{{ pull_code.directory }}/"
+        if not directory.startswith(prefix) or stay.get("directory") != ".":
+            return None
+        return BlockStorage(block_type=kind, block_name=block, path=directory[len(prefix) :])
     if name == PULL_FROM_REMOTE_STORAGE and len(pull) == 1:
         pushed = _step(push[0]) if isinstance(push, list) and len(push) == 1 else None
         if pushed is not None and pushed[0] == PUSH_TO_REMOTE_STORAGE:
