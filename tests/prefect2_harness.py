@@ -30,6 +30,7 @@ from tests.prefect_harness import (
     _stop_server,
     _tail,
     _uv_command,
+    ensure_template_db,
 )
 
 PREFECT2_VERSION = "2.20.27"
@@ -84,7 +85,10 @@ def prefect2_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefec
     root = tmp_path_factory.mktemp("prefect2")
     try:
         venv = ensure_prefect2()
-        server = _start_server(venv, root / "server-home", root / "server.log")
+        template = ensure_template_db(venv)  # a migrated database: half the start-up
+        server = _start_server(
+            venv, root / "server-home", root / "server.log", template_db=template
+        )
     except HarnessError as exc:
         pytest.fail(f"real Prefect {PREFECT2_VERSION} is not available: {exc}", pytrace=False)
     client_home = root / "client-home"

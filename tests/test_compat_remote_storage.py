@@ -48,7 +48,7 @@ def deploy(server: PrefectServer, repo: Path, env: dict[str, str], *args: str) -
 
 
 def run_all_on_worker(
-    server: PrefectServer, ids: list[str], tmp_path: Path
+    server: PrefectServer, ids: list[str], tmp_path: Path, env: dict[str, str] | None = None
 ) -> list[dict[str, Any]]:
     runs = []
     for deployment_id in ids:
@@ -58,7 +58,8 @@ def run_all_on_worker(
     workdir = tmp_path / "worker"
     workdir.mkdir()
     worker = server.check_prefect(
-        "worker", "start", "--pool", POOL, "--run-once", cwd=workdir, timeout=300
+        "worker", "start", "--pool", POOL, "--run-once", cwd=workdir, timeout=300,
+        env_extra=env,
     )
     states = [server.api("GET", f"/flow_runs/{run}").json() for run in runs]
     for state in states:
