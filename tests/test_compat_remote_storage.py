@@ -101,6 +101,7 @@ def test_block_and_fsspec_storage_upload_on_deploy_and_run_on_a_worker(
         flowwiz(
             prefect_server, repo, "--name", "compat-rfs-b", "--pool", POOL, "--param", "count=2",
             "--storage", "block", "--storage-block", f"remote-file-system/{BLOCK}/team/b",
+            "--upload",  # flowwiz uploads once itself, with the block's settings from the server
         ),
         # fsspec URLs: FTP with the password kept as a secret block, and a shared mount
         flowwiz(
@@ -115,6 +116,9 @@ def test_block_and_fsspec_storage_upload_on_deploy_and_run_on_a_worker(
             "--storage", "fsspec", "--url", f"file://{mount}/etl",
         ),
     ]  # fmt: skip
+    # .prefectignore, flows/etl.py, flows/stale.py, requirements.txt (not .env, not .git)
+    assert "Uploaded 4 files" in outputs[1].stderr
+    assert (ftp.root / "blocks" / "team" / "b" / "flows" / "etl.py").is_file()
     written = yaml.safe_load((repo / "prefect.yaml").read_text())
     by_name = {d["name"]: d for d in written["deployments"]}
     assert by_name["compat-rfs-a"]["pull"] == [

@@ -133,3 +133,29 @@ def test_seed_form_typed_at_the_prompt(tmp_path: Path) -> None:
     assert entry["pull"][1]["prefect.deployments.steps.set_working_directory"] == {
         "directory": "{{ pull_code.directory }}/log-flow-directory"
     }
+
+
+def test_fsspec_at_the_prompt_types_the_secret_hidden(tmp_path: Path, file_keyring: Path) -> None:
+    repo = github_like_repo(tmp_path)
+    password = canary()
+    t = Transcript(
+        spawn(
+            repo, "--entrypoint", "flows/etl.py:etl", "--name", "etl", "--description", "d",
+            "--tag", "x", "--no-schedule", "--pool", "p", "--queue", "default",
+            "--job-variable", "env.A=1", "--param", "count=2", "--no-git",
+        )
+    )  # fmt: skip
+    t.answer("Override parameters", ENTER)
+    t.answer("Where should workers get the flow code", *([DOWN] * 6), ENTER)
+    t.answer("fsspec URL", "smb://nas/flows/etl", ENTER)
+    t.answer("Settings for the filesystem", "username=svc port=445", ENTER)
+    t.answer("Secret settings", "password", ENTER)
+    t.answer(r"password \(input hidden\)", password, ENTER)
+    t.answer(r"Write prefect.yaml\?", ENTER)
+    t.answer("Upload the code now", "n")
+    assert t.finish() == 0, t.text
+    push = entries(repo)["etl"]["push"][0][PUSH_URL]
+    assert (push["username"], push["port"]) == ("svc", 445)
+    reference = "{{ prefect.blocks.secret.deployment-etl-nightly-etl-storage-password }}"
+    assert push["password"] == reference
+    assert_not_leaked(password, texts=[t.text], roots=[repo], allow=list(file_keyring.rglob("*")))
