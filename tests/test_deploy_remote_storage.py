@@ -102,6 +102,8 @@ def test_upload_now_shows_what_went_where(tmp_path: Path) -> None:
     (repo / ".env").write_text("TOKEN=nope\n")
     target = tmp_path / "mount" / "etl"
     out = deploy_ok(repo, "--storage", "fsspec", "--url", f"file://{target}", "--upload")
+    # counted before the review, as for a bucket (the .prefectignore flowwiz writes comes after)
+    assert "will upload 2 files" in out
     assert "Uploaded 3 files" in out and f"file://{target}" in out  # .prefectignore, flow, reqs
     assert (target / "flows" / "etl.py").is_file() and not (target / ".env").exists()
 

@@ -596,9 +596,13 @@ def _check_upload(plan: DeploymentPlan, ignore_text: str | None, session: Sessio
     """For a bucket: say how much `prefect deploy` uploads, and warn about secret-looking files
     that .prefectignore lets through (they would land in the bucket)."""
     from flowwiz.detectors.upload_set import human_size, upload_set
-    from flowwiz.writers.plan import CloudStorage
+    from flowwiz.writers.plan import BlockStorage, CloudStorage, FsspecStorage
+    from flowwiz.writers.remote_storage import push_steps
 
-    if not isinstance(plan.storage, CloudStorage):
+    uploaded = isinstance(plan.storage, CloudStorage) or (
+        isinstance(plan.storage, (BlockStorage, FsspecStorage)) and push_steps(plan.storage)
+    )  # a storage block or fsspec URL: flowwiz's push step uploads the same files
+    if not uploaded:
         return
     found = upload_set(plan.project_root, ignore_text or "")
     session.asker.note(
@@ -609,5 +613,5 @@ def _check_upload(plan: DeploymentPlan, ignore_text: str | None, session: Sessio
         shown = ", ".join(found.sensitive[:5]) + (" ..." if len(found.sensitive) > 5 else "")
         session.asker.note(
             f"{len(found.sensitive)} of them look like secrets and would be uploaded to the "
-            f"bucket: {shown}. Add them to .prefectignore."
+            f"storage: {shown}. Add them to .prefectignore."
         )
