@@ -68,6 +68,9 @@ def run(options: DeployOptions) -> int:
             terminal.info("Nothing was written.")
             return 0
     apply(plan, rendered, session)
+    from flowwiz.wizard.block_storage import upload_now  # block and fsspec storage: --upload
+
+    upload_now(plan, session)
     next_steps(plan, session)
     return 0
 
@@ -824,25 +827,27 @@ def _check_upload(plan: DeploymentPlan, ignore_text: str | None, session: Sessio
     that .prefectignore lets through (they would land in the bucket)."""
     from flowwiz.detectors.prefect_ignore import PrefectIgnoreError
     from flowwiz.detectors.upload_set import human_size, upload_set
-    from flowwiz.writers.plan import CloudStorage
+    from flowwiz.writers.plan import BlockStorage, CloudStorage, FsspecStorage
+    from flowwiz.writers.remote_storage import push_steps
 
-    if not isinstance(plan.storage, CloudStorage):
+    uploaded = isinstance(plan.storage, CloudStorage) or (
+        isinstance(plan.storage, (BlockStorage, FsspecStorage)) and push_steps(plan.storage)
+    )  # a storage block or fsspec URL: flowwiz's push step uploads the same files
+    if not uploaded:
         return
-    from rich.markup import escape  # file names and rules are the repository's data
-
     try:
         found = upload_set(plan.project_root, ignore_text)
     except PrefectIgnoreError as exc:
-        session.asker.note(escape(f"{exc.message}; {exc.hint}."))
+        session.asker.note(f"{exc.message}; {exc.hint}.")
         return
     session.asker.note(
         f"!`prefect deploy` will upload {found.files} files ({human_size(found.size)}) "
         "that .prefectignore lets through."
     )
     if found.sensitive:
-        shown = escape(", ".join(found.sensitive[:5]))
+        shown = ", ".join(found.sensitive[:5])
         shown += " ..." if len(found.sensitive) > 5 else ""
         session.asker.note(
             f"{len(found.sensitive)} of them look like secrets and would be uploaded to the "
-            f"bucket: {shown}. Add them to .prefectignore."
+            f"storage: {shown}. Add them to .prefectignore."
         )

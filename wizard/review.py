@@ -11,9 +11,11 @@ from flowwiz.detectors.secret import scrub
 from flowwiz.wizard.session import Session
 from flowwiz.wizard.terminal import printable, styled, terminal
 from flowwiz.writers.plan import (
+    BlockStorage,
     CloudStorage,
     DeploymentPlan,
     DockerStorage,
+    FsspecStorage,
     GitStorage,
     LocalStorage,
     Schedule,
@@ -121,6 +123,10 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
         from flowwiz.wizard.docker_storage import describe
 
         row("Code", describe(storage))
+    elif isinstance(storage, (BlockStorage, FsspecStorage)):
+        from flowwiz.wizard.block_storage import describe as describe_remote
+
+        row("Code", describe_remote(storage))
     for secret in plan.secrets:
         store = session.open_store()
         where = "OS keyring" if store.kind == "local" else f"Prefect server {store.location}"
@@ -183,6 +189,8 @@ def next_steps(plan: DeploymentPlan, session: Session) -> None:
         refs = [r for r in (storage.access_token, storage.credentials) if r]
     elif isinstance(storage, CloudStorage) and storage.credentials:
         refs = [storage.credentials]
+    elif isinstance(storage, FsspecStorage):
+        refs = [v for v in storage.settings.values() if isinstance(v, str) and "{{" in v]
     from flowwiz.detectors.project import block_references
 
     names = [f"{kind}/{name}" for kind, name in block_references(refs)]
@@ -205,6 +213,11 @@ def next_steps(plan: DeploymentPlan, session: Session) -> None:
 
         say("  `prefect deploy` uploads the code: install this here and on the workers:")
         say(f"    pip install {_shell_quote(cloud_requirement(storage))}")
+    elif isinstance(storage, (BlockStorage, FsspecStorage)):
+        from flowwiz.wizard.block_storage import next_steps_lines
+
+        for line in next_steps_lines(storage):
+            say(line)
     elif isinstance(storage, DockerStorage):
         say(
             "  `prefect deploy` builds the image here: Docker must be running, and "

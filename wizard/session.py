@@ -46,7 +46,7 @@ class DeployOptions:
     username: str | None = None
     verify: bool | None = None
     prefectignore: bool = True
-    storage: str | None = None  # git, local, s3, gcs, azure, docker
+    storage: str | None = None  # git, local, s3, gcs, azure, docker, block, fsspec
     bucket: str | None = None
     folder: str | None = None
     storage_block: str | None = None
@@ -62,6 +62,12 @@ class DeployOptions:
     sparse_checkout: bool = False
     prefect_file_given: bool = False
     allow_plaintext_secrets: bool = False  # write a token-looking parameter/job variable anyway
+    # storage blocks and fsspec URLs (wizard/block_storage.py)
+    sub_path: str | None = None  # --path: the sub-path in the storage block
+    url: str | None = None  # fsspec URL
+    storage_settings: tuple[str, ...] = ()  # KEY=VALUE
+    storage_secret_envs: tuple[str, ...] = ()  # KEY=VAR: a secret setting read from $VAR
+    upload: bool | None = None  # upload now, after writing (prefect deploy uploads anyway)
 
 
 @dataclass(frozen=True, slots=True)

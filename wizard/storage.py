@@ -699,6 +699,10 @@ def ask_other_storage(
         for key, (title, _, _) in PROVIDERS.items()
     ]
     rows.append(Choice("Inside a Docker image that `prefect deploy` builds", "docker"))
+    rows += [  # wizard/block_storage.py
+        Choice("A storage block (TYPE/NAME[/PATH]): `prefect deploy` uploads", "block"),
+        Choice("Any fsspec URL (smb://, sftp://, file://...): `prefect deploy` uploads", "fsspec"),
+    ]
     kind = session.asker.ask(
         Question(
             "storage",
@@ -717,6 +721,14 @@ def ask_other_storage(
         from flowwiz.wizard.docker_storage import ask_docker
 
         return ask_docker(session, same), ()
+    if kind == "block":
+        from flowwiz.wizard.block_storage import ask_block
+
+        return ask_block(session, flow, name, same), ()  # type: ignore[arg-type]
+    if kind == "fsspec":
+        from flowwiz.wizard.block_storage import ask_fsspec
+
+        return ask_fsspec(session, flow, name, same)  # type: ignore[arg-type]
     return _local_storage(session), ()
 
 
@@ -731,6 +743,12 @@ def _kind_of(storage: Storage | None) -> str | None:
         return "git"
     if isinstance(storage, LocalStorage):
         return "local"
+    from flowwiz.writers.plan import BlockStorage, FsspecStorage
+
+    if isinstance(storage, BlockStorage):
+        return "block"
+    if isinstance(storage, FsspecStorage):
+        return "fsspec"
     return None
 
 

@@ -76,7 +76,28 @@ class DockerStorage:
     push: bool = True  # push to the registry so a remote worker can pull it
 
 
-Storage = GitStorage | LocalStorage | CloudStorage | DockerStorage
+@dataclass(frozen=True, slots=True)
+class BlockStorage:
+    """An existing storage block (``type/name``) and a sub-path in it: flowwiz's push step
+    uploads the code there at every ``prefect deploy``; the worker pulls it with Prefect's
+    ``pull_with_block`` and enters the sub-path (writers/remote_storage.py)."""
+
+    block_type: str  # slug, e.g. remote-file-system
+    block_name: str
+    path: str = ""  # POSIX sub-path inside the block, no leading or trailing "/"
+
+
+@dataclass(frozen=True, slots=True)
+class FsspecStorage:
+    """Any fsspec URL (``smb://``, ``sftp://``, ``file://`` on a shared mount...): flowwiz's push
+    step uploads, Prefect's ``pull_from_remote_storage`` downloads."""
+
+    url: str  # without credentials
+    # fsspec options; a secret one is only ever a block template "{{ prefect.blocks.secret.x }}"
+    settings: Mapping[str, object] = field(default_factory=dict)
+
+
+Storage = GitStorage | LocalStorage | CloudStorage | DockerStorage | BlockStorage | FsspecStorage
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,11 +25,13 @@ import yaml
 
 from flowwiz.detectors.errors import FlowwizError, ProjectFileError, UserError, WorldError
 from flowwiz.detectors.secret import SecretStr
-from flowwiz.writers import atomic
+from flowwiz.writers import atomic, remote_storage
 from flowwiz.writers.plan import (
+    BlockStorage,
     CloudStorage,
     DeploymentPlan,
     DockerStorage,
+    FsspecStorage,
     GitStorage,
     LocalStorage,
     Schedule,
@@ -179,6 +181,8 @@ def pull_steps(storage: Storage) -> list[dict[str, Any]]:
         return [{SET_WORKING_DIRECTORY: {"directory": storage.directory}}]
     if isinstance(storage, CloudStorage):
         return [_cloud_step(storage, "pull")]
+    if isinstance(storage, (BlockStorage, FsspecStorage)):  # storage blocks and fsspec URLs
+        return remote_storage.pull_steps(storage)
     raise TypeError(f"unknown storage {type(storage).__name__}")
 
 
@@ -225,6 +229,8 @@ def push_steps(storage: Storage) -> list[dict[str, Any]]:
                 }
             }
         ]
+    if isinstance(storage, (BlockStorage, FsspecStorage)):  # flowwiz's own push step
+        return remote_storage.push_steps(storage)
     if not isinstance(storage, CloudStorage):
         return []
     return [_cloud_step(storage, "push")]
@@ -252,6 +258,9 @@ def cloud_requirement(storage: CloudStorage) -> str:
 def storage_of(entry: Mapping[str, Any]) -> Storage | None:
     """The storage an existing deployment entry uses, read back from the steps flowwiz (or
     Prefect's wizard) writes; None when its steps are something else (or none of its own)."""
+    remote = remote_storage.storage_of(entry.get("pull"), entry.get("push"))
+    if remote is not None:  # a storage block or an fsspec URL
+        return remote
     pull = _only_step(entry.get("pull"))
     build = _only_step(entry.get("build"))
     if pull is None:
@@ -461,7 +470,12 @@ def deployment_entry(plan: DeploymentPlan) -> dict[str, Any]:
 # but only if they hold nothing but steps flowwiz writes: someone's own steps stay
 _OPTIONAL_STEPS = ("build", "push")
 _STORAGE_STEPS = frozenset(
-    {BUILD_DOCKER_IMAGE, PUSH_DOCKER_IMAGE, *(push for push, _, _, _ in _CLOUD_STEPS.values())}
+    {
+        BUILD_DOCKER_IMAGE,
+        PUSH_DOCKER_IMAGE,
+        *(push for push, _, _, _ in _CLOUD_STEPS.values()),
+        *remote_storage.PUSH_STEPS,
+    }
 )
 
 

@@ -24,6 +24,11 @@ Examples:
       a project below the repository root: the worker's clone changes into its folder
   flowwiz deploy --yes --branch v1.4.0 --include-submodules
       pin a release tag (or --commit-sha SHA), and clone the submodules too
+  flowwiz deploy --yes --storage block --storage-block remote-file-system/shared/etl
+      upload to a sub-path of a storage block at every `prefect deploy`
+  SMB_PASSWORD=... flowwiz deploy --yes --storage fsspec --url smb://nas/flows/etl \\
+      --storage-setting username=svc --storage-secret-env password=SMB_PASSWORD
+      any fsspec filesystem; the password is kept as a secret block
   flowwiz deploy --dry-run --yes
       print the plan and the YAML, write nothing
 
@@ -127,17 +132,48 @@ use the hidden prompt, --token-env VAR or --token-stdin.
 )
 @click.option(
     "--storage",
-    type=click.Choice(["git", "local", "s3", "gcs", "azure", "docker"]),
+    type=click.Choice(["git", "local", "s3", "gcs", "azure", "docker", "block", "fsspec"]),
     help="Where workers get the code: git clone (default when there is a remote), this "
-    "machine's directory, a bucket, or a Docker image.",
+    "machine's directory, a bucket, a Docker image, a storage block, or any fsspec URL.",
 )
 @click.option("--bucket", help="S3/GCS bucket or Azure container to upload the code to.")
 @click.option("--folder", help="Folder in the bucket (default: <project>/<deployment>).")
 @click.option(
     "--storage-block",
-    metavar="NAME",
-    help="aws-/gcp-/azure-blob-storage-credentials block for the bucket "
-    "(default: the workers' own environment).",
+    metavar="NAME|TYPE/NAME[/PATH]",
+    help="With a bucket: its aws-/gcp-/azure-blob-storage-credentials block (default: the "
+    "workers' own environment). With --storage block: the storage block, optionally with "
+    "the sub-path, e.g. remote-file-system/shared/etl.",
+)
+@click.option(
+    "--path",
+    "sub_path",
+    metavar="SUBPATH",
+    help="Sub-path in the storage block (default: <project>/<deployment>).",
+)
+@click.option(
+    "--url", metavar="URL", help="fsspec URL for --storage fsspec, e.g. smb://host/share/flows."
+)
+@click.option(
+    "--storage-setting",
+    "storage_settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An fsspec setting for --storage fsspec, e.g. port=445 (repeatable; no secrets).",
+)
+@click.option(
+    "--storage-secret-env",
+    "storage_secret_envs",
+    multiple=True,
+    metavar="KEY=VAR",
+    help="A secret fsspec setting read from environment variable VAR, stored as a secret "
+    "block and referenced by template (repeatable).",
+)
+@click.option(
+    "--upload/--no-upload",
+    default=None,
+    help="Upload the code now, after writing (block and fsspec storage; `prefect deploy` "
+    "uploads it again each time).",
 )
 @click.option("--image", help="Docker image to build, e.g. ghcr.io/acme/flows[:tag].")
 @click.option("--image-tag", help="Tag of the image (default: latest).")
