@@ -339,46 +339,35 @@ class UploadFile:
 
 def files_to_upload(root: Path, ignore_file: str | None = IGNORE_FILE) -> list[UploadFile]:
     """The files Prefect's uploads take from ``root``: every file that the ``.prefectignore``
-    at ``root`` does not exclude, in path order.
+    at ``root`` does not exclude, in path order, with its size in bytes.
 
-    The rule mirrored is ``prefect.utilities.filesystem.filter_files`` (Prefect 3.9.1, used by
-    ``RemoteFileSystem.put_directory`` and the bucket push steps): ``pathspec``'s
-    ``GitIgnoreSpec`` over the file's lines, each path matched on its own (a negation can
-    re-include a file under an excluded directory, unlike git), symlinks followed, and walked
-    again without following them when a link loops. One deliberate difference: when the rules
-    exclude every file, Prefect's ``put_directory`` uploads everything (its ``if
-    included_files`` is false for an empty set); this uploads nothing.
+    The rules and the walk are :mod:`flowwiz.detectors.prefect_ignore`'s, which mirror
+    Prefect 3.9.1's push steps (``filter_files``: pathspec's ``GitIgnoreSpec`` over the
+    stripped lines, each path matched on its own, so a negation can re-include a file under an
+    excluded directory, unlike git); the upload preview uses the same functions, so what the
+    review counts is what this step uploads. One deliberate difference: when the rules exclude
+    every file, Prefect's ``put_directory`` uploads everything; this uploads nothing.
+
+    Raises WorldError when ``.prefectignore`` cannot be read or holds a line Prefect rejects.
     """
-    import pathspec
+    from flowwiz.detectors.errors import DetectionError
+    from flowwiz.detectors.prefect_ignore import (
+        PrefectIgnore,
+        load_prefectignore,
+        uploaded_files,
+    )
 
-    lines: list[str] = []
-    if ignore_file:
-        try:
-            lines = (root / ignore_file).read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            lines = []
-        except (OSError, UnicodeDecodeError) as exc:
-            raise WorldError(f"could not read {root / ignore_file}: {exc}") from None
-    spec = pathspec.GitIgnoreSpec.from_lines(lines)
     try:
-        return _walk(root, spec, follow_links=None)
-    except pathspec.util.RecursionError:
-        return _walk(root, spec, follow_links=False)
-
-
-def _walk(root: Path, spec: Any, *, follow_links: bool | None) -> list[UploadFile]:
-    import pathspec
-
-    ignored = {e.path for e in spec.match_tree_entries(str(root), follow_links=follow_links)}
+        rules = load_prefectignore(root) if ignore_file else PrefectIgnore(lines=None)
+    except DetectionError as exc:
+        raise WorldError(exc.message) from None
     found: list[UploadFile] = []
-    for entry in pathspec.util.iter_tree_entries(str(root), follow_links=follow_links):
-        if entry.path in ignored or entry.is_dir():
-            continue
+    for rel in uploaded_files(root, rules):
         try:
-            size = entry.stat().st_size
+            size = (root / rel).stat().st_size
         except OSError:
             continue
-        found.append(UploadFile(Path(entry.path).as_posix(), size))
+        found.append(UploadFile(rel, size))
     found.sort(key=lambda f: f.path)
     return found
 
