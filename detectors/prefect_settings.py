@@ -113,6 +113,21 @@ class PrefectSettings:
             return name
         return f"{name} (from {'the ' if where == ENVIRONMENT else ''}{where})"
 
+    def describe_server(self) -> str:
+        """``http://host/api (from profile 'prod')``, or ``none`` with how to set one: for
+        `flowwiz detect`, the deploy review and the dashboard header (no credentials shown)."""
+        url = self.api_url
+        if not url:
+            return "none (set PREFECT_API_URL or use a Prefect profile with one)"
+        where = self.api_url_source
+        origin = "given by --api-url" if where == FLAG else f"from {'the ' if where == ENVIRONMENT else ''}{where}"
+        auth = ""
+        if self.auth_string:
+            auth = ", basic auth (PREFECT_API_AUTH_STRING)"
+        elif self.api_key:
+            auth = ", API key"
+        return f"{_shown_url(url)} ({origin}{auth})"
+
     def with_api_url(self, url: str, source: str = FLAG) -> PrefectSettings:
         values = dict(self.values)
         sources = dict(self.sources)
@@ -225,6 +240,10 @@ def check_api_url(url: str, setting: str = API_URL) -> str:
             f"{setting} is not a URL flowwiz can use ({shown!r}): expected http(s)://host[:port]/api"
         )
     return url
+
+
+def _shown_url(url: str) -> str:
+    return _without_userinfo(url.strip()).split("?")[0].rstrip("/")
 
 
 def _without_userinfo(url: str) -> str:

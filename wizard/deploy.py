@@ -39,8 +39,11 @@ def run(options: DeployOptions) -> int:
     if options.token_stdin and not options.yes:
         raise UserError("--token-stdin reads the token from standard input: use it with --yes")
     asker: Asker = (UnattendedAsker if options.yes else InteractiveAsker)(notes=_note)
+    from flowwiz.detectors.prefect_settings import resolve_settings
+
+    settings = resolve_settings(api_url=options.api_url)  # a bad profile or URL: before anything
     detected = detect(options.path, interactive=asker.interactive)
-    session = Session(options=options, asker=asker, detected=detected)
+    session = Session(options=options, asker=asker, detected=detected, settings=settings)
     plan = ask(session)
 
     from flowwiz.writers.prefect_yaml import read_existing, render

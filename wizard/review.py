@@ -57,6 +57,9 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
         f"{plan.work_pool}" + (f" / queue {plan.work_queue}" if plan.work_queue else ""),
     )
     table.add_row("Schedule", describe_schedules(plan.schedules) or "none")
+    from rich.text import Text
+
+    table.add_row("Prefect server", Text(session.prefect_settings().describe_server()))
     if plan.parameters:
         table.add_row("Parameters", ", ".join(f"{k}={v!r}" for k, v in plan.parameters.items()))
     if plan.job_variables:

@@ -74,10 +74,24 @@ class Session:
     asker: Asker
     detected: Detected
     store: Any = None  # opened on first need
+    settings: Any = None  # detectors.prefect_settings.PrefectSettings, resolved at the start
+    store_problem: str | None = None  # why the store cannot keep a secret (probed at the start)
+
+    def prefect_settings(self) -> Any:
+        if self.settings is None:
+            from flowwiz.detectors.prefect_settings import resolve_settings
+
+            self.settings = resolve_settings(api_url=self.options.api_url)
+        return self.settings
 
     def open_store(self) -> Any:
         if self.store is None:
             from flowwiz.writers.blocks import open_store
 
-            self.store = open_store(self.options.api_url, on_warning=terminal.warn)
+            self.store = open_store(
+                self.options.api_url,
+                settings=self.prefect_settings(),
+                on_warning=terminal.warn,
+                waiting=terminal.waiting,
+            )
         return self.store

@@ -40,8 +40,9 @@ use the hidden prompt, --token-env VAR or --token-stdin.
 )
 @click.option(
     "--api-url",
-    envvar="PREFECT_API_URL",
-    help="Store blocks on this Prefect server [env: PREFECT_API_URL].",
+    metavar="URL",
+    help="Store blocks on this Prefect server (default: PREFECT_API_URL from the environment, "
+    "else from the active Prefect profile).",
 )
 @click.option("--entrypoint", metavar="PATH:FUNCTION", help="The flow, e.g. flows/etl.py:etl.")
 @click.option("--name", help="Deployment name (default: the flow name, slugified).")

@@ -116,7 +116,9 @@ class FlowwizApp(App[None]):
 
         worker = get_current_worker()
         try:
-            rows = load_server_deployments(self.store.location)
+            rows = load_server_deployments(
+                self.store.location, settings=getattr(self.store, "settings", None)
+            )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a notification
             if not worker.is_cancelled:
                 self.call_from_thread(self._server_deployments_failed, _message(exc))
