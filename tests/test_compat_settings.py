@@ -1,0 +1,132 @@
+"""flowwiz finds the Prefect server where the Prefect CLI finds it (issue 10), proven against
+real Prefect 3.9.1 servers:
+
+- a profile-only configuration (``~/.prefect/profiles.toml``, nothing in the environment)
+  sends flowwiz's blocks and the deploy wizard's token to that server;
+- a server started with ``PREFECT_SERVER_API_AUTH_STRING`` works through
+  ``PREFECT_API_AUTH_STRING`` (Prefect's own client reads back what flowwiz wrote), and
+  without it the error names that setting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.clirun import flowwiz
+from tests.deployutil import github_like_repo, run_deploy
+from tests.leaks import assert_not_leaked, canary
+from tests.prefect_harness import (
+    HarnessError,
+    PrefectServer,
+    _start_server,
+    _stop_server,
+    ensure_prefect,
+    ensure_template_db,
+)
+
+pytestmark = pytest.mark.prefect
+
+AUTH = "compat-admin:compat-pass"
+
+
+def profile_home(tmp_path: Path, api_url: str, name: str = "compat-prod", **extra: str) -> Path:
+    home = Path(os.environ["HOME"])
+    path = home / ".prefect" / "profiles.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f'active = "{name}"', "", f"[profiles.{name}]", f'PREFECT_API_URL = "{api_url}"']
+    lines += [f'{k} = "{v}"' for k, v in extra.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_profile_alone_sends_blocks_and_tokens_to_its_server(
+    prefect_server: PrefectServer, tmp_path: Path
+) -> None:
+    assert "PREFECT_API_URL" not in os.environ
+    profile_home(tmp_path, prefect_server.api_url)
+    detected = json.loads(flowwiz("detect", str(tmp_path), "--json").stdout)["prefect_server"]
+    assert (detected["api_url"], detected["source"]) == (
+        prefect_server.api_url,
+        "profile 'compat-prod'",
+    )
+
+    created = flowwiz("blocks", "create", "secret", "compat-profile-block", "--stdin", stdin="v1")
+    assert created.returncode == 0, created.stderr
+    assert prefect_server.read_block_document("secret", "compat-profile-block")["data"] == {
+        "value": "v1"
+    }
+
+    repo = github_like_repo(tmp_path)
+    token = canary()
+    done = run_deploy(
+        repo, "--yes", "--name", "compat-profile", "--pool", "compat-profile-pool", "--param",
+        "count=1",
+        "--private", "--token-env", "COMPAT_TOKEN", env={"COMPAT_TOKEN": token},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "profile 'compat-prod'" in " ".join(done.stderr.split())  # the review says where
+    block = prefect_server.read_block_document(
+        "secret", "deployment-compat-profile-nightly-etl-repo-token"
+    )
+    assert block is not None and block["data"] == {"value": token}
+    assert_not_leaked(token, texts=[done.stdout, done.stderr], roots=[repo])
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Prefect server of its own, started with an API auth string; its API URL."""
+    root = tmp_path_factory.mktemp("prefect-auth")
+    try:
+        venv = ensure_prefect()
+        server = _start_server(
+            venv, root / "home", root / "server.log",
+            template_db=ensure_template_db(venv),
+            env_extra={"PREFECT_SERVER_API_AUTH_STRING": AUTH},
+        )
+    except HarnessError as exc:
+        pytest.fail(f"real Prefect is not available: {exc}", pytrace=False)
+    try:
+        yield server.api_url
+    finally:
+        _stop_server(server.process)
+
+
+def test_a_server_with_an_auth_string(
+    auth_server: str, prefect_server: PrefectServer, tmp_path: Path
+) -> None:
+    # without the auth string: refused, and the message names the setting that fixes it
+    refused = flowwiz("blocks", "--api-url", auth_server, "ls")
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        f"error: the Prefect server at {auth_server} refused the request (HTTP 401): set "
+        "PREFECT_API_KEY (Prefect Cloud) or PREFECT_API_AUTH_STRING (a server started with "
+        "PREFECT_SERVER_API_AUTH_STRING)"
+    ]
+    # with it, from a profile: flowwiz writes, and Prefect's own client reads it back
+    profile_home(tmp_path, auth_server, name="compat-auth", PREFECT_API_AUTH_STRING=AUTH)
+    value = canary()
+    created = flowwiz("blocks", "create", "secret", "compat-auth-block", "--stdin", stdin=value)
+    assert created.returncode == 0, created.stderr
+    read = prefect_server.check_python(
+        "from prefect.blocks.system import Secret\n"
+        f"print(Secret.load('compat-auth-block').get() == {value!r})\n",
+        env_extra={"PREFECT_API_URL": auth_server, "PREFECT_API_AUTH_STRING": AUTH},
+    )
+    assert read.stdout.strip().splitlines()[-1] == "True"
+    listed = flowwiz("blocks", "ls", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert "compat-auth-block" in listed.stdout
+    # the dashboard's deployment reader goes through the same settings
+    from flowwiz.detectors.prefect_settings import resolve_settings
+    from flowwiz.wizard.dashboard.server import load_server_deployments
+
+    settings = resolve_settings()
+    assert settings.api_url_source == "profile 'compat-auth'"
+    assert load_server_deployments(auth_server, settings=settings) == ()
+    assert_not_leaked(value, texts=[created.stdout, created.stderr, listed.stdout])
+    assert "compat-pass" not in created.stderr + listed.stderr + listed.stdout
