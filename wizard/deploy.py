@@ -44,6 +44,11 @@ def run(options: DeployOptions) -> int:
     settings = resolve_settings(api_url=options.api_url)  # a bad profile or URL: before anything
     detected = detect(options.path, interactive=asker.interactive)
     session = Session(options=options, asker=asker, detected=detected, settings=settings)
+    from flowwiz.wizard.store_probe import announce, fail_fast, probe_store
+
+    probe_store(session)  # where secrets will go is known before the first question
+    fail_fast(session)
+    announce(session)
     plan = ask(session)
 
     from flowwiz.writers.prefect_yaml import read_existing, render
