@@ -68,6 +68,9 @@ def run(options: DeployOptions) -> int:
         if not asker.ask(confirm):
             terminal.info("Nothing was written.")
             return 0
+    from flowwiz.wizard.work_pool import create_pending_pool
+
+    create_pending_pool(session)
     apply(plan, rendered, session)
     next_steps(plan, session)
     return 0
@@ -431,18 +434,11 @@ def ask_work_pool(
         if isinstance(d.get("work_pool"), Mapping) and d["work_pool"].get("name")
     )
     pool_default = current.get("name") or (others.most_common(1)[0][0] if others else "default")
-    pool = asker.ask(
-        Question(
-            "pool",
-            "Work pool",
-            "text",
-            "--pool",
-            default=str(pool_default),
-            validate=lambda t: None if t.strip() else "the work pool name cannot be empty",
-            convert=str.strip,
-        ),
-        opts.pool if opts.pool else UNSET,
-    )
+    from flowwiz.wizard.work_pool import ask_pool_name, check_variables, server_pools, settle_pool
+
+    pools = server_pools(session)
+    pool = ask_pool_name(session, str(pool_default), pools)
+    known = settle_pool(session, pool, pools)
     queue = asker.ask(
         Question(
             "queue",
@@ -456,18 +452,27 @@ def ask_work_pool(
     )
     base = current.get("job_variables") if isinstance(current.get("job_variables"), Mapping) else {}
     if opts.job_variables:
-        return pool, queue or None, values.job_variables(opts.job_variables, base)
+        job_vars = values.job_variables(opts.job_variables, base)
+        check_variables(session, known, job_vars)
+        return pool, queue or None, job_vars
+    offered = ""
+    if known is not None and known.variables:
+        names = list(known.variables)
+        offered = f"; the {known.type} pool takes " + ", ".join(names[:8])
+        offered += ", ..." if len(names) > 8 else ""
     text = asker.ask(
         Question(
             "job_variables",
-            "Job variables (dotted.key=value, space-separated; empty for none)",
+            f"Job variables (dotted.key=value, space-separated; empty for none{offered})",
             "text",
             "--job-variable",
             default="",
             validate=values.job_variables_problem,
         )
     )
-    return pool, queue or None, values.job_variables(values.split_assignments(text or ""), base)
+    job_vars = values.job_variables(values.split_assignments(text or ""), base)
+    check_variables(session, known, job_vars)
+    return pool, queue or None, job_vars
 
 
 def ask_parameters(session: Session, flow: Any, existing: Mapping[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,14 @@ def describe_bucket(storage: CloudStorage) -> str:
     return f"{scheme}://{storage.bucket}/{storage.folder} (uploaded by `prefect deploy`)"
 
 
+def _pool_note(session: Session) -> str:
+    if session.pool_to_create is not None:
+        return f"  [dim](created on the server: {session.pool_to_create[1]} pool)[/]"
+    if session.pool_missing:
+        return "  [yellow](not on the server yet)[/]"
+    return ""
+
+
 def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
     from rich.padding import Padding
     from rich.syntax import Syntax
@@ -54,7 +62,8 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
     table.add_row("Entrypoint", plan.entrypoint)
     table.add_row(
         "Work pool",
-        f"{plan.work_pool}" + (f" / queue {plan.work_queue}" if plan.work_queue else ""),
+        f"{plan.work_pool}" + (f" / queue {plan.work_queue}" if plan.work_queue else "")
+        + _pool_note(session),
     )
     table.add_row("Schedule", describe_schedules(plan.schedules) or "none")
     from rich.text import Text

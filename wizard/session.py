@@ -29,6 +29,7 @@ class DeployOptions:
     timezone: str | None = None
     no_schedule: bool = False
     pool: str | None = None
+    pool_type: str | None = None  # create the pool with this worker type when it is missing
     queue: str | None = None
     job_variables: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
@@ -76,6 +77,9 @@ class Session:
     store: Any = None  # opened on first need
     settings: Any = None  # detectors.prefect_settings.PrefectSettings, resolved at the start
     store_problem: str | None = None  # why the store cannot keep a secret (probed at the start)
+    # (name, type, base job template) of a work pool to create on the server when applying
+    pool_to_create: tuple[str, str, dict[str, Any]] | None = None
+    pool_missing: bool = False  # the chosen pool is not on the server and will not be created
 
     def prefect_settings(self) -> Any:
         if self.settings is None:
@@ -83,6 +87,16 @@ class Session:
 
             self.settings = resolve_settings(api_url=self.options.api_url)
         return self.settings
+
+    def prefect_client(self) -> Any:
+        """A client for the configured server (writers.prefect_client.PrefectClient), or None
+        when no server is configured."""
+        settings = self.prefect_settings()
+        if not settings.api_url:
+            return None
+        from flowwiz.writers.prefect_client import PrefectClient
+
+        return PrefectClient(settings, waiting=terminal.waiting)
 
     def open_store(self) -> Any:
         if self.store is None:

@@ -56,6 +56,12 @@ use the hidden prompt, --token-env VAR or --token-stdin.
 @click.option(
     "--pool", help="Work pool name (default: the one other deployments use, else 'default')."
 )
+@click.option(
+    "--pool-type",
+    metavar="TYPE",
+    help="Create the work pool on the server with this worker type (process, docker, "
+    "kubernetes, ...) and its default base job template, when it does not exist.",
+)
 @click.option("--queue", help="Work queue name (default: 'default').")
 @click.option(
     "--job-variable",
