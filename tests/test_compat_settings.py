@@ -130,3 +130,49 @@ def test_a_server_with_an_auth_string(
     assert load_server_deployments(auth_server, settings=settings) == ()
     assert_not_leaked(value, texts=[created.stdout, created.stderr, listed.stdout])
     assert "compat-pass" not in created.stderr + listed.stderr + listed.stdout
+
+
+def test_deploy_yes_register_creates_the_pool_and_a_worker_runs_it(
+    prefect_server: PrefectServer, tmp_path: Path
+) -> None:
+    """One worker run proves three things: the pool flowwiz created (its default process base
+    job template) runs flows, `flowwiz deploy --yes --register` left the deployment on the
+    server as written, and a profile-only configuration reached the right server."""
+    from tests.test_compat_deploy import FLOW_NAME, git_clone, run_on_worker, worker_gitconfig
+
+    profile_home(tmp_path, prefect_server.api_url, name="compat-reg")
+    repo = github_like_repo(tmp_path)
+    pool = "compat-reg-pool"
+    path = os.pathsep.join([str(prefect_server.venv / "bin"), os.environ["PATH"]])
+    done = run_deploy(
+        repo, "--yes", "--name", "compat-reg", "--pool", pool, "--pool-type", "process",
+        "--cron", "0 3 * * *", "--timezone", "Europe/Paris", "--param", "count=2",
+        "--job-variable", "stream_output=false", "--register",
+        env={"PATH": path}, timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Created work pool '{pool}' (process)" in done.stderr
+    dep = prefect_server.read_deployment(FLOW_NAME, "compat-reg")
+    assert f"Registered {FLOW_NAME}/compat-reg (id {dep['id']}) on {prefect_server.api_url}" in (
+        done.stderr
+    )
+    ui = prefect_server.api_url.removesuffix("/api") + f"/deployments/deployment/{dep['id']}"
+    assert ui in done.stderr
+    steps = done.stderr[done.stderr.rindex("Next steps"):]
+    assert "prefect deploy -n" not in steps  # done already: not a next step
+    assert dep["pull_steps"] == [git_clone()]
+    assert [s["schedule"] for s in dep["schedules"]] == [
+        {"cron": "0 3 * * *", "timezone": "Europe/Paris", "day_or": True}
+    ]
+    assert dep["work_pool_name"] == pool
+    assert dep["job_variables"] == {"stream_output": False}
+    created = prefect_server.api("GET", f"/work_pools/{pool}").json()
+    assert created["type"] == "process"
+    assert set(created["base_job_template"]["variables"]["properties"]) >= {
+        "command", "env", "working_dir", "stream_output"
+    }
+    flow_run = run_on_worker(
+        prefect_server, dep["id"], pool, worker_gitconfig(tmp_path, "https://github.com/acme/flows.git"),
+        tmp_path,
+    )
+    assert flow_run["parameters"] == {"count": 2}

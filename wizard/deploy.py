@@ -57,6 +57,9 @@ def run(options: DeployOptions) -> int:
     ignore_text = _effective_prefectignore(plan)
     _check_not_ignored(plan, ignore_text)
     _check_upload(plan, ignore_text, session)
+    from flowwiz.wizard.register_step import look_for_prefect, offer_register
+
+    look_for_prefect(plan, session)
     review(plan, rendered, session)
     if options.dry_run:
         terminal.info("[bold]Dry run:[/] nothing was written.")
@@ -72,6 +75,7 @@ def run(options: DeployOptions) -> int:
 
     create_pending_pool(session)
     apply(plan, rendered, session)
+    offer_register(plan, session)
     next_steps(plan, session)
     return 0
 

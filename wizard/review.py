@@ -172,7 +172,15 @@ def next_steps(plan: DeploymentPlan, session: Session) -> None:
             err.print(
                 f"  and you must be logged in to the registry: docker login {_registry(storage)}"
             )
-    err.print(f"  prefect deploy -n {_shell_quote(plan.name)}")
+    if session.prefect_cli is None and session.registered is None:
+        err.print(
+            "  No `prefect` was found here (the project's .venv or venv, or PATH): install it "
+            "(pip install prefect) to run:"
+        )
+    if session.pool_missing:
+        err.print(f"  prefect work-pool create {_shell_quote(plan.work_pool)} --type process")
+    if session.registered is None:
+        err.print(f"  prefect deploy -n {_shell_quote(plan.name)}")
     err.print(f"  prefect worker start --pool {_shell_quote(plan.work_pool)}")
     err.print(f"  prefect deployment run {_shell_quote(plan.flow_name + '/' + plan.name)}")
 

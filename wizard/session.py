@@ -56,6 +56,7 @@ class DeployOptions:
     dockerfile: str | None = None
     image_dir: str | None = None
     push_image: bool | None = None
+    register: bool | None = None  # run `prefect deploy` after writing (None: ask; --yes: no)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,8 @@ class Session:
     # (name, type, base job template) of a work pool to create on the server when applying
     pool_to_create: tuple[str, str, dict[str, Any]] | None = None
     pool_missing: bool = False  # the chosen pool is not on the server and will not be created
+    prefect_cli: Any = None  # the `prefect` that registers (None: not found / not looked for)
+    registered: Any = None  # writers.register.Registered once `prefect deploy` succeeded
 
     def prefect_settings(self) -> Any:
         if self.settings is None:

@@ -141,6 +141,12 @@ use the hidden prompt, --token-env VAR or --token-stdin.
     default=None,
     help="Push the image to its registry (default: when the name has a registry or namespace).",
 )
+@click.option(
+    "--register/--no-register",
+    default=None,
+    help="After writing, register the deployment on the server by running the project's "
+    "`prefect deploy -n NAME` (asked when interactive; --yes: only with --register).",
+)
 @click.option("--no-prefectignore", is_flag=True, help="Do not create .prefectignore.")
 def deploy(path: Path, **flags: object) -> int:
     """Create or update a deployment of a flow in this repository.
