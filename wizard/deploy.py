@@ -57,6 +57,11 @@ def run(options: DeployOptions) -> int:
     ignore_text = _effective_prefectignore(plan)
     _check_not_ignored(plan, ignore_text)
     _check_upload(plan, ignore_text, session)
+    from flowwiz.wizard.docker_storage import check_build_context, write_dockerignore
+    from flowwiz.writers.plan import DockerStorage
+
+    if isinstance(plan.storage, DockerStorage):
+        check_build_context(session, plan.storage)
     from flowwiz.wizard.register_step import look_for_prefect, offer_register
 
     look_for_prefect(plan, session)
@@ -75,6 +80,7 @@ def run(options: DeployOptions) -> int:
 
     create_pending_pool(session)
     apply(plan, rendered, session)
+    write_dockerignore(session)
     offer_register(plan, session)
     next_steps(plan, session)
     return 0

@@ -138,3 +138,48 @@ def _directory_problem(text: str) -> str | None:
 def describe(storage: DockerStorage) -> str:
     where = "built and pushed" if storage.push else "built here, not pushed"
     return f"docker image {storage.image}:{storage.tag} ({where}; code in {storage.directory})"
+
+
+def check_build_context(session: Session, storage: DockerStorage) -> None:
+    """Name the secret-looking files the build context's .dockerignore lets into the image,
+    and offer to write a .dockerignore that leaves them out (``--dockerignore``; written after
+    the review, with prefect.yaml). Sets ``session.dockerignore_text``."""
+    from flowwiz.detectors.docker_context import build_context, dockerignore_addition
+
+    root = session.detected.root
+    found = build_context(root)
+    if not found.sensitive:
+        return
+    shown = ", ".join(found.sensitive[:5]) + (" ..." if len(found.sensitive) > 5 else "")
+    path = root / ".dockerignore"
+    exists = path.is_file()
+    session.asker.note(
+        f"{len(found.sensitive)} file(s) that look like secrets would be copied into the image "
+        f"{storage.image}:{storage.tag} ({'its .dockerignore lets them through' if exists else 'there is no .dockerignore'}): "
+        f"{shown}"
+    )
+    write = session.asker.ask(
+        Question(
+            "dockerignore",
+            ("Add them to .dockerignore?" if exists else "Write a .dockerignore that leaves them out?"),
+            "confirm",
+            "--dockerignore",
+            default=session.asker.interactive,
+        ),
+        session.options.dockerignore if session.options.dockerignore is not None else UNSET,
+    )
+    if write:
+        existing = path.read_text(encoding="utf-8", errors="replace") if exists else None
+        session.dockerignore_text = dockerignore_addition(existing, found.sensitive)
+
+
+def write_dockerignore(session: Session) -> None:
+    from flowwiz.wizard.terminal import terminal
+    from flowwiz.writers.atomic import write_atomic
+
+    if session.dockerignore_text is None:
+        return
+    path = session.detected.root / ".dockerignore"
+    existed = path.exists()
+    write_atomic(path, session.dockerignore_text)
+    terminal.success(f"{'Updated' if existed else 'Created'} .dockerignore")

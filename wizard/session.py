@@ -57,6 +57,7 @@ class DeployOptions:
     image_dir: str | None = None
     push_image: bool | None = None
     register: bool | None = None  # run `prefect deploy` after writing (None: ask; --yes: no)
+    dockerignore: bool | None = None  # write/extend .dockerignore when secrets would be copied
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,7 @@ class Session:
     pool_missing: bool = False  # the chosen pool is not on the server and will not be created
     prefect_cli: Any = None  # the `prefect` that registers (None: not found / not looked for)
     registered: Any = None  # writers.register.Registered once `prefect deploy` succeeded
+    dockerignore_text: str | None = None  # the .dockerignore to write after the review
 
     def prefect_settings(self) -> Any:
         if self.settings is None:

@@ -142,6 +142,12 @@ use the hidden prompt, --token-env VAR or --token-stdin.
     help="Push the image to its registry (default: when the name has a registry or namespace).",
 )
 @click.option(
+    "--dockerignore/--no-dockerignore",
+    default=None,
+    help="For docker storage: write (or extend) .dockerignore when secret-looking files "
+    "would be copied into the image (default: ask; --yes: only warn).",
+)
+@click.option(
     "--register/--no-register",
     default=None,
     help="After writing, register the deployment on the server by running the project's "
