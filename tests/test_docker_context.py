@@ -42,3 +42,34 @@ def test_deploy_names_them_and_extends_the_dockerignore(tmp_path: Path) -> None:
     assert "Updated .dockerignore" in done.stderr
     assert (repo / ".dockerignore").read_text().endswith("/.env\n/certs/client.key\n")
     assert build_context(repo).sensitive == ()
+
+
+def test_private_registry_credentials_become_a_block_the_push_step_references(
+    tmp_path: Path, file_keyring: Path
+) -> None:
+    import yaml
+
+    from flowwiz.writers.blocks import open_store
+    from tests.leaks import assert_not_leaked, canary
+
+    repo = github_like_repo(tmp_path)
+    password = canary()
+    args = ("--yes", "--param", "count=1", "--storage", "docker", "--image", "ghcr.io/acme/f")
+    done = run_deploy(
+        repo, *args, "--registry-credentials", "ghcr-push", "--registry-username", "bot",
+        "--registry-password-env", "REG_PW", env={"REG_PW": password},
+    )
+    assert done.returncode == 0, done.stderr
+    entry = yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"][0]
+    push = entry["push"][0]["prefect_docker.deployments.steps.push_docker_image"]
+    assert push["credentials"] == "{{ prefect.blocks.docker-registry-credentials.ghcr-push }}"
+    block = open_store().get("docker-registry-credentials", "ghcr-push", include_secrets=True)
+    assert block.data["username"] == "bot" and block.data["registry_url"] == "ghcr.io"
+    assert block.data["password"].reveal() == password
+    # re-running keeps the reference (read back from the file), asking nothing new
+    again = run_deploy(repo, *args, "--name", "nightly-etl")
+    assert again.returncode == 0, again.stderr
+    entry = yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"][0]
+    push = entry["push"][0]["prefect_docker.deployments.steps.push_docker_image"]
+    assert push["credentials"] == "{{ prefect.blocks.docker-registry-credentials.ghcr-push }}"
+    assert_not_leaked(password, texts=[done.stdout, done.stderr], roots=[repo])

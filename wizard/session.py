@@ -56,6 +56,9 @@ class DeployOptions:
     dockerfile: str | None = None
     image_dir: str | None = None
     push_image: bool | None = None
+    registry_credentials: str | None = None  # docker-registry-credentials block for the push
+    registry_username: str | None = None
+    registry_password_env: str | None = None
     register: bool | None = None  # run `prefect deploy` after writing (None: ask; --yes: no)
     dockerignore: bool | None = None  # write/extend .dockerignore when secrets would be copied
 

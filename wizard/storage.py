@@ -568,9 +568,9 @@ def ask_other_storage(
     if kind in PROVIDERS:
         return ask_cloud(session, kind, flow, name, same)
     if kind == "docker":
-        from flowwiz.wizard.docker_storage import ask_docker
+        from flowwiz.wizard.docker_storage import ask_docker_storage
 
-        return ask_docker(session, same), ()
+        return ask_docker_storage(session, flow, name, same)
     return _local_storage(session), ()
 
 

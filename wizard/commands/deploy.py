@@ -142,6 +142,18 @@ use the hidden prompt, --token-env VAR or --token-stdin.
     help="Push the image to its registry (default: when the name has a registry or namespace).",
 )
 @click.option(
+    "--registry-credentials",
+    metavar="NAME",
+    help="docker-registry-credentials block the image push logs in with (created with "
+    "--registry-username and --registry-password-env; default: Docker's own login).",
+)
+@click.option("--registry-username", metavar="USER", help="Username for a new registry block.")
+@click.option(
+    "--registry-password-env",
+    metavar="VAR",
+    help="Read the registry password for a new registry block from this environment variable.",
+)
+@click.option(
     "--dockerignore/--no-dockerignore",
     default=None,
     help="For docker storage: write (or extend) .dockerignore when secret-looking files "
