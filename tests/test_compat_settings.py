@@ -176,3 +176,50 @@ def test_deploy_yes_register_creates_the_pool_and_a_worker_runs_it(
         tmp_path,
     )
     assert flow_run["parameters"] == {"count": 2}
+
+
+def test_dashboard_marks_local_only_secrets_and_missing_pools(
+    prefect_server: PrefectServer, tmp_path: Path, file_keyring: Path
+) -> None:
+    from typing import Any
+
+    from flowwiz.writers.blocks import open_store
+    from tests.test_dashboard import drive, settle, table_rows  # noqa: F401
+
+    local = open_store(env={**os.environ, "PREFECT_API_URL": ""})
+    local.save("secret", "dash-c-local-token", {"value": "v"})
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "prefect.yaml").write_text(
+        "name: flows\ndeployments:\n"
+        "- name: dash-c-marks\n"
+        "  entrypoint: flows/etl.py:etl\n"
+        "  work_pool:\n    name: dash-c-no-such-pool\n"
+        "  pull:\n  - prefect.deployments.steps.git_clone:\n"
+        "      repository: https://github.com/acme/flows.git\n"
+        "      access_token: '{{ prefect.blocks.secret.dash-c-local-token }}'\n"
+    )
+
+    async def scenario(app: Any, pilot: Any) -> None:
+        await pilot.press("2")
+        await settle(pilot)
+        view = app.query_one("#deployments-view")
+        at = [d.name for d in view.rows].index("dash-c-marks")
+        assert table_rows(app, "#deployments-table")[at][3].startswith("dash-c-no-such-pool")
+        assert view.pool_missing(view.rows[at])
+        cell = app.query_one("#deployments-table").get_row_at(at)[3]
+        assert str(cell.style) == (
+            app.get_css_variables()["text-error"]
+        )
+        app.query_one("#deployments-table").move_cursor(row=at, animate=False)
+        await pilot.pause()
+        assert str(app.query_one("#deployment-missing").render()).splitlines() == [
+            "✗ only in this machine's keyring: secret/dash-c-local-token — workers cannot "
+            "read this",
+            "✗ work pool dash-c-no-such-pool is missing on the server — prefect work-pool "
+            "create dash-c-no-such-pool --type process",
+        ]
+        summary = str(app.query_one("#deployments-summary").render())
+        assert "use a work pool missing on the server" in summary
+
+    drive(open_store(prefect_server.api_url), project, scenario)

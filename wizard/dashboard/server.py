@@ -102,6 +102,36 @@ def _post(client: Any, path: str, body: Mapping[str, Any]) -> Sequence[Any]:
     return data
 
 
+def server_context(
+    api_url: str, *, settings: PrefectSettings | None = None, env: Mapping[str, str] | None = None
+) -> tuple[frozenset[str] | None, frozenset[tuple[str, str]]]:
+    """What the dashboard marks deployments with when a server is in use: the server's work
+    pool names (None when they cannot be read), and the blocks kept only in this machine's
+    local catalog (``(type, name)``: workers reading the server cannot see them)."""
+    from flowwiz.writers.prefect_client import PrefectClient
+    from flowwiz.writers.work_pools import list_work_pools
+
+    env = os.environ if env is None else env
+    if settings is None or settings.api_url is None:
+        settings = resolve_settings(env, api_url=api_url)
+    pools: frozenset[str] | None
+    try:
+        with PrefectClient(settings, error=ServerReadError, timeout=READ_TIMEOUT,
+                           connect_timeout=CONNECT_TIMEOUT) as client:
+            pools = frozenset(p.name for p in list_work_pools(client))
+    except WorldError:
+        pools = None
+    local: frozenset[tuple[str, str]] = frozenset()
+    try:
+        from flowwiz.writers.blocks import open_store
+
+        store = open_store(env={**env, "PREFECT_API_URL": ""})
+        local = frozenset((b.type, b.name) for b in store.list())
+    except Exception:  # noqa: BLE001 - no local catalog is no mark, never a failure
+        local = frozenset()
+    return pools, local
+
+
 def server_row(document: Mapping[str, Any], flow_name: str) -> DeploymentRow:
     """One deployment as the server returns it (``DeploymentResponse``)."""
     from flowwiz.detectors.project import block_references

@@ -509,6 +509,9 @@ class DeploymentsView(Vertical):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.project: ProjectDeployments | None = None
         self.existing: Collection[tuple[str, str]] | None = None
+        # the server's work pools (None: not read) and the blocks only the local catalog has
+        self.server_pools: frozenset[str] | None = None
+        self.local_only: frozenset[tuple[str, str]] = frozenset()
         self.problem: str | None = None
         # the server's deployments: None while not read (or not configured: server_url None)
         self.server_url: str | None = None
@@ -555,6 +558,22 @@ class DeploymentsView(Vertical):
     def server_failed(self, message: str) -> None:
         self.server, self.server_problem = None, message
         self._redraw()
+
+    def show_context(
+        self, pools: Collection[str] | None, local_only: Collection[tuple[str, str]]
+    ) -> None:
+        """The server's work pool names (None: not read) and the blocks this machine's local
+        catalog holds: a reference missing on the server but kept locally is marked "workers
+        cannot read this", a pool missing on the server is marked too."""
+        self.server_pools = frozenset(pools) if pools is not None else None
+        self.local_only = frozenset(local_only)
+        self._redraw()
+
+    def pool_missing(self, deployment: DeploymentRow) -> bool:
+        pools = self.server_pools
+        return pools is not None and deployment.work_pool not in (NOTHING, "") and (
+            deployment.work_pool not in pools
+        )
 
     def check_against(self, existing: Collection[tuple[str, str]] | None) -> None:
         """The blocks of the active store (None: not known, the store could not be read)."""
@@ -618,7 +637,11 @@ class DeploymentsView(Vertical):
             row = [
                 Text(deployment.name, style=error if missing else ""),
                 Text(deployment.entrypoint),
-                Text(f"{deployment.work_pool} / {deployment.work_queue}"),
+                Text(
+                    f"{deployment.work_pool} / {deployment.work_queue}"
+                    + (" (missing on the server)" if self.pool_missing(deployment) else ""),
+                    style=error if self.pool_missing(deployment) else "",
+                ),
                 Text(deployment.schedule),
                 refs if deployment.references else Text(NOTHING),
                 Text(deployment.storage.replace("https://", "")),
@@ -643,6 +666,12 @@ class DeploymentsView(Vertical):
             pass  # nothing references anything
         elif self.existing is None:
             text += " · block references not checked (the block store could not be read)"
+        no_pool = sum(self.pool_missing(d) for d in rows)
+        if no_pool:
+            text += f" · {no_pool} use a work pool missing on the server"
+            summary.add_class("problem")
+        if not rows or self.existing is None:
+            pass
         elif broken:
             text += (
                 " · 1 references a block that does not exist"
@@ -696,10 +725,20 @@ class DeploymentsView(Vertical):
         fields.update(text)
         fields.display = True
         missing = self.missing(deployment)
-        missing_box.update(
-            Text("\n".join(f"✗ missing: {slug} — runs will fail on the worker" for slug in missing))
-        )
-        missing_box.display = bool(missing)
+        local_only = self.local_only
+        lines = [
+            f"✗ only in this machine's keyring: {slug} — workers cannot read this"
+            if tuple(slug.split("/", 1)) in local_only
+            else f"✗ missing: {slug} — runs will fail on the worker"
+            for slug in missing
+        ]
+        if self.pool_missing(deployment):
+            lines.append(
+                f"✗ work pool {deployment.work_pool} is missing on the server — "
+                f"prefect work-pool create {deployment.work_pool} --type process"
+            )
+        missing_box.update(Text("\n".join(lines)))
+        missing_box.display = bool(lines)
         present = [r.slug for r in deployment.references if r.slug not in missing]
         if self.existing is None:
             ok_lines = [
