@@ -61,6 +61,9 @@ def run(options: DeployOptions) -> int:
     from flowwiz.writers.plan import DockerStorage
 
     if isinstance(plan.storage, DockerStorage):
+        from flowwiz.wizard.work_pool import check_pool_runs_images
+
+        check_pool_runs_images(session, plan.storage)
         check_build_context(session, plan.storage)
     from flowwiz.wizard.register_step import look_for_prefect, offer_register
 

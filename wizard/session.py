@@ -84,6 +84,7 @@ class Session:
     store_problem: str | None = None  # why the store cannot keep a secret (probed at the start)
     # (name, type, base job template) of a work pool to create on the server when applying
     pool_to_create: tuple[str, str, dict[str, Any]] | None = None
+    pool_type: str | None = None  # the chosen pool's worker type, when the server said
     pool_missing: bool = False  # the chosen pool is not on the server and will not be created
     prefect_cli: Any = None  # the `prefect` that registers (None: not found / not looked for)
     registered: Any = None  # writers.register.Registered once `prefect deploy` succeeded

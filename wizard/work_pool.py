@@ -78,6 +78,7 @@ def settle_pool(session: Session, name: str, pools: tuple[Any, ...] | None) -> A
     found = {p.name: p for p in pools}
     if name in found:
         pool = found[name]
+        session.pool_type = pool.type
         if pool.paused:
             session.asker.note(f"work pool {name!r} is paused: its workers take no runs until resumed")
         return pool
@@ -133,6 +134,7 @@ def _offer_creation(session: Session, name: str) -> Any:
     if template is None:
         raise UserError(f"--pool-type {kind}: the server offers {offered}")
     session.pool_to_create = (name, kind, template)
+    session.pool_type = kind
     props = (template.get("variables") or {}).get("properties") or {}
     return WorkPool(name=name, type=kind, variables=dict(props) if isinstance(props, Mapping) else {})
 
@@ -158,3 +160,14 @@ def create_pending_pool(session: Session) -> None:
     where = clean_url(session.prefect_settings().api_url)
     terminal.success(f"Created work pool {name!r} ({kind}) on {where}")
     session.pool_to_create = None
+
+
+def check_pool_runs_images(session: Session, storage: Any) -> None:
+    """Docker storage on a pool whose workers run no images (a process pool): a warning."""
+    from flowwiz.writers.plan import DockerStorage
+
+    if isinstance(storage, DockerStorage) and session.pool_type == "process":
+        session.asker.note(
+            "the code is in a Docker image, but a process pool's workers run flows on their own "
+            "machine and never start the image: use a docker or kubernetes pool"
+        )
