@@ -120,7 +120,11 @@ class PrefectSettings:
         if not url:
             return "none (set PREFECT_API_URL or use a Prefect profile with one)"
         where = self.api_url_source
-        origin = "given by --api-url" if where == FLAG else f"from {'the ' if where == ENVIRONMENT else ''}{where}"
+        origin = (
+            "given by --api-url"
+            if where == FLAG
+            else f"from {'the ' if where == ENVIRONMENT else ''}{where}"
+        )
         auth = ""
         if self.auth_string:
             auth = ", basic auth (PREFECT_API_AUTH_STRING)"

@@ -64,9 +64,18 @@ def test_a_profile_alone_sends_blocks_and_tokens_to_its_server(
     repo = github_like_repo(tmp_path)
     token = canary()
     done = run_deploy(
-        repo, "--yes", "--name", "compat-profile", "--pool", "compat-profile-pool", "--param",
+        repo,
+        "--yes",
+        "--name",
+        "compat-profile",
+        "--pool",
+        "compat-profile-pool",
+        "--param",
         "count=1",
-        "--private", "--token-env", "COMPAT_TOKEN", env={"COMPAT_TOKEN": token},
+        "--private",
+        "--token-env",
+        "COMPAT_TOKEN",
+        env={"COMPAT_TOKEN": token},
     )
     assert done.returncode == 0, done.stderr
     assert "profile 'compat-prod'" in " ".join(done.stderr.split())  # the review says where
@@ -84,7 +93,9 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         venv = ensure_prefect()
         server = _start_server(
-            venv, root / "home", root / "server.log",
+            venv,
+            root / "home",
+            root / "server.log",
             template_db=ensure_template_db(venv),
             env_extra={"PREFECT_SERVER_API_AUTH_STRING": AUTH},
         )
@@ -145,10 +156,25 @@ def test_deploy_yes_register_creates_the_pool_and_a_worker_runs_it(
     pool = "compat-reg-pool"
     path = os.pathsep.join([str(prefect_server.venv / "bin"), os.environ["PATH"]])
     done = run_deploy(
-        repo, "--yes", "--name", "compat-reg", "--pool", pool, "--pool-type", "process",
-        "--cron", "0 3 * * *", "--timezone", "Europe/Paris", "--param", "count=2",
-        "--job-variable", "stream_output=false", "--register",
-        env={"PATH": path}, timeout=180,
+        repo,
+        "--yes",
+        "--name",
+        "compat-reg",
+        "--pool",
+        pool,
+        "--pool-type",
+        "process",
+        "--cron",
+        "0 3 * * *",
+        "--timezone",
+        "Europe/Paris",
+        "--param",
+        "count=2",
+        "--job-variable",
+        "stream_output=false",
+        "--register",
+        env={"PATH": path},
+        timeout=180,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"Created work pool '{pool}' (process)" in done.stderr
@@ -158,7 +184,7 @@ def test_deploy_yes_register_creates_the_pool_and_a_worker_runs_it(
     )
     ui = prefect_server.api_url.removesuffix("/api") + f"/deployments/deployment/{dep['id']}"
     assert ui in done.stderr
-    steps = done.stderr[done.stderr.rindex("Next steps"):]
+    steps = done.stderr[done.stderr.rindex("Next steps") :]
     assert "prefect deploy -n" not in steps  # done already: not a next step
     assert dep["pull_steps"] == [git_clone()]
     assert [s["schedule"] for s in dep["schedules"]] == [
@@ -169,10 +195,16 @@ def test_deploy_yes_register_creates_the_pool_and_a_worker_runs_it(
     created = prefect_server.api("GET", f"/work_pools/{pool}").json()
     assert created["type"] == "process"
     assert set(created["base_job_template"]["variables"]["properties"]) >= {
-        "command", "env", "working_dir", "stream_output"
+        "command",
+        "env",
+        "working_dir",
+        "stream_output",
     }
     flow_run = run_on_worker(
-        prefect_server, dep["id"], pool, worker_gitconfig(tmp_path, "https://github.com/acme/flows.git"),
+        prefect_server,
+        dep["id"],
+        pool,
+        worker_gitconfig(tmp_path, "https://github.com/acme/flows.git"),
         tmp_path,
     )
     assert flow_run["parameters"] == {"count": 2}
@@ -184,6 +216,7 @@ def test_dashboard_marks_local_only_secrets_and_missing_pools(
     from typing import Any
 
     from flowwiz.writers.blocks import open_store
+
     from tests.test_dashboard import drive, settle, table_rows  # noqa: F401
 
     local = open_store(env={**os.environ, "PREFECT_API_URL": ""})
@@ -208,9 +241,7 @@ def test_dashboard_marks_local_only_secrets_and_missing_pools(
         assert table_rows(app, "#deployments-table")[at][3].startswith("dash-c-no-such-pool")
         assert view.pool_missing(view.rows[at])
         cell = app.query_one("#deployments-table").get_row_at(at)[3]
-        assert str(cell.style) == (
-            app.get_css_variables()["text-error"]
-        )
+        assert str(cell.style) == (app.get_css_variables()["text-error"])
         app.query_one("#deployments-table").move_cursor(row=at, animate=False)
         await pilot.pause()
         assert str(app.query_one("#deployment-missing").render()).splitlines() == [

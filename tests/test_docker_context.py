@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flowwiz.detectors.docker_context import build_context
+
 from tests.deployutil import github_like_repo, run_deploy
 
 
@@ -16,11 +17,18 @@ def files(root: Path, names: dict[str, str]) -> None:
 
 
 def test_dockerignore_patterns_are_anchored_at_the_context_root(tmp_path: Path) -> None:
-    files(tmp_path, {
-        ".env": "A=1", "sub/.env": "B=2", "keys/deploy.pem": "k", "keys/ok.pem": "k",
-        ".env.example": "A=", "flows/etl.py": "",
-        ".dockerignore": "# comment\n.env\nkeys/*.pem\n!keys/ok.pem\n",
-    })
+    files(
+        tmp_path,
+        {
+            ".env": "A=1",
+            "sub/.env": "B=2",
+            "keys/deploy.pem": "k",
+            "keys/ok.pem": "k",
+            ".env.example": "A=",
+            "flows/etl.py": "",
+            ".dockerignore": "# comment\n.env\nkeys/*.pem\n!keys/ok.pem\n",
+        },
+    )
     # `.env` in .dockerignore is the root's only (unlike git); `!` re-includes
     assert build_context(tmp_path).sensitive == ("keys/ok.pem", "sub/.env")
     (tmp_path / ".dockerignore").write_text("**/.env\n/keys\n")
@@ -48,16 +56,23 @@ def test_private_registry_credentials_become_a_block_the_push_step_references(
     tmp_path: Path, file_keyring: Path
 ) -> None:
     import yaml
-
     from flowwiz.writers.blocks import open_store
+
     from tests.leaks import assert_not_leaked, canary
 
     repo = github_like_repo(tmp_path)
     password = canary()
     args = ("--yes", "--param", "count=1", "--storage", "docker", "--image", "ghcr.io/acme/f")
     done = run_deploy(
-        repo, *args, "--registry-credentials", "ghcr-push", "--registry-username", "bot",
-        "--registry-password-env", "REG_PW", env={"REG_PW": password},
+        repo,
+        *args,
+        "--registry-credentials",
+        "ghcr-push",
+        "--registry-username",
+        "bot",
+        "--registry-password-env",
+        "REG_PW",
+        env={"REG_PW": password},
     )
     assert done.returncode == 0, done.stderr
     entry = yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"][0]

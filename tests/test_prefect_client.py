@@ -15,11 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from flowwiz.detectors.errors import UserError
 from flowwiz.detectors.prefect_settings import resolve_settings
 from flowwiz.writers.blocks import BlockStoreError, open_store
 from flowwiz.writers.prefect_client import PrefectClient, parse_retry_after
+
 from tests.clirun import flowwiz
 from tests.leaks import assert_not_leaked, canary
 

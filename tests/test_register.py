@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 from flowwiz.writers.register import last_error_line, ui_url
+
 from tests.deployutil import github_like_repo, run_deploy
 from tests.leaks import assert_not_leaked, canary
 
@@ -19,7 +20,7 @@ def test_no_prefect_found_is_said_in_the_next_steps(tmp_path: Path) -> None:
     repo = github_like_repo(tmp_path)
     done = run_deploy(repo, "--yes", "--param", "count=1", env={"PATH": NO_PREFECT_PATH})
     assert done.returncode == 0, done.stderr
-    steps = " ".join(done.stderr[done.stderr.rindex("Next steps"):].split())
+    steps = " ".join(done.stderr[done.stderr.rindex("Next steps") :].split())
     assert "No `prefect` was found here" in steps
     assert steps.index("No `prefect`") < steps.index("prefect deploy -n nightly-etl")
     asked = run_deploy(
@@ -38,14 +39,21 @@ def test_prefect_failing_is_one_line_and_a_kept_log(tmp_path: Path) -> None:
         "#!/bin/sh\n"
         'echo "Deploying nightly-etl..."\n'
         'echo "PREFECT_API_KEY is $PREFECT_API_KEY, args: $*" >&2\n'
-        'echo "ValueError: Work pool \'p\' does not exist." >&2\n'
+        "echo \"ValueError: Work pool 'p' does not exist.\" >&2\n"
         "exit 1\n"
     )
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     done = run_deploy(
-        repo, "--yes", "--param", "count=1", "--register",
-        env={"PATH": NO_PREFECT_PATH, "PREFECT_API_URL": "http://127.0.0.1:9/api",
-             "PREFECT_API_KEY": key},
+        repo,
+        "--yes",
+        "--param",
+        "count=1",
+        "--register",
+        env={
+            "PATH": NO_PREFECT_PATH,
+            "PREFECT_API_URL": "http://127.0.0.1:9/api",
+            "PREFECT_API_KEY": key,
+        },
     )
     assert done.returncode == 1
     last = done.stderr.strip().splitlines()[-1]
@@ -64,7 +72,10 @@ def test_prefect_failing_is_one_line_and_a_kept_log(tmp_path: Path) -> None:
 
 def test_outcome_helpers() -> None:
     assert last_error_line("a\n╭──╮\n│ RuntimeError: boom │\n╰──╯\nbye\n") == "RuntimeError: boom"
-    assert ui_url("http://127.0.0.1:4200/api", "d1") == "http://127.0.0.1:4200/deployments/deployment/d1"
+    assert (
+        ui_url("http://127.0.0.1:4200/api", "d1")
+        == "http://127.0.0.1:4200/deployments/deployment/d1"
+    )
     assert ui_url("https://api.prefect.cloud/api/accounts/a/workspaces/w", "d1") == (
         "https://app.prefect.cloud/account/a/workspace/w/deployments/deployment/d1"
     )

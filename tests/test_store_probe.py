@@ -18,7 +18,13 @@ def test_yes_fails_fast_and_offers_the_ways_that_work(tmp_path: Path) -> None:
     repo = github_like_repo(tmp_path)
     before = tree_hashes(repo)
     stored = run_deploy(
-        repo, "--yes", "--private", "--token-env", "T", "--param", "count=1",
+        repo,
+        "--yes",
+        "--private",
+        "--token-env",
+        "T",
+        "--param",
+        "count=1",
         env={**FAIL, "T": "tok"},
     )
     assert stored.returncode == 1
@@ -29,7 +35,13 @@ def test_yes_fails_fast_and_offers_the_ways_that_work(tmp_path: Path) -> None:
     assert "--token-worker-env VAR" in asked.stderr and "--api-url URL" in asked.stderr
     assert tree_hashes(repo) == before
     done = run_deploy(
-        repo, "--yes", "--private", "--token-worker-env", "GIT_TOKEN", "--param", "count=1",
+        repo,
+        "--yes",
+        "--private",
+        "--token-worker-env",
+        "GIT_TOKEN",
+        "--param",
+        "count=1",
         env=FAIL,
     )
     assert done.returncode == 0, done.stderr
@@ -48,15 +60,23 @@ def test_interactive_knows_at_the_first_question(
     t.expect("Which flow")
     assert "--token-worker-env" in t.text
     t.child.send(ENTER)
-    for prompt in ("Deployment name", "Description", "Tags", "Work pool", "Work queue",
-                   "Job variables", "Override parameters with defaults",
-                   "Pull flow code from the remote repository", "Repository URL",
-                   "Branch to pull"):
+    for prompt in (
+        "Deployment name",
+        "Description",
+        "Tags",
+        "Work pool",
+        "Work queue",
+        "Job variables",
+        "Override parameters with defaults",
+        "Pull flow code from the remote repository",
+        "Repository URL",
+        "Branch to pull",
+    ):
         t.answer(prompt, ENTER)
     t.answer("Is this a private repository", "y")
     t.expect("Repository token")
     t.expect("nothing stored")  # the last row is drawn
-    menu = t.text[t.text.rindex("Repository token"):]
+    menu = t.text[t.text.rindex("Repository token") :]
     assert "Keep it on a Prefect server" in menu
     assert "Enter a token" not in menu
     t.child.send(DOWN)

@@ -98,7 +98,8 @@ def _ask_registry_credentials(
     if opts.registry_credentials:
         from flowwiz.wizard.storage import require_block
 
-        require_block(session.open_store(), kind, opts.registry_credentials, "--registry-credentials")
+        store = session.open_store()
+        require_block(store, kind, opts.registry_credentials, "--registry-credentials")
         return reference(kind, opts.registry_credentials), ()
     store = session.open_store()
     usable = store_usable(session)
@@ -280,15 +281,17 @@ def check_build_context(session: Session, storage: DockerStorage) -> None:
     shown = ", ".join(found.sensitive[:5]) + (" ..." if len(found.sensitive) > 5 else "")
     path = root / ".dockerignore"
     exists = path.is_file()
+    why = "its .dockerignore lets them through" if exists else "there is no .dockerignore"
     session.asker.note(
         f"{len(found.sensitive)} file(s) that look like secrets would be copied into the image "
-        f"{storage.image}:{storage.tag} ({'its .dockerignore lets them through' if exists else 'there is no .dockerignore'}): "
-        f"{shown}"
+        f"{storage.image}:{storage.tag} ({why}): {shown}"
     )
     write = session.asker.ask(
         Question(
             "dockerignore",
-            ("Add them to .dockerignore?" if exists else "Write a .dockerignore that leaves them out?"),
+            "Add them to .dockerignore?"
+            if exists
+            else "Write a .dockerignore that leaves them out?",
             "confirm",
             "--dockerignore",
             default=session.asker.interactive,

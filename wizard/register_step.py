@@ -1,4 +1,5 @@
-"""End with a deployment: offer to run Prefect's own `prefect deploy` after writing (issue 10 §6)."""
+"""End with a deployment: offer to run Prefect's own `prefect deploy` after writing (issue 10
+§6)."""
 
 from __future__ import annotations
 

@@ -36,8 +36,11 @@ def fail_fast(session: Session) -> None:
 
     opts = session.options
     storing = opts.token_env or opts.token_stdin or opts.token_from_remote
-    if session.store_problem and storing and opts.private is not False and not (
-        opts.token_worker_env or opts.token_block or opts.credentials_block
+    if (
+        session.store_problem
+        and storing
+        and opts.private is not False
+        and not (opts.token_worker_env or opts.token_block or opts.credentials_block)
     ):
         raise BlockStoreError(session.store_problem)
 
@@ -68,8 +71,8 @@ def server_choice(session: Session) -> list[Choice]:
 def switch_to_server(session: Session) -> None:
     """Ask a Prefect API URL (``--api-url``) whose server answers, and keep secrets there
     from now on."""
-    from flowwiz.detectors.prefect_settings import check_api_url
     from flowwiz.detectors.errors import FlowwizError
+    from flowwiz.detectors.prefect_settings import check_api_url
     from flowwiz.writers.blocks import open_store
 
     opened: dict[str, Any] = {}

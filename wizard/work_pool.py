@@ -80,7 +80,9 @@ def settle_pool(session: Session, name: str, pools: tuple[Any, ...] | None) -> A
         pool = found[name]
         session.pool_type = pool.type
         if pool.paused:
-            session.asker.note(f"work pool {name!r} is paused: its workers take no runs until resumed")
+            session.asker.note(
+                f"work pool {name!r} is paused: its workers take no runs until resumed"
+            )
         return pool
     return _offer_creation(session, name)
 
@@ -111,8 +113,13 @@ def _offer_creation(session: Session, name: str) -> Any:
             )
         asker.note(f"work pool {name!r} does not exist on the Prefect server {where}")
         create = asker.ask(
-            Question("pool_create", f"Create work pool {name!r} on the server?", "confirm",
-                     "--pool-type", default=True)
+            Question(
+                "pool_create",
+                f"Create work pool {name!r} on the server?",
+                "confirm",
+                "--pool-type",
+                default=True,
+            )
         )
         if not create or not types:
             session.pool_missing = True
@@ -136,7 +143,9 @@ def _offer_creation(session: Session, name: str) -> Any:
     session.pool_to_create = (name, kind, template)
     session.pool_type = kind
     props = (template.get("variables") or {}).get("properties") or {}
-    return WorkPool(name=name, type=kind, variables=dict(props) if isinstance(props, Mapping) else {})
+    return WorkPool(
+        name=name, type=kind, variables=dict(props) if isinstance(props, Mapping) else {}
+    )
 
 
 def check_variables(session: Session, pool: Any, job_variables: Mapping[str, Any]) -> None:

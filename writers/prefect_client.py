@@ -185,7 +185,8 @@ class PrefectClient:
                         f"(HTTP {response.status_code}) before it can {doing}: try again later"
                     )
                 self._pause(
-                    2.0**attempt if wait is None else wait, from_header=wait is not None,
+                    2.0**attempt if wait is None else wait,
+                    from_header=wait is not None,
                     doing=doing,
                 )
 

@@ -141,7 +141,9 @@ def ui_url(api_url: str, deployment_id: str) -> str:
         path = f"/account/{cloud.group(2)}/workspace/{cloud.group(3)}/deployments/deployment/"
         return urlunsplit((parts.scheme, host, path + deployment_id, "", ""))
     base = re.sub(r"/api/?$", "", parts.path.rstrip("/"))
-    return urlunsplit((parts.scheme, netloc, f"{base}/deployments/deployment/{deployment_id}", "", ""))
+    return urlunsplit(
+        (parts.scheme, netloc, f"{base}/deployments/deployment/{deployment_id}", "", "")
+    )
 
 
 def _clip(line: str) -> str:

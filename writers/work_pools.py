@@ -2,15 +2,11 @@
 
 Endpoints, as checked against a Prefect 3.9.1 server:
 
-- ``POST /work_pools/filter``                                  the pools (name, type, is_paused,
-                                                               base_job_template)
-- ``GET  /collections/views/aggregate-worker-metadata``        worker types by collection, each
-                                                               with ``default_base_job_configuration``
-                                                               (the server's registry copy; the
-                                                               same template `prefect work-pool
-                                                               create --type T` falls back to,
-                                                               ``prefect.workers.utilities``)
-- ``POST /work_pools/``                                        create (409 when it exists)
+- ``POST /work_pools/filter``: the pools (name, type, is_paused, base_job_template)
+- ``GET  /collections/views/aggregate-worker-metadata``: worker types by collection, each with
+  ``default_base_job_configuration`` (the server's registry copy: the template
+  `prefect work-pool create --type T` falls back to, ``prefect.workers.utilities``)
+- ``POST /work_pools/``: create (409 when it exists)
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import click
-
 from flowwiz.detectors.errors import FlowwizError, UserError
 from flowwiz.detectors.secret import SecretStr
 from flowwiz.wizard.terminal import terminal

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-
 from flowwiz.detectors.errors import DetectionError, UserError
 
 EXAMPLES = """\b
@@ -149,9 +148,8 @@ def _code_dir(dockerfile: Path | None) -> str | None:
 
 
 def show(seen: Seen) -> None:
-    from rich.table import Table
-
     from flowwiz.wizard.terminal import terminal
+    from rich.table import Table
 
     out = terminal.out
     data = as_json(seen)

@@ -9,16 +9,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import ClassVar
 
-from rich.markup import escape
-from rich.text import Text
-from textual import on
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.timer import Timer
-from textual.widgets import DataTable, Input, Label, ListItem, ListView, Static
-from textual.widgets.data_table import CellType
-
 from flowwiz.wizard.dashboard.data import (
     NOTHING,
     BlockCatalog,
@@ -31,6 +21,15 @@ from flowwiz.wizard.dashboard.data import (
     merge_deployments,
 )
 from flowwiz.writers.blocks.model import BLOCK_TYPES, Block
+from rich.markup import escape
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Label, ListItem, ListView, Static
+from textual.widgets.data_table import CellType
 
 # How long typing must pause before the table is rebuilt: one rebuild per burst of keys.
 FILTER_DEBOUNCE = 0.15

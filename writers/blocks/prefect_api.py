@@ -348,7 +348,10 @@ class PrefectStore:
         self._key_resolved = True
         self._api_key = self._env.get("PREFECT_API_KEY") or None
         if self._api_key is None and not _is_loopback(self.api_url):
-            from flowwiz.writers.blocks.keyring_backend import PREFECT_API_KEY_USERNAME, SecretKeyring
+            from flowwiz.writers.blocks.keyring_backend import (
+                PREFECT_API_KEY_USERNAME,
+                SecretKeyring,
+            )
 
             keyring = SecretKeyring(self._env, timeout=3.0)
             try:
@@ -366,7 +369,9 @@ class PrefectStore:
     ) -> None:
         if response.status_code == 422 and write:
             # the body repeats the request, secret included: say nothing from it
-            raise BlockStoreError(f"the Prefect server at {self.api_url} rejected the block (HTTP 422)")
+            raise BlockStoreError(
+                f"the Prefect server at {self.api_url} rejected the block (HTTP 422)"
+            )
         self._http().expect(response, doing, ok=ok, write=write)
 
     def _json(self, response: Any, doing: str) -> Any:
