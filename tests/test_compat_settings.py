@@ -254,3 +254,36 @@ def test_dashboard_marks_local_only_secrets_and_missing_pools(
         assert "use a work pool missing on the server" in summary
 
     drive(open_store(prefect_server.api_url), project, scenario)
+
+
+def test_interactive_pool_question_lists_the_servers_pools_and_creates_one(
+    prefect_server: PrefectServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_deploy_interactive import ENTER, Transcript, spawn
+
+    prefect_server.create_work_pool("compat-listed-pool")
+    monkeypatch.setenv("PREFECT_API_URL", prefect_server.api_url)
+    repo = github_like_repo(tmp_path)
+    t = Transcript(spawn(repo, "--param", "count=1", "--no-schedule", "--public"))
+    for prompt in ("Which flow", "Deployment name", "Description", "Tags"):
+        t.answer(prompt, ENTER)
+    t.expect("Another name")
+    menu = t.text[t.text.rindex("Work pool"):]
+    assert "compat-listed-pool  (process)" in menu
+    t.child.send("\x1b[A")  # up from the first row wraps to the last: another name
+    t.child.send(ENTER)
+    t.answer("New work pool name", "compat-interactive-pool", ENTER)
+    t.answer("Create work pool 'compat-interactive-pool' on the server", ENTER)
+    t.answer("Worker type of the new pool", ENTER)  # process, first
+    t.answer("Work queue", ENTER)
+    t.expect("the process pool takes")  # the job-variable step offers the pool's variables
+    t.child.send("working_dri=/x" + ENTER)
+    t.expect("did you mean working_dir")
+    for prompt in ("Override parameters", "Pull flow code", "Repository URL", "Branch to pull"):
+        t.answer(prompt, ENTER)
+    t.expect("created on the server: process")
+    t.answer(r"Write prefect.yaml\?", ENTER)
+    assert t.finish() == 0, t.text
+    assert "Created work pool 'compat-interactive-pool' (process)" in t.text
+    pool = prefect_server.api("GET", "/work_pools/compat-interactive-pool").json()
+    assert pool["type"] == "process"

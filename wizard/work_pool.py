@@ -66,7 +66,21 @@ def ask_pool_name(session: Session, default: str, pools: tuple[Any, ...] | None)
         )
     )
     if picked == ANOTHER:
-        return str(asker.ask(text))
+        other = Question(
+            "pool",
+            "New work pool name",
+            "text",
+            "--pool",
+            validate=lambda t: (
+                "the work pool name cannot be empty"
+                if not t.strip()
+                else f"{t.strip()!r} is listed: pick it above"
+                if t.strip() in names
+                else None
+            ),
+            convert=str.strip,
+        )
+        return str(asker.ask(other))
     return str(picked)
 
 
