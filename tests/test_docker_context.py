@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flowwiz.detectors.docker_context import build_context
 
 from tests.deployutil import github_like_repo, run_deploy
@@ -88,3 +89,40 @@ def test_private_registry_credentials_become_a_block_the_push_step_references(
     push = entry["push"][0]["prefect_docker.deployments.steps.push_docker_image"]
     assert push["credentials"] == "{{ prefect.blocks.docker-registry-credentials.ghcr-push }}"
     assert_not_leaked(password, texts=[done.stdout, done.stderr], roots=[repo])
+
+
+@pytest.mark.prefect
+def test_dockerignore_matching_agrees_with_docker_py(tmp_path: Path) -> None:
+    """Differential: the files flowwiz says a build sends are the files docker-py's
+    ``exclude_paths`` (Docker's .dockerignore rules in Python) sends."""
+    import json
+    import subprocess
+
+    from flowwiz.detectors.docker_context import as_git_rules
+    from flowwiz.detectors.ignore_rules import rules_from_text, walk_files
+
+    from tests.prefect_harness import ensure_prefect
+
+    files(tmp_path, {
+        ".env": "", "sub/.env": "", "sub/deep/x.pem": "", "keys/a.pem": "", "keys/ok.pem": "",
+        "flows/etl.py": "", "flows/__pycache__/etl.pyc": "", "docs/readme.md": "",
+        "build/out.txt": "", "notes.txt": "", "a/b/notes.txt": "",
+    })
+    text = (
+        "# comment\n.env\nkeys/*.pem\n!keys/ok.pem\n**/__pycache__\n/build\n*.txt\n"
+        "sub/**/*.pem\ndocs/\n"
+    )
+    ours = sorted(walk_files(rules_from_text(tmp_path, as_git_rules(text))))
+    python = ensure_prefect() / "bin" / "python"
+    code = (
+        "import json, os, sys\n"
+        "from docker.utils.build import exclude_paths\n"
+        "root, text = sys.argv[1], sys.argv[2]\n"
+        "patterns = [l.strip() for l in text.splitlines() if l.strip() and not l.startswith('#')]\n"
+        "kept = exclude_paths(root, patterns)\n"
+        "print(json.dumps(sorted(p for p in kept if os.path.isfile(os.path.join(root, p)))))\n"
+    )
+    done = subprocess.run(
+        [str(python), "-c", code, str(tmp_path), text], capture_output=True, text=True, check=True
+    )
+    assert ours == json.loads(done.stdout)
