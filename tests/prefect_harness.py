@@ -318,11 +318,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _healthy(api_url: str) -> bool:
+def _healthy(api_url: str, auth: str | None = None) -> bool:
     import httpx
 
     try:
-        return httpx.get(f"{api_url}/health", timeout=2).status_code == 200
+        return httpx.get(f"{api_url}/health", timeout=2, auth=auth).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -336,14 +336,23 @@ class _Server:
     seconds_to_healthy: float
 
 
-def _start_server(venv: Path, home: Path, log: Path, *, template_db: Path | None = None) -> _Server:
-    """Start a server with PREFECT_HOME=home; raises HarnessError (with the log tail)."""
+def _start_server(
+    venv: Path,
+    home: Path,
+    log: Path,
+    *,
+    template_db: Path | None = None,
+    env_extra: Mapping[str, str] | None = None,
+) -> _Server:
+    """Start a server with PREFECT_HOME=home (and ``env_extra``, e.g.
+    PREFECT_SERVER_API_AUTH_STRING); raises HarnessError (with the log tail)."""
     home.mkdir(parents=True, exist_ok=True)
     if template_db is not None and template_db.is_file():
         shutil.copyfile(template_db, home / "prefect.db")
     port = _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     env = _with_venv_path(_clean_env(_BASE_ENV) | _prefect_overlay(venv, home, None), venv)
+    env.update(env_extra or {})
     argv = [str(_bin(venv, "prefect")), "server", "start", "--host", "127.0.0.1",
             "--port", str(port), "--no-ui", "--analytics-off"]
     started = time.monotonic()
@@ -356,7 +365,8 @@ def _start_server(venv: Path, home: Path, log: Path, *, template_db: Path | None
     while time.monotonic() < deadline:
         if process.poll() is not None:
             break
-        if _healthy(api_url):
+        auth_string = (env_extra or {}).get("PREFECT_SERVER_API_AUTH_STRING")
+        if _healthy(api_url, tuple(auth_string.split(":", 1)) if auth_string else None):
             return _Server(process, api_url, home, log, time.monotonic() - started)
         time.sleep(0.2)
     exited = process.poll()

@@ -176,7 +176,8 @@ def test_a_secret_field_is_never_accepted_as_a_flag_value(file_keyring: Path) ->
         (
             ("push", "--all"),
             {},
-            "push needs a Prefect server: set PREFECT_API_URL or pass --api-url",
+            "push needs a Prefect server: set PREFECT_API_URL (or a Prefect profile) "
+            "or pass --api-url",
         ),
         (("push",), {"PREFECT_API_URL": "http://127.0.0.1:9/api"}, "name the blocks to push"),
     ],
@@ -255,6 +256,7 @@ def test_types_lists_every_type_with_secret_fields_marked() -> None:
         "bitbucket-credentials",
         "aws-credentials",
         "gcp-credentials",
+        "docker-registry-credentials",
         "azure-blob-storage-credentials",
     ]
     secret_fields = {
@@ -263,6 +265,7 @@ def test_types_lists_every_type_with_secret_fields_marked() -> None:
     assert secret_fields["secret"] == ["value"]
     assert secret_fields["aws-credentials"] == ["aws_secret_access_key", "aws_session_token"]
     assert types["github-credentials"]["collection"] == "prefect_github"
+    assert secret_fields["docker-registry-credentials"] == ["password"]
     table = run("types")
     assert "azure-blob-storage-credentials" in table.stdout
 

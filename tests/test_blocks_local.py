@@ -20,6 +20,7 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringLocked, PasswordDeleteError
 
+from flowwiz.detectors.errors import UserError
 from flowwiz.detectors.secret import MASK, SecretStr
 from tests.conftest import read_file_keyring
 from tests.leaks import assert_not_leaked, canary
@@ -480,7 +481,7 @@ def test_open_store_picks_the_backend() -> None:
         env={"PREFECT_API_URL": "http://ignored/api"},
     )
     assert given.location == "https://api.example.com/api/accounts/a/workspaces/w"
-    with pytest.raises(InvalidBlock, match="invalid Prefect API URL"):
+    with pytest.raises(UserError, match="--api-url is not a URL flowwiz can use"):
         open_store("127.0.0.1:4200/api")
 
 

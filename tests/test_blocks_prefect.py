@@ -225,7 +225,7 @@ def test_unreachable_server_is_one_line_exit_1(file_keyring: Path) -> None:
         lines = result.stderr.strip().splitlines()
         assert lines == [
             f"error: cannot reach the Prefect server at {url} (connection refused): is it "
-            "running, and is the API URL right?"
+            "running, and is the --api-url right?"
         ]
     assert_not_leaked(token, texts=[t for r in results for t in (r.stdout, r.stderr)])
 
@@ -283,6 +283,7 @@ def test_refused_credentials_are_one_line(stub_server: str) -> None:
         f"the Prefect server at {stub_server} refused the request (HTTP 401): check "
         "PREFECT_API_KEY and the workspace URL"
     )
+    assert "Bearer pnu_example" in _Stub.authorizations
     result = run("--api-url", stub_server, "ls", env={"PREFECT_API_KEY": "pnu_example"})
     assert result.returncode == 1
     assert "refused the request (HTTP 401)" in result.stderr

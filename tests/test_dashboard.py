@@ -598,7 +598,7 @@ def test_unreachable_prefect_server_is_a_notification(project: Path) -> None:
     assert server.kind == "prefect"
 
     async def scenario(app: Any, pilot: Any) -> None:
-        assert app.sub_title == f"Prefect server {url}"
+        assert app.sub_title == f"Prefect server {url} (given by --api-url)"
         assert table_rows(app) == []
         assert "The block store could not be read" in text_of(app, "#block-fields")
         assert re.search(r"All\s+\?$", text_of(app, "#count-all"))

@@ -167,6 +167,7 @@ def test_unreachable_server_warns_and_file_deployments_still_show(tmp_path: Path
     warnings = session.notes("warning")
     assert len(warnings) == 1
     assert warnings[0] == (
-        f"cannot read deployments from the Prefect server at {url} (connection refused)"
+        f"cannot reach the Prefect server at {url} (connection refused): is it running, "
+        "and is the --api-url right?"
     )
     assert len(session.notes("error")) == 1  # the block store's own

@@ -302,6 +302,7 @@ def test_interactive_docker_with_the_projects_dockerfile(tmp_path: Path) -> None
     t.answer("Dockerfile to build the image from", ENTER)  # the project's Dockerfile
     t.answer("Where is the project's code inside the image", ENTER)  # read from COPY: /code
     t.answer("Push the image to its registry", ENTER)
+    t.answer("log in to push to registry.local:5000", ENTER)  # Docker's own login
     t.answer(r"Write prefect.yaml\?", ENTER)
     assert t.finish() == 0, t.text
     entry = entry_of(repo)

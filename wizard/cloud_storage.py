@@ -148,8 +148,17 @@ def _ask_credentials(
         block = _block_name(opts.storage_block, kind)
         require_block(session.open_store(), kind, block, "--storage-block")
         return reference(kind, block), ()
+    from flowwiz.wizard.store_probe import SERVER, server_choice, store_usable, switch_to_server
+    from flowwiz.writers.blocks import BlockStoreError
+
     store = session.open_store()
-    existing = [b for b in store.list(kind) if b.problem is None]
+    usable = store_usable(session)
+    try:
+        existing = [b for b in store.list(kind) if b.problem is None]
+    except BlockStoreError:
+        if usable:
+            raise
+        existing = []
     rows = [
         Choice(
             "Their own environment (IAM role, workload identity, environment variables)",
@@ -157,7 +166,10 @@ def _ask_credentials(
         )
     ]
     rows += [Choice(f"The {kind} block {b.name}", b.name) for b in existing]
-    rows.append(Choice(f"A new {kind} block (secret fields typed hidden)", "new"))
+    if usable:
+        rows.append(Choice(f"A new {kind} block (secret fields typed hidden)", "new"))
+    else:
+        rows += server_choice(session)
     if kept:
         rows.insert(0, Choice(f"Keep what the deployment uses: {kept}", "keep"))
     how = asker.ask(
@@ -170,6 +182,9 @@ def _ask_credentials(
             choices=tuple(rows),
         )
     )
+    if how == SERVER:
+        switch_to_server(session)
+        return _ask_credentials(session, provider, flow, name, kept)
     if how == "keep":
         return kept, ()
     if how == "ambient":

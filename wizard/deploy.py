@@ -41,12 +41,20 @@ def run(options: DeployOptions) -> int:
         raise UserError("--token-stdin reads the token from standard input: use it with --yes")
     refuse_tokens_as_names(options)
     asker: Asker = (UnattendedAsker if options.yes else InteractiveAsker)(notes=_note)
+    from flowwiz.detectors.prefect_settings import resolve_settings
+
+    settings = resolve_settings(api_url=options.api_url)  # a bad profile or URL: before anything
     detected = detect(
         options.path,
         interactive=asker.interactive,
         needs_git=options.storage in (None, "git") and options.git is not False,
     )
-    session = Session(options=options, asker=asker, detected=detected)
+    session = Session(options=options, asker=asker, detected=detected, settings=settings)
+    from flowwiz.wizard.store_probe import announce, fail_fast, probe_store
+
+    probe_store(session)  # where secrets will go is known before the first question
+    fail_fast(session)
+    announce(session)
     plan = ask(session)
 
     from flowwiz.writers.prefect_yaml import read_existing, render
@@ -56,6 +64,17 @@ def run(options: DeployOptions) -> int:
     ignore_text = _effective_prefectignore(plan)
     _check_not_ignored(plan, ignore_text)
     _check_upload(plan, ignore_text, session)
+    from flowwiz.wizard.docker_storage import check_build_context, write_dockerignore
+    from flowwiz.writers.plan import DockerStorage
+
+    if isinstance(plan.storage, DockerStorage):
+        from flowwiz.wizard.work_pool import check_pool_runs_images
+
+        check_pool_runs_images(session, plan.storage)
+        check_build_context(session, plan.storage)
+    from flowwiz.wizard.register_step import look_for_prefect, offer_register
+
+    look_for_prefect(plan, session)
     review(plan, rendered, session)
     if options.dry_run:
         terminal.line(("Dry run:", "bold"), " nothing was written.")
@@ -67,10 +86,15 @@ def run(options: DeployOptions) -> int:
         if not asker.ask(confirm):
             terminal.info("Nothing was written.")
             return 0
+    from flowwiz.wizard.work_pool import create_pending_pool
+
+    create_pending_pool(session)
     apply(plan, rendered, session)
     from flowwiz.wizard.block_storage import upload_now  # block and fsspec storage: --upload
 
     upload_now(plan, session)
+    write_dockerignore(session)
+    offer_register(plan, session)
     next_steps(plan, session)
     return 0
 
@@ -595,19 +619,11 @@ def ask_work_pool(
         if isinstance(d.get("work_pool"), Mapping) and d["work_pool"].get("name")
     )
     pool_default = current.get("name") or (others.most_common(1)[0][0] if others else "default")
-    pool = asker.ask(
-        Question(
-            "pool",
-            "Work pool",
-            "text",
-            "--pool",
-            default=str(pool_default),
-            validate=lambda t: None if t.strip() else "the work pool name cannot be empty",
-            convert=str.strip,
-            name_of="work pool name",
-        ),
-        opts.pool if opts.pool else UNSET,
-    )
+    from flowwiz.wizard.work_pool import ask_pool_name, check_variables, server_pools, settle_pool
+
+    pools = server_pools(session)
+    pool = ask_pool_name(session, str(pool_default), pools)
+    known = settle_pool(session, pool, pools)
     queue = asker.ask(
         Question(
             "queue",
@@ -622,18 +638,27 @@ def ask_work_pool(
     )
     base = current.get("job_variables") if isinstance(current.get("job_variables"), Mapping) else {}
     if opts.job_variables:
-        return pool, queue or None, values.job_variables(opts.job_variables, base)
+        job_vars = values.job_variables(opts.job_variables, base)
+        check_variables(session, known, job_vars)
+        return pool, queue or None, job_vars
+    offered = ""
+    if known is not None and known.variables:
+        names = list(known.variables)
+        offered = f"; the {known.type} pool takes " + ", ".join(names[:8])
+        offered += ", ..." if len(names) > 8 else ""
     text = asker.ask(
         Question(
             "job_variables",
-            "Job variables (dotted.key=value, space-separated; empty for none)",
+            f"Job variables (dotted.key=value, space-separated; empty for none{offered})",
             "text",
             "--job-variable",
             default="",
             validate=values.job_variables_problem,
         )
     )
-    return pool, queue or None, values.job_variables(values.split_assignments(text or ""), base)
+    job_vars = values.job_variables(values.split_assignments(text or ""), base)
+    check_variables(session, known, job_vars)
+    return pool, queue or None, job_vars
 
 
 def ask_parameters(session: Session, flow: Any, existing: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,12 +3,15 @@ the project's Dockerfile, or one Prefect writes) and pushes; workers run that im
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from flowwiz.detectors.docker_image import code_directory, has_registry, image_problem, split_image
 from flowwiz.detectors.errors import UserError
 from flowwiz.detectors.slug import slugify
 from flowwiz.wizard.prompts import UNSET, Choice, Question
 from flowwiz.wizard.session import Session
-from flowwiz.writers.plan import DockerStorage
+from flowwiz.writers.plan import DockerStorage, SecretToSave
 
 
 def ask_docker(session: Session, previous: DockerStorage | None = None) -> DockerStorage:
@@ -62,8 +65,133 @@ def ask_docker(session: Session, previous: DockerStorage | None = None) -> Docke
             "which needs a namespace you own (e.g. youruser/" + image + ")."
         )
     return DockerStorage(
-        image=image, tag=tag, dockerfile=dockerfile, directory=directory, push=push
+        image=image, tag=tag, dockerfile=dockerfile, directory=directory, push=push,
+        credentials=previous.credentials if previous is not None and push else None,
     )
+
+
+def ask_docker_storage(
+    session: Session, flow: Any, name: str, previous: DockerStorage | None = None
+) -> tuple[DockerStorage, tuple[SecretToSave, ...]]:
+    """The image questions, then how `prefect deploy` logs in to push it: Docker's own login
+    on this machine, or a ``docker-registry-credentials`` block the push step references
+    (``--registry-credentials NAME``; a new one from ``--registry-username`` and
+    ``--registry-password-env VAR``). The password is never written to prefect.yaml."""
+    storage = ask_docker(session, previous)
+    if not storage.push:
+        return storage, ()
+    reference, secrets = _ask_registry_credentials(session, storage, flow, name)
+    return replace(storage, credentials=reference), secrets
+
+
+def _ask_registry_credentials(
+    session: Session, storage: DockerStorage, flow: Any, name: str
+) -> tuple[str | None, tuple[SecretToSave, ...]]:
+    from flowwiz.wizard.store_probe import SERVER, server_choice, store_usable, switch_to_server
+    from flowwiz.writers.blocks import BlockStoreError, reference
+
+    opts, asker = session.options, session.asker
+    kind = "docker-registry-credentials"
+    default_name = f"deployment-{slugify(name)}-{slugify(flow.name)}-registry"
+    if opts.registry_password_env:
+        return _new_registry_block(session, storage, opts.registry_credentials or default_name)
+    if opts.registry_credentials:
+        from flowwiz.wizard.storage import require_block
+
+        store = session.open_store()
+        require_block(store, kind, opts.registry_credentials, "--registry-credentials")
+        return reference(kind, opts.registry_credentials), ()
+    store = session.open_store()
+    usable = store_usable(session)
+    try:
+        existing = [b for b in store.list(kind) if b.problem is None]
+    except BlockStoreError:
+        if usable:
+            raise
+        existing = []
+    registry = _registry_of(storage.image)
+    rows = [Choice(f"Docker's own login on this machine (docker login {registry})", "login")]
+    if storage.credentials:
+        rows.insert(0, Choice(f"Keep what the deployment uses: {storage.credentials}", "keep"))
+    rows += [Choice(f"The {kind} block {b.name}", b.name) for b in existing]
+    if usable:
+        rows.append(Choice(f"A new {kind} block (password hidden)", "new"))
+    else:
+        rows += server_choice(session)
+    how = asker.ask(
+        Question(
+            "registry_credentials",
+            f"How does `prefect deploy` log in to push to {registry}?",
+            "select",
+            "--registry-credentials NAME",
+            default="keep" if storage.credentials else "login",
+            choices=tuple(rows),
+        )
+    )
+    if how == SERVER:
+        switch_to_server(session)
+        return _ask_registry_credentials(session, storage, flow, name)
+    if how == "keep":
+        return storage.credentials, ()
+    if how == "login":
+        return None, ()
+    if how != "new":
+        return reference(kind, how), ()
+    block = asker.ask(
+        Question("registry_block", f"Name of the new {kind} block", "text",
+                 "--registry-credentials", default=default_name, convert=str.strip)
+    )
+    return _new_registry_block(session, storage, block)
+
+
+def _new_registry_block(
+    session: Session, storage: DockerStorage, block: str
+) -> tuple[str, tuple[SecretToSave, ...]]:
+    import os
+
+    from flowwiz.detectors.secret import SecretStr
+    from flowwiz.writers.blocks import check_name, normalize_data, reference
+
+    opts, asker = session.options, session.asker
+    kind = "docker-registry-credentials"
+    check_name(block)
+    session.open_store().check()  # before anyone types a password that could not be kept
+    username = asker.ask(
+        Question("registry_username", "Registry username", "text", "--registry-username",
+                 validate=lambda t: None if t.strip() else "enter the username",
+                 convert=str.strip, why_no_default="the registry needs a username"),
+        opts.registry_username if opts.registry_username else UNSET,
+    )
+    if opts.registry_password_env:
+        password = os.environ.get(opts.registry_password_env, "")
+        if not password:
+            raise UserError(
+                f"--registry-password-env {opts.registry_password_env}: the variable is not set "
+                "or empty"
+            )
+    else:
+        password = asker.ask(
+            Question("registry_password", "Registry password or token (hidden)", "password",
+                     "--registry-password-env VAR",
+                     validate=lambda t: None if t.strip() else "enter the password",
+                     why_no_default="the registry needs a password")
+        ).strip()
+    registry = _registry_of(storage.image)
+    data = normalize_data(
+        kind,
+        {"username": username, "password": SecretStr(password), "registry_url": registry},
+    )
+    overwrite = session.open_store().exists(kind, block)
+    return reference(kind, block), (
+        SecretToSave(block_type=kind, name=block, data=data, overwrite=overwrite),
+    )
+
+
+def _registry_of(image: str) -> str:
+    first = image.split("/", 1)[0]
+    if "/" in image and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return "docker.io"
 
 
 def _ask_dockerfile(session: Session, previous: DockerStorage | None) -> tuple[str, str]:
@@ -138,3 +266,50 @@ def _directory_problem(text: str) -> str | None:
 def describe(storage: DockerStorage) -> str:
     where = "built and pushed" if storage.push else "built here, not pushed"
     return f"docker image {storage.image}:{storage.tag} ({where}; code in {storage.directory})"
+
+
+def check_build_context(session: Session, storage: DockerStorage) -> None:
+    """Name the secret-looking files the build context's .dockerignore lets into the image,
+    and offer to write a .dockerignore that leaves them out (``--dockerignore``; written after
+    the review, with prefect.yaml). Sets ``session.dockerignore_text``."""
+    from flowwiz.detectors.docker_context import build_context, dockerignore_addition
+
+    root = session.detected.root
+    found = build_context(root)
+    if not found.sensitive:
+        return
+    shown = ", ".join(found.sensitive[:5]) + (" ..." if len(found.sensitive) > 5 else "")
+    path = root / ".dockerignore"
+    exists = path.is_file()
+    why = "its .dockerignore lets them through" if exists else "there is no .dockerignore"
+    session.asker.note(
+        f"{len(found.sensitive)} file(s) that look like secrets would be copied into the image "
+        f"{storage.image}:{storage.tag} ({why}): {shown}"
+    )
+    write = session.asker.ask(
+        Question(
+            "dockerignore",
+            "Add them to .dockerignore?"
+            if exists
+            else "Write a .dockerignore that leaves them out?",
+            "confirm",
+            "--dockerignore",
+            default=session.asker.interactive,
+        ),
+        session.options.dockerignore if session.options.dockerignore is not None else UNSET,
+    )
+    if write:
+        existing = path.read_text(encoding="utf-8", errors="replace") if exists else None
+        session.dockerignore_text = dockerignore_addition(existing, found.sensitive)
+
+
+def write_dockerignore(session: Session) -> None:
+    from flowwiz.wizard.terminal import terminal
+    from flowwiz.writers.atomic import write_atomic
+
+    if session.dockerignore_text is None:
+        return
+    path = session.detected.root / ".dockerignore"
+    existed = path.exists()
+    write_atomic(path, session.dockerignore_text)
+    terminal.success(f"{'Updated' if existed else 'Created'} .dockerignore")

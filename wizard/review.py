@@ -78,6 +78,14 @@ def plaintext_tokens(plan: DeploymentPlan) -> list[str]:
     return found
 
 
+def _pool_note(session: Session) -> str:
+    if session.pool_to_create is not None:
+        return f"  (created on the server: {session.pool_to_create[1]} pool)"
+    if session.pool_missing:
+        return "  (not on the server yet)"
+    return ""
+
+
 def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
     from rich.padding import Padding
     from rich.syntax import Syntax
@@ -103,8 +111,14 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
         styled(f"{plan.flow_name}/{plan.name}  ", (f"({action[rendered.action]})", "dim")),
     )
     row("Entrypoint", plan.entrypoint)
-    row("Work pool", plan.work_pool + (f" / queue {plan.work_queue}" if plan.work_queue else ""))
+    row(
+        "Work pool",
+        plan.work_pool
+        + (f" / queue {plan.work_queue}" if plan.work_queue else "")
+        + _pool_note(session),
+    )
     row("Schedule", describe_schedules(plan.schedules) or "none")
+    row("Prefect server", session.prefect_settings().describe_server())
     if plan.parameters:
         row("Parameters", ", ".join(f"{k}={v!r}" for k, v in plan.parameters.items()))
     if plan.job_variables:
@@ -226,8 +240,16 @@ def next_steps(plan: DeploymentPlan, session: Session) -> None:
         say("    pip install prefect-docker")
         if storage.push:
             say(f"  and you must be logged in to the registry: docker login {_registry(storage)}")
-    for line in deploy_commands(plan):
-        say(f"  {line}")
+    if session.prefect_cli is None and session.registered is None:
+        say(
+            "  No `prefect` was found here (the project's .venv or venv, or PATH): install it "
+            "(pip install prefect) to run:"
+        )
+    if session.pool_missing:
+        say(f"  prefect work-pool create {_shell_quote(plan.work_pool)} --type process")
+    if session.registered is None:
+        for line in deploy_commands(plan):
+            say(f"  {line}")
     say(f"  prefect worker start --pool {_shell_quote(plan.work_pool)}")
     say(f"  prefect deployment run {_shell_quote(plan.flow_name + '/' + plan.name)}")
 

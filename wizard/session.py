@@ -29,6 +29,7 @@ class DeployOptions:
     timezone: str | None = None
     no_schedule: bool = False
     pool: str | None = None
+    pool_type: str | None = None  # create the pool with this worker type when it is missing
     queue: str | None = None
     job_variables: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
@@ -68,6 +69,11 @@ class DeployOptions:
     storage_settings: tuple[str, ...] = ()  # KEY=VALUE
     storage_secret_envs: tuple[str, ...] = ()  # KEY=VAR: a secret setting read from $VAR
     upload: bool | None = None  # upload now, after writing (prefect deploy uploads anyway)
+    registry_credentials: str | None = None  # docker-registry-credentials block for the push
+    registry_username: str | None = None
+    registry_password_env: str | None = None
+    register: bool | None = None  # run `prefect deploy` after writing (None: ask; --yes: no)
+    dockerignore: bool | None = None  # write/extend .dockerignore when secrets would be copied
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +93,41 @@ class Session:
     asker: Asker
     detected: Detected
     store: Any = None  # opened on first need
+    settings: Any = None  # detectors.prefect_settings.PrefectSettings, resolved at the start
+    store_problem: str | None = None  # why the store cannot keep a secret (probed at the start)
+    # (name, type, base job template) of a work pool to create on the server when applying
+    pool_to_create: tuple[str, str, dict[str, Any]] | None = None
+    pool_type: str | None = None  # the chosen pool's worker type, when the server said
+    pool_missing: bool = False  # the chosen pool is not on the server and will not be created
+    prefect_cli: Any = None  # the `prefect` that registers (None: not found / not looked for)
+    registered: Any = None  # writers.register.Registered once `prefect deploy` succeeded
+    dockerignore_text: str | None = None  # the .dockerignore to write after the review
+
+    def prefect_settings(self) -> Any:
+        if self.settings is None:
+            from flowwiz.detectors.prefect_settings import resolve_settings
+
+            self.settings = resolve_settings(api_url=self.options.api_url)
+        return self.settings
+
+    def prefect_client(self) -> Any:
+        """A client for the configured server (writers.prefect_client.PrefectClient), or None
+        when no server is configured."""
+        settings = self.prefect_settings()
+        if not settings.api_url:
+            return None
+        from flowwiz.writers.prefect_client import PrefectClient
+
+        return PrefectClient(settings, waiting=terminal.waiting)
 
     def open_store(self) -> Any:
         if self.store is None:
             from flowwiz.writers.blocks import open_store
 
-            self.store = open_store(self.options.api_url, on_warning=terminal.warn)
+            self.store = open_store(
+                self.options.api_url,
+                settings=self.prefect_settings(),
+                on_warning=terminal.warn,
+                waiting=terminal.waiting,
+            )
         return self.store

@@ -405,7 +405,10 @@ def ask_token(
     if opts.token_worker_env:
         return _worker_env_storage(session, repository, branch, username), ()
 
-    exists = store.exists("secret", block_name)
+    from flowwiz.wizard.store_probe import SERVER, server_choice, store_usable, switch_to_server
+
+    usable = store_usable(session)
+    exists = _quietly(lambda: store.exists("secret", block_name), False, usable)
     has_remote_token = remote is not None and remote.url.had_credentials and remote.url.credential
     source: Any = UNSET
     if opts.token_env:
@@ -419,13 +422,21 @@ def ask_token(
     rows = []
     if exists:
         rows.append(Choice(f"Use the token already stored as secret/{block_name}", "existing"))
-    if has_remote_token:
+    if has_remote_token and usable:
         rows.append(Choice("Store the token found in the remote URL", "remote"))
-    rows.append(Choice("Enter a token (hidden input)", "prompt"))
-    other_secrets = [b for b in _list_blocks(store, "secret") if b.name != block_name]
+    if usable:
+        rows.append(Choice("Enter a token (hidden input)", "prompt"))
+    else:
+        rows += server_choice(session)
+    other_secrets = [
+        b for b in _quietly(lambda: _list_blocks(store, "secret"), [], usable)
+        if b.name != block_name
+    ]
     if other_secrets:
         rows.append(Choice("Use another secret block", "block"))
-    provider_blocks = [b for t in _PROVIDER_BLOCKS for b in _list_blocks(store, t)]
+    provider_blocks = [
+        b for t in _PROVIDER_BLOCKS for b in _quietly(lambda t=t: _list_blocks(store, t), [], usable)
+    ]
     if provider_blocks:
         rows.append(Choice("Use a provider credentials block", "credentials"))
     rows.append(
@@ -439,10 +450,14 @@ def ask_token(
             "--token-env VAR/--token-stdin/--token-block NAME/--token-worker-env VAR",
             default="existing" if exists else UNSET,
             choices=tuple(rows),
-            why_no_default="the repository is private and no token was given",
+            why_no_default="the repository is private and no token was given"
+            + ("" if usable else f" ({session.store_problem}; --api-url URL keeps it on a server)"),
         ),
         source,
     )
+    if how == SERVER:
+        switch_to_server(session)
+        return ask_token(session, flow, name, repository, parsed, branch, remote)
     if how == "worker":
         return _worker_env_storage(session, repository, branch, username), ()
     if how == "existing":
@@ -526,6 +541,18 @@ def _variable_problem(text: str) -> str | None:
             "enter an environment variable name: letters, digits and _, not starting with a digit"
         )
     return None
+
+
+def _quietly(read: Any, fallback: Any, usable: bool) -> Any:
+    """A store read that may fail when the probe already found the store unusable."""
+    if usable:
+        return read()
+    from flowwiz.writers.blocks import BlockStoreError
+
+    try:
+        return read()
+    except BlockStoreError:
+        return fallback
 
 
 def _list_blocks(store: Any, kind: str) -> list[Any]:
@@ -718,9 +745,9 @@ def ask_other_storage(
     if kind in PROVIDERS:
         return ask_cloud(session, kind, flow, name, same)
     if kind == "docker":
-        from flowwiz.wizard.docker_storage import ask_docker
+        from flowwiz.wizard.docker_storage import ask_docker_storage
 
-        return ask_docker(session, same), ()
+        return ask_docker_storage(session, flow, name, same)
     if kind == "block":
         from flowwiz.wizard.block_storage import ask_block
 

@@ -12,6 +12,9 @@ rich is imported on first use, never at start-up.
 from __future__ import annotations
 
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
@@ -98,6 +101,37 @@ class Terminal:
     def line(self, *parts: object) -> None:
         """One line to stderr from :func:`styled` parts."""
         self.err.print(styled(*parts))
+
+    @contextmanager
+    def waiting(self, doing: str, *, after: float = 0.4) -> Iterator[None]:
+        """A spinner on stderr ("Waiting for the Prefect server to <doing>…") while the block
+        runs longer than ``after`` seconds; nothing when stderr is not a terminal."""
+        if not self.err.is_terminal:
+            yield
+            return
+        from rich.markup import escape
+
+        status = self.err.status(f"Waiting for the Prefect server to {escape(doing)}…")
+        lock = threading.Lock()
+        state = {"done": False, "started": False}
+
+        def start() -> None:
+            with lock:
+                if not state["done"]:
+                    status.start()
+                    state["started"] = True
+
+        timer = threading.Timer(after, start)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+            with lock:
+                state["done"] = True
+                if state["started"]:
+                    status.stop()
 
     def data(self, text: str) -> None:
         """Plain data for scripts (JSON, YAML): no markup, no wrapping."""

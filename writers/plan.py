@@ -74,6 +74,9 @@ class DockerStorage:
     dockerfile: str = "auto"  # "auto": Prefect writes one that copies the project in
     directory: str = "/opt/prefect/project"  # where the code sits inside the image
     push: bool = True  # push to the registry so a remote worker can pull it
+    # "{{ prefect.blocks.docker-registry-credentials.NAME }}" for the push step, or None
+    # (Docker's own login on this machine)
+    credentials: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,6 +214,15 @@ def _check_image(storage: DockerStorage) -> None:
         raise UserError("docker storage needs a Dockerfile path, or 'auto'")
 
 
+def _push_credentials(push: Any) -> str | None:
+    """The docker push step's ``credentials`` reference, when it has one."""
+    step = _only_step(push)
+    if step is None or step[0] != PUSH_DOCKER_IMAGE or not isinstance(step[1], Mapping):
+        return None
+    value = step[1].get("credentials")
+    return value if isinstance(value, str) else None
+
+
 def push_steps(storage: Storage) -> list[dict[str, Any]]:
     """Steps ``prefect deploy`` runs on this machine after the build: uploading the code to
     a bucket, or pushing the image to its registry."""
@@ -226,6 +235,7 @@ def push_steps(storage: Storage) -> list[dict[str, Any]]:
                     "requires": _DOCKER_REQUIRES,
                     "image_name": "{{ build_image.image_name }}",
                     "tag": "{{ build_image.tag }}",
+                    **({"credentials": storage.credentials} if storage.credentials else {}),
                 }
             }
         ]
@@ -286,6 +296,7 @@ def storage_of(entry: Mapping[str, Any]) -> Storage | None:
                 dockerfile=str(image.get("dockerfile") or "Dockerfile"),
                 directory=args["directory"],
                 push=_only_step(entry.get("push")) is not None,
+                credentials=_push_credentials(entry.get("push")),
             )
         return LocalStorage(directory=args["directory"])
     return None

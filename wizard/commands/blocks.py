@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import click
-
 from flowwiz.detectors.errors import FlowwizError, UserError
 from flowwiz.detectors.secret import SecretStr, holds_token, shown_name, token_not_name
 from flowwiz.wizard.terminal import printable, terminal
@@ -43,7 +42,7 @@ class _Target:
 def _env_for(target: _Target) -> dict[str, str]:
     env = dict(os.environ)
     if target.local:
-        env.pop("PREFECT_API_URL", None)
+        env["PREFECT_API_URL"] = ""  # empty: no server, even one in the active Prefect profile
     return env
 
 
@@ -560,11 +559,16 @@ def push_command(
     for slug in slugs:
         parse_slug(slug)
     target: _Target = ctx.find_object(_Target) or _Target(None, False)
-    url = api_url or target.api_url or os.environ.get("PREFECT_API_URL", "").strip()
+    from flowwiz.detectors.prefect_settings import resolve_settings
+
+    url = resolve_settings(api_url=api_url or target.api_url).api_url
     if not url:
-        raise UserError("push needs a Prefect server: set PREFECT_API_URL or pass --api-url")
+        raise UserError(
+            "push needs a Prefect server: set PREFECT_API_URL (or a Prefect profile) "
+            "or pass --api-url"
+        )
     env = dict(os.environ)
-    env.pop("PREFECT_API_URL", None)
+    env["PREFECT_API_URL"] = ""  # the local catalog
     local = open_store(env=env, on_warning=terminal.warn)
     remote = open_store(url, on_warning=terminal.warn)
     wanted = list(slugs) if slugs else [b.slug for b in local.list()]

@@ -52,8 +52,9 @@ use the hidden prompt, --token-env VAR or --token-stdin.
 )
 @click.option(
     "--api-url",
-    envvar="PREFECT_API_URL",
-    help="Store blocks on this Prefect server [env: PREFECT_API_URL].",
+    metavar="URL",
+    help="Store blocks on this Prefect server (default: PREFECT_API_URL from the environment, "
+    "else from the active Prefect profile).",
 )
 @click.option("--entrypoint", metavar="PATH:FUNCTION", help="The flow, e.g. flows/etl.py:etl.")
 @click.option("--name", help="Deployment name (default: the flow name, slugified).")
@@ -66,6 +67,12 @@ use the hidden prompt, --token-env VAR or --token-stdin.
 @click.option("--no-schedule", is_flag=True, help="No schedule: run on demand.")
 @click.option(
     "--pool", help="Work pool name (default: the one other deployments use, else 'default')."
+)
+@click.option(
+    "--pool-type",
+    metavar="TYPE",
+    help="Create the work pool on the server with this worker type (process, docker, "
+    "kubernetes, ...) and its default base job template, when it does not exist.",
 )
 @click.option("--queue", help="Work queue name (default: 'default').")
 @click.option(
@@ -191,6 +198,30 @@ use the hidden prompt, --token-env VAR or --token-stdin.
     "--push-image/--no-push-image",
     default=None,
     help="Push the image to its registry (default: when the name has a registry or namespace).",
+)
+@click.option(
+    "--registry-credentials",
+    metavar="NAME",
+    help="docker-registry-credentials block the image push logs in with (created with "
+    "--registry-username and --registry-password-env; default: Docker's own login).",
+)
+@click.option("--registry-username", metavar="USER", help="Username for a new registry block.")
+@click.option(
+    "--registry-password-env",
+    metavar="VAR",
+    help="Read the registry password for a new registry block from this environment variable.",
+)
+@click.option(
+    "--dockerignore/--no-dockerignore",
+    default=None,
+    help="For docker storage: write (or extend) .dockerignore when secret-looking files "
+    "would be copied into the image (default: ask; --yes: only warn).",
+)
+@click.option(
+    "--register/--no-register",
+    default=None,
+    help="After writing, register the deployment on the server by running the project's "
+    "`prefect deploy -n NAME` (asked when interactive; --yes: only with --register).",
 )
 @click.option("--no-prefectignore", is_flag=True, help="Do not create .prefectignore.")
 @click.option(

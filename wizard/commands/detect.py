@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-
 from flowwiz.detectors.errors import DetectionError, UserError
 
 EXAMPLES = """\b
@@ -26,9 +25,10 @@ class Seen:
     scan: Any
     project: Any
     in_clone: tuple[str, ...] | None = None  # per flow: tracked/untracked/ignored/outside...
+    settings: Any = None  # detectors.prefect_settings.PrefectSettings
 
 
-def gather(path: Path) -> Seen:
+def gather(path: Path, api_url: str | None = None) -> Seen:
     from flowwiz.detectors.flows import find_flows
     from flowwiz.detectors.git import detect_git
     from flowwiz.detectors.project import detect_project
@@ -47,7 +47,10 @@ def gather(path: Path) -> Seen:
 
         files = [root / f.entrypoint.rsplit(":", 1)[0] for f in scan.flows]
         in_clone = tuple(c.status for c in files_in_clone(Path(git.root), files))
-    return Seen(root, git, problem, scan, detect_project(root), in_clone)
+    from flowwiz.detectors.prefect_settings import resolve_settings
+
+    settings = resolve_settings(api_url=api_url)
+    return Seen(root, git, problem, scan, detect_project(root), in_clone, settings)
 
 
 def as_json(seen: Seen) -> dict[str, Any]:
@@ -134,6 +137,25 @@ def as_json(seen: Seen) -> dict[str, Any]:
         "requirements": list(project.requirements),
         "python_version": project.python_version,
         "prefectignore": str(project.prefectignore) if project.prefectignore else None,
+        "prefect_server": _server_json(seen.settings),
+    }
+
+
+def _server_json(settings: Any) -> dict[str, Any] | None:
+    """Where flowwiz (and the Prefect CLI) will send blocks and deployments; no secrets."""
+    if settings is None:
+        return None
+    from flowwiz.detectors.prefect_settings import API_URL, _shown_url
+
+    url = settings.api_url
+    return {
+        "api_url": _shown_url(url) if url else None,
+        "source": settings.source_of(API_URL) or None,
+        "profile": settings.profile,
+        "profiles_path": str(settings.profiles_path) if settings.profiles_path else None,
+        "auth": "auth string" if settings.auth_string else "api key" if settings.api_key else None,
+        "tls_insecure_skip_verify": settings.tls_insecure,
+        "ssl_cert_file": settings.ssl_cert_file,
     }
 
 
@@ -235,6 +257,8 @@ def show(seen: Seen) -> None:
     if dockerfile and data["dockerfile_code_dir"]:
         dockerfile += f" (code in {data['dockerfile_code_dir']})"
     files = [x for x in (dockerfile, *data["requirements"]) if x]
+    if seen.settings is not None:
+        say(("Prefect server", "bold"), f" {seen.settings.describe_server()}")
     say(
         ("Project", "bold"),
         f" Python {data['python_version']}; "
@@ -245,9 +269,15 @@ def show(seen: Seen) -> None:
 @click.command(epilog=EXAMPLES)
 @click.argument("path", required=False, default=".", type=click.Path(path_type=Path))
 @click.option("--json", "as_json_flag", is_flag=True, help="Print JSON for scripts.")
-def detect(path: Path, as_json_flag: bool) -> None:
-    """Show what flowwiz sees: git remotes (credentials masked), branch, flows, prefect.yaml."""
-    seen = gather(path)
+@click.option(
+    "--api-url",
+    metavar="URL",
+    help="The Prefect server to report (default: PREFECT_API_URL, then the active profile).",
+)
+def detect(path: Path, as_json_flag: bool, api_url: str | None) -> None:
+    """Show what flowwiz sees: git remotes (credentials masked), branch, flows, prefect.yaml,
+    and which Prefect server blocks and deployments go to (and where that came from)."""
+    seen = gather(path, api_url)
     if as_json_flag:
         from flowwiz.wizard.terminal import terminal
 

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-
 from flowwiz.detectors.errors import UserError
 
 EXAMPLES = """\b
@@ -34,7 +33,8 @@ Keys: / filter, n new secret, d delete, c copy reference, r refresh, ? help, q q
     "--api-url",
     metavar="URL",
     default=None,
-    help="Prefect API URL whose blocks and deployments to show (default: PREFECT_API_URL).",
+    help="Prefect API URL whose blocks and deployments to show (default: PREFECT_API_URL, "
+    "then the active Prefect profile).",
 )
 def ui(project: Path, api_url: str | None) -> None:
     """Browse blocks and deployments full-screen; see which references are broken.

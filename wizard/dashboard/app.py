@@ -117,13 +117,22 @@ class FlowwizApp(App[None]):
 
         worker = get_current_worker()
         try:
-            rows = load_server_deployments(self.store.location)
+            rows = load_server_deployments(
+                self.store.location, settings=getattr(self.store, "settings", None)
+            )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a notification
             if not worker.is_cancelled:
                 self.call_from_thread(self._server_deployments_failed, _message(exc))
             return
         if not worker.is_cancelled:
             self.call_from_thread(self.query_one(DeploymentsView).show_server, rows)
+        from flowwiz.wizard.dashboard.server import server_context
+
+        pools, local = server_context(
+            self.store.location, settings=getattr(self.store, "settings", None)
+        )
+        if not worker.is_cancelled:
+            self.call_from_thread(self.query_one(DeploymentsView).show_context, pools, local)
 
     def _server_deployments_failed(self, message: str) -> None:
         self.query_one(DeploymentsView).server_failed(message)

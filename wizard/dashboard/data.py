@@ -140,6 +140,9 @@ def display_path(path: Path | str, home: Path | None = None) -> str:
 def store_label(store: BlockStore) -> str:
     if store.kind == "local":
         return f"local store {display_path(store.location)}"
+    settings = getattr(store, "settings", None)
+    if settings is not None and settings.api_url:
+        return f"Prefect server {settings.describe_server()}"
     return f"Prefect server {store.location}"
 
 

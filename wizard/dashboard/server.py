@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from flowwiz.detectors.errors import WorldError
+from flowwiz.detectors.prefect_settings import PrefectSettings, resolve_settings
 from flowwiz.wizard.dashboard.data import (
     NOTHING,
     BlockRef,
@@ -25,6 +26,7 @@ from flowwiz.wizard.dashboard.data import (
     schedule_summary,
     storage_summary,
 )
+from flowwiz.writers.prefect_client import clean_url
 
 PAGE = 200
 # A dashboard waits on nothing for long: a slow server is reported, the file still shows.
@@ -39,46 +41,39 @@ class ServerReadError(WorldError):
 
 
 def load_server_deployments(
-    api_url: str, *, env: Mapping[str, str] | None = None
+    api_url: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    settings: PrefectSettings | None = None,
 ) -> tuple[DeploymentRow, ...]:
     """Every deployment on the server at ``api_url`` as rows (source "server"), sorted by
-    flow and name. Raises ServerReadError with a one-line message."""
-    import httpx
+    flow and name. ``settings`` (auth, TLS, retries) default to those resolved from ``env``
+    with ``api_url`` given. Raises ServerReadError with a one-line message."""
+    from flowwiz.writers.prefect_client import PrefectClient
 
-    env = os.environ if env is None else env
-    headers = {"Accept": "application/json"}
-    if env.get("PREFECT_API_KEY"):
-        headers["Authorization"] = f"Bearer {env['PREFECT_API_KEY']}"
-    timeout = httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
-    base = api_url.rstrip("/")
-    try:
-        with httpx.Client(headers=headers, timeout=timeout, follow_redirects=False) as client:
-            documents = _all_deployments(client, base)
-            flows = _flow_names(client, base, {str(d.get("flow_id")) for d in documents})
-    except httpx.TimeoutException:
-        raise ServerReadError(
-            f"the Prefect server at {base} did not answer in time (reading deployments)"
-        ) from None
-    except httpx.HTTPError as exc:
-        from flowwiz.writers.blocks.prefect_api import transport_reason
-
-        raise ServerReadError(
-            f"cannot read deployments from the Prefect server at {base} ({transport_reason(exc)})"
-        ) from None
-    except ValueError:  # a body that is not JSON: not a Prefect API
-        raise ServerReadError(
-            f"{base} did not answer like a Prefect API (reading deployments)"
-        ) from None
+    if settings is None or settings.api_url is None:
+        settings = resolve_settings(os.environ if env is None else env, api_url=api_url)
+    elif clean_url(settings.api_url) != clean_url(api_url):
+        settings = settings.with_api_url(api_url)
+    client = PrefectClient(
+        settings,
+        error=ServerReadError,
+        timeout=READ_TIMEOUT,
+        connect_timeout=CONNECT_TIMEOUT,
+    )
+    with client:
+        documents = _all_deployments(client)
+        flows = _flow_names(client, {str(d.get("flow_id")) for d in documents})
     rows = [server_row(d, flows.get(str(d.get("flow_id")), "?")) for d in documents]
     return tuple(sorted(rows, key=lambda r: r.name))
 
 
-def _all_deployments(client: Any, base: str) -> list[Mapping[str, Any]]:
+def _all_deployments(client: Any) -> list[Mapping[str, Any]]:
     found: list[Mapping[str, Any]] = []
     while len(found) < MAX_DEPLOYMENTS:
         page = _post(
             client,
-            f"{base}/deployments/filter",
+            "/deployments/filter",
             {"limit": PAGE, "offset": len(found), "sort": "NAME_ASC"},
         )
         found += [d for d in page if isinstance(d, Mapping)]
@@ -87,32 +82,54 @@ def _all_deployments(client: Any, base: str) -> list[Mapping[str, Any]]:
     return found
 
 
-def _flow_names(client: Any, base: str, ids: Iterable[str]) -> dict[str, str]:
+def _flow_names(client: Any, ids: Iterable[str]) -> dict[str, str]:
     wanted = sorted(ids)
     names: dict[str, str] = {}
     for start in range(0, len(wanted), PAGE):
         chunk = wanted[start : start + PAGE]
-        page = _post(client, f"{base}/flows/filter", {"flows": {"id": {"any_": chunk}}})
+        page = _post(client, "/flows/filter", {"flows": {"id": {"any_": chunk}}})
         names.update((str(f.get("id")), str(f.get("name"))) for f in page if isinstance(f, Mapping))
     return names
 
 
-def _post(client: Any, url: str, body: Mapping[str, Any]) -> Sequence[Any]:
-    response = client.post(url, json=dict(body))
-    if response.status_code in (401, 403):
-        raise ServerReadError(
-            f"the Prefect server refused to list deployments (HTTP {response.status_code}): "
-            "check PREFECT_API_KEY"
-        )
-    if response.status_code != 200:
-        raise ServerReadError(
-            f"the Prefect server could not list deployments (HTTP {response.status_code}): "
-            "is PREFECT_API_URL right (it usually ends in /api)?"
-        )
-    data = response.json()
+def _post(client: Any, path: str, body: Mapping[str, Any]) -> Sequence[Any]:
+    data = client.call("POST", path, doing="list deployments", json=dict(body))
     if not isinstance(data, list):
-        raise ValueError("not a list")
+        raise ServerReadError(
+            f"{client.api_url} did not answer like a Prefect API (reading deployments): "
+            f"check {client.url_setting()}"
+        )
     return data
+
+
+def server_context(
+    api_url: str, *, settings: PrefectSettings | None = None, env: Mapping[str, str] | None = None
+) -> tuple[frozenset[str] | None, frozenset[tuple[str, str]]]:
+    """What the dashboard marks deployments with when a server is in use: the server's work
+    pool names (None when they cannot be read), and the blocks kept only in this machine's
+    local catalog (``(type, name)``: workers reading the server cannot see them)."""
+    from flowwiz.writers.prefect_client import PrefectClient
+    from flowwiz.writers.work_pools import list_work_pools
+
+    env = os.environ if env is None else env
+    if settings is None or settings.api_url is None:
+        settings = resolve_settings(env, api_url=api_url)
+    pools: frozenset[str] | None
+    try:
+        with PrefectClient(settings, error=ServerReadError, timeout=READ_TIMEOUT,
+                           connect_timeout=CONNECT_TIMEOUT) as client:
+            pools = frozenset(p.name for p in list_work_pools(client))
+    except WorldError:
+        pools = None
+    local: frozenset[tuple[str, str]] = frozenset()
+    try:
+        from flowwiz.writers.blocks import open_store
+
+        store = open_store(env={**env, "PREFECT_API_URL": ""})
+        local = frozenset((b.type, b.name) for b in store.list())
+    except Exception:  # noqa: BLE001 - no local catalog is no mark, never a failure
+        local = frozenset()
+    return pools, local
 
 
 def server_row(document: Mapping[str, Any], flow_name: str) -> DeploymentRow:

@@ -9,16 +9,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import ClassVar
 
-from rich.markup import escape
-from rich.text import Text
-from textual import on
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.timer import Timer
-from textual.widgets import DataTable, Input, Label, ListItem, ListView, Static
-from textual.widgets.data_table import CellType
-
 from flowwiz.wizard.dashboard.data import (
     NOTHING,
     BlockCatalog,
@@ -32,6 +22,15 @@ from flowwiz.wizard.dashboard.data import (
 )
 from flowwiz.wizard.terminal import printable, styled
 from flowwiz.writers.blocks.model import BLOCK_TYPES, Block
+from rich.markup import escape
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Label, ListItem, ListView, Static
+from textual.widgets.data_table import CellType
 
 # How long typing must pause before the table is rebuilt: one rebuild per burst of keys.
 FILTER_DEBOUNCE = 0.15
@@ -512,6 +511,9 @@ class DeploymentsView(Vertical):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.project: ProjectDeployments | None = None
         self.existing: Collection[tuple[str, str]] | None = None
+        # the server's work pools (None: not read) and the blocks only the local catalog has
+        self.server_pools: frozenset[str] | None = None
+        self.local_only: frozenset[tuple[str, str]] = frozenset()
         self.problem: str | None = None
         # the server's deployments: None while not read (or not configured: server_url None)
         self.server_url: str | None = None
@@ -558,6 +560,22 @@ class DeploymentsView(Vertical):
     def server_failed(self, message: str) -> None:
         self.server, self.server_problem = None, message
         self._redraw()
+
+    def show_context(
+        self, pools: Collection[str] | None, local_only: Collection[tuple[str, str]]
+    ) -> None:
+        """The server's work pool names (None: not read) and the blocks this machine's local
+        catalog holds: a reference missing on the server but kept locally is marked "workers
+        cannot read this", a pool missing on the server is marked too."""
+        self.server_pools = frozenset(pools) if pools is not None else None
+        self.local_only = frozenset(local_only)
+        self._redraw()
+
+    def pool_missing(self, deployment: DeploymentRow) -> bool:
+        pools = self.server_pools
+        return pools is not None and deployment.work_pool not in (NOTHING, "") and (
+            deployment.work_pool not in pools
+        )
 
     def check_against(self, existing: Collection[tuple[str, str]] | None) -> None:
         """The blocks of the active store (None: not known, the store could not be read)."""
@@ -621,7 +639,11 @@ class DeploymentsView(Vertical):
             row = [
                 Text(printable(deployment.name), style=error if missing else ""),
                 styled(deployment.entrypoint),
-                styled(f"{deployment.work_pool} / {deployment.work_queue}"),
+                Text(
+                    printable(f"{deployment.work_pool} / {deployment.work_queue}")
+                    + (" (missing on the server)" if self.pool_missing(deployment) else ""),
+                    style=error if self.pool_missing(deployment) else "",
+                ),
                 styled(deployment.schedule),
                 refs if deployment.references else Text(NOTHING),
                 styled(deployment.storage.replace("https://", "")),
@@ -646,6 +668,12 @@ class DeploymentsView(Vertical):
             pass  # nothing references anything
         elif self.existing is None:
             text += " · block references not checked (the block store could not be read)"
+        no_pool = sum(self.pool_missing(d) for d in rows)
+        if no_pool:
+            text += f" · {no_pool} use a work pool missing on the server"
+            summary.add_class("problem")
+        if not rows or self.existing is None:
+            pass
         elif broken:
             text += (
                 " · 1 references a block that does not exist"
@@ -699,15 +727,21 @@ class DeploymentsView(Vertical):
         fields.update(text)
         fields.display = True
         missing = self.missing(deployment)
-        missing_box.update(
-            Text(
-                "\n".join(
-                    f"✗ missing: {printable(slug)} — runs will fail on the worker"
-                    for slug in missing
-                )
+        local_only = self.local_only
+        lines = [
+            f"✗ only in this machine's keyring: {printable(slug)} — workers cannot read this"
+            if tuple(slug.split("/", 1)) in local_only
+            else f"✗ missing: {printable(slug)} — runs will fail on the worker"
+            for slug in missing
+        ]
+        if self.pool_missing(deployment):
+            pool = printable(deployment.work_pool)
+            lines.append(
+                f"✗ work pool {pool} is missing on the server — "
+                f"prefect work-pool create {pool} --type process"
             )
-        )
-        missing_box.display = bool(missing)
+        missing_box.update(Text("\n".join(lines)))
+        missing_box.display = bool(lines)
         present = [r.slug for r in deployment.references if r.slug not in missing]
         if self.existing is None:
             ok_lines = [

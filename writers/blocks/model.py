@@ -96,6 +96,16 @@ BLOCK_TYPES: dict[str, BlockType] = {
             collection="prefect_gcp",
         ),
         BlockType(
+            "docker-registry-credentials",
+            "Docker Registry Credentials",
+            (
+                FieldSpec("username", required=True),
+                FieldSpec("password", secret=True, required=True),
+                FieldSpec("registry_url", required=True),
+            ),
+            collection="prefect_docker",
+        ),
+        BlockType(
             "azure-blob-storage-credentials",
             "Azure Blob Storage Credentials",
             (FieldSpec("connection_string", secret=True), FieldSpec("account_url")),

@@ -12,7 +12,8 @@ Endpoints, as checked against a Prefect 3.9.1 server:
 - ``DELETE /block_documents/{id}``                                  delete
 
 Response bodies are never put into messages: the 422 answer to a block write repeats the
-request, secret included.
+request, secret included. HTTP (auth, TLS, retries, one-line errors) is
+:class:`flowwiz.writers.prefect_client.PrefectClient`'s.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import os
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from flowwiz.detectors.prefect_settings import PrefectSettings, resolve_settings
 from flowwiz.detectors.secret import SecretStr
 from flowwiz.writers.blocks.model import (
     BLOCK_TYPES,
@@ -32,24 +34,22 @@ from flowwiz.writers.blocks.model import (
     BlockExists,
     BlockNotFound,
     BlockStoreError,
-    InvalidBlock,
     StoreKind,
     check_name,
     normalize_data,
 )
 from flowwiz.writers.blocks.model import block_type as lookup_type
+from flowwiz.writers.prefect_client import (
+    REQUEST_TIMEOUT,
+    PrefectClient,
+    Waiting,
+    clean_url,
+    transport_reason,
+)
 
-CONNECT_TIMEOUT = 5.0
-REQUEST_TIMEOUT = 15.0
+__all__ = ["PrefectStore", "clean_url", "transport_reason"]
+
 PAGE = 200
-
-
-def clean_url(url: str) -> str:
-    """The API URL as shown to people and used as a base: no credentials, no query, no
-    trailing slash."""
-    parts = urlsplit(url.strip())
-    netloc = parts.netloc.rpartition("@")[2]  # user:password@ never reaches a message
-    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
 def _is_loopback(url: str) -> bool:
@@ -63,7 +63,12 @@ def _is_loopback(url: str) -> bool:
 
 
 class PrefectStore:
-    """Blocks on a Prefect server, addressed by its API URL (``PREFECT_API_URL``)."""
+    """Blocks on a Prefect server, addressed by its API URL (``PREFECT_API_URL``).
+
+    ``settings`` are the resolved Prefect settings (auth string, TLS, retries); without them
+    they are resolved from ``env`` with ``api_url`` as if given by ``--api-url``. Raises
+    SettingsError (exit 2) for a URL that does not parse.
+    """
 
     kind: StoreKind = "prefect"
 
@@ -74,20 +79,23 @@ class PrefectStore:
         api_key: str | None = None,
         env: Mapping[str, str] | None = None,
         timeout: float = REQUEST_TIMEOUT,
+        settings: PrefectSettings | None = None,
+        waiting: Waiting | None = None,
     ) -> None:
+        self._env = os.environ if env is None else env
+        if settings is None or settings.api_url != api_url:
+            settings = resolve_settings(self._env, api_url=api_url)
+        self.settings = settings
         url = clean_url(api_url)
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidBlock(
-                f"invalid Prefect API URL {url!r}: expected http(s)://host[:port]/api"
-            )
         self.api_url = url
         self.location = url
-        self._env = os.environ if env is None else env
+        if api_key is None and settings.api_key:
+            api_key = settings.api_key.reveal()
         self._api_key = api_key
-        self._key_resolved = api_key is not None
+        self._key_resolved = api_key is not None or settings.auth_string is not None
         self._timeout = timeout
-        self._client: Any = None
+        self._waiting = waiting
+        self._client: PrefectClient | None = None
         self._type_ids: dict[str, str] = {}
         self._schema_ids: dict[str, str] = {}
 
@@ -121,7 +129,7 @@ class PrefectStore:
                 },
             )
             self._expect(response, "list blocks", ok=(200,))
-            page = response.json()
+            page = self._json(response, "list blocks")
             blocks.extend(self._block(doc, include_secrets=False) for doc in page)
             if len(page) < PAGE:
                 break
@@ -226,7 +234,7 @@ class PrefectStore:
         if response.status_code == 404:
             return None
         self._expect(response, f"read {block_type}/{name}", ok=(200,))
-        doc = response.json()
+        doc = self._json(response, f"read {block_type}/{name}")
         if not isinstance(doc, dict) or "id" not in doc:
             raise BlockStoreError(
                 f"{self.api_url} sent an unexpected answer for {block_type}/{name}"
@@ -285,7 +293,10 @@ class PrefectStore:
                 f"block type {slug!r} is not registered on the server {self.api_url}{how}"
             )
         self._expect(response, "look up block types", ok=(200,))
-        type_id = str(response.json()["id"])
+        found = self._json(response, "look up block types")
+        if not isinstance(found, Mapping) or "id" not in found:
+            raise BlockStoreError(f"{self.api_url} sent an unexpected answer for block type {slug}")
+        type_id = str(found["id"])
         self._type_ids[slug] = type_id
         return type_id
 
@@ -299,7 +310,9 @@ class PrefectStore:
             json={"block_schemas": {"block_type_id": {"any_": [type_id]}}},
         )
         self._expect(response, "look up block schemas", ok=(200,))
-        schemas = response.json()
+        schemas = self._json(response, "look up block schemas")
+        if not isinstance(schemas, list):
+            schemas = []
         wanted = {f.name for f in BLOCK_TYPES[slug].fields}
         # the server lists the newest first; prefer one that has every field flowwiz writes
         fitting = [
@@ -315,33 +328,30 @@ class PrefectStore:
 
     # -- HTTP ---------------------------------------------------------------------------
 
-    def _http(self) -> Any:
+    def _http(self) -> PrefectClient:
         if self._client is None:
-            import httpx
-
-            headers = {"Accept": "application/json"}
-            key = self._key()
-            if key:
-                headers["Authorization"] = f"Bearer {key}"
-            self._client = httpx.Client(
-                base_url=self.api_url,
-                headers=headers,
-                timeout=httpx.Timeout(self._timeout, connect=CONNECT_TIMEOUT),
-                follow_redirects=False,
-                trust_env=True,
+            self._client = PrefectClient(
+                self.settings,
+                error=BlockStoreError,
+                api_key=self._key(),
+                timeout=self._timeout,
+                waiting=self._waiting,
             )
         return self._client
 
     def _key(self) -> str | None:
-        """PREFECT_API_KEY (given or from the environment), else the keyring entry
-        ``flowwiz``/``prefect-api-key`` for a remote server (a server on this machine needs
-        none, so the keyring is not asked)."""
+        """PREFECT_API_KEY (given, from the environment or the active profile), else the
+        keyring entry ``flowwiz``/``prefect-api-key`` for a remote server (a server on this
+        machine needs none, so the keyring is not asked). Not used with an auth string."""
         if self._key_resolved:
             return self._api_key
         self._key_resolved = True
         self._api_key = self._env.get("PREFECT_API_KEY") or None
         if self._api_key is None and not _is_loopback(self.api_url):
-            from flowwiz.writers.blocks.keyring_backend import PREFECT_API_KEY_USERNAME, SecretKeyring
+            from flowwiz.writers.blocks.keyring_backend import (
+                PREFECT_API_KEY_USERNAME,
+                SecretKeyring,
+            )
 
             keyring = SecretKeyring(self._env, timeout=3.0)
             try:
@@ -352,69 +362,20 @@ class PrefectStore:
         return self._api_key
 
     def _request(self, method: str, path: str, *, doing: str, **kwargs: Any) -> Any:
-        import httpx
-
-        try:
-            return self._http().request(method, self.api_url + path, **kwargs)
-        except httpx.TimeoutException:
-            raise BlockStoreError(
-                f"the Prefect server at {self.api_url} did not answer within "
-                f"{self._timeout:g} s (asked to {doing})"
-            ) from None
-        except httpx.TransportError as exc:
-            reason = transport_reason(exc)
-            raise BlockStoreError(
-                f"cannot reach the Prefect server at {self.api_url} ({reason}): is it running, "
-                "and is the API URL right?"
-            ) from None
+        return self._http().request(method, path, doing=doing, **kwargs)
 
     def _expect(
         self, response: Any, doing: str, *, ok: tuple[int, ...], write: bool = False
     ) -> None:
-        code = response.status_code
-        if code in ok:
-            return
-        where = self.api_url
-        if code in (401, 403):
-            raise BlockStoreError(
-                f"the Prefect server at {where} refused the request (HTTP {code}): "
-                "check PREFECT_API_KEY and the workspace URL"
-            )
-        if code in (307, 308):
-            raise BlockStoreError(
-                f"the Prefect server at {where} redirected the request (HTTP {code}): "
-                "check PREFECT_API_URL (it usually ends in /api)"
-            )
-        if code == 422 and write:
+        if response.status_code == 422 and write:
             # the body repeats the request, secret included: say nothing from it
-            raise BlockStoreError(f"the Prefect server at {where} rejected the block (HTTP 422)")
-        detail = "" if write else _detail(response)
-        raise BlockStoreError(
-            f"the Prefect server at {where} could not {doing} (HTTP {code}){detail}"
-        )
+            raise BlockStoreError(
+                f"the Prefect server at {self.api_url} rejected the block (HTTP 422)"
+            )
+        self._http().expect(response, doing, ok=ok, write=write)
 
-
-def transport_reason(exc: Exception) -> str:
-    """Why an HTTP call never got an answer, in a few words (never the URL or the message)."""
-    text = str(exc).lower()
-    if "refused" in text:
-        return "connection refused"
-    if "name or service not known" in text or "nodename" in text or "getaddrinfo" in text:
-        return "host not found"
-    if "ssl" in text or "certificate" in text:
-        return "TLS failed"
-    return type(exc).__name__
-
-
-def _detail(response: Any) -> str:
-    """A short ``detail`` from an error answer to a read (never used for writes)."""
-    try:
-        detail = response.json().get("detail")
-    except (ValueError, AttributeError):
-        return ""
-    if isinstance(detail, str) and len(detail) <= 120 and "\n" not in detail:
-        return f": {detail}"
-    return ""
+    def _json(self, response: Any, doing: str) -> Any:
+        return self._http().json(response, doing)
 
 
 def _parse_time(value: object) -> datetime | None:
