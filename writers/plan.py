@@ -38,6 +38,9 @@ class GitStorage:
     # with access_token on hosts Prefect does not recognise: credentials {username, access_token}
     username: str | None = None
     include_submodules: bool = False
+    # the git_clone inputs flowwiz does not ask about (``id``, ``directories``, ...), read back
+    # from an existing step and written back unchanged
+    extra_inputs: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +104,6 @@ class DeploymentPlan:
     secrets: tuple[SecretToSave, ...] = ()
     prefect_version: str | None = None
     write_prefectignore: bool = True
+    # whether the file's top-level `build` steps run for this deployment (when it has none of
+    # its own); False writes `build: null` into the deployment, as Prefect reads it
+    inherit_build: bool = True
