@@ -90,6 +90,9 @@ class Flow:
     line: int  # line of the `def`
     is_async: bool
     parameters: tuple[Parameter, ...]
+    # the description Prefect gives the deployment: `description=` literal, else the WHOLE
+    # docstring cleaned as inspect.getdoc does (prefect/flows.py: description or getdoc(fn))
+    docstring: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,6 +465,7 @@ class _FlowFinder:
             line=node.lineno,
             is_async=isinstance(node, ast.AsyncFunctionDef),
             parameters=tuple(self.parameters(node.args)),
+            docstring=description or None,
         )
 
     def parameters(self, args: ast.arguments) -> Iterable[Parameter]:

@@ -92,7 +92,7 @@ class Document:
                 node.value = value
             shared = _place_aliases(walk, text, filename) if walk else []
         except yaml.YAMLError as exc:
-            raise parse_error(exc, text, filename) from None
+            raise parse_error(_python_message(exc, text), text, filename) from None
         finally:
             loader.dispose()
         first_break = text.find("\n")
@@ -195,6 +195,18 @@ def _alias_marks(text: str) -> list[tuple[str, Any, Any]]:
         if isinstance(event, yaml.AliasEvent):
             marks.append((event.anchor, event.start_mark, event.end_mark))
     return marks
+
+
+def _python_message(exc: yaml.YAMLError, text: str) -> yaml.YAMLError:
+    """libyaml words some syntax errors differently: report the pure-Python parser's words
+    (the ones PyYAML users and Prefect's messages know); only on this failure path."""
+    if _BaseLoader is yaml.SafeLoader or isinstance(exc, ConstructorError):
+        return exc
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as python_exc:
+        return python_exc
+    return exc
 
 
 def parse_error(exc: yaml.YAMLError, text: str, filename: str) -> ProjectFileError:

@@ -93,7 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = _debug_requested(args)
     try:
         result = cli.main(args=args, prog_name="flowwiz", standalone_mode=False)
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, click.exceptions.Abort) as exc:
+        done = getattr(exc, "done", None)
+        if done:  # interrupted after a write: say what was written, never "nothing"
+            return _exit(_fail(f"\nAborted after it {'; '.join(done)}.", 130), argv)
         return _exit(_fail("\nAborted: nothing was written.", 130), argv)
     except click.ClickException as exc:
         exc.show()

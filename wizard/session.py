@@ -55,6 +55,7 @@ class DeployOptions:
     dockerfile: str | None = None
     image_dir: str | None = None
     push_image: bool | None = None
+    inherit_build: bool | None = None  # run the file's top-level build steps for it too
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,11 @@ class Session:
     asker: Asker
     detected: Detected
     store: Any = None  # opened on first need
+    # the prefect.yaml being written, parsed once (detectors.project.PrefectYaml) or None
+    target: Any = None
+    # the deployment being updated as it reads now ({} when it is added)
+    existing: Any = None
+    flow_of: Any = None  # entrypoint -> flow name (how Prefect identifies a deployment)
 
     def open_store(self) -> Any:
         if self.store is None:

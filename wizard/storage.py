@@ -6,8 +6,10 @@ credentials block. Local storage when there is no https remote or the user decli
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from flowwiz.detectors.errors import UserError
@@ -21,6 +23,7 @@ from flowwiz.writers.plan import GitStorage, LocalStorage, SecretToSave, Storage
 # hosts where Prefect's git_clone formats a bare access_token correctly by itself
 _TOKEN_HOSTS = {"github.com", "gitlab.com", "bitbucket.org"}
 _PROVIDER_BLOCKS = ("github-credentials", "gitlab-credentials", "bitbucket-credentials")
+_TEMPLATE = re.compile(r"\A\{\{[^{}]+\}\}\Z")  # a whole value Prefect fills in: '{{ $REPO_URL }}'
 
 
 def ask_storage(
@@ -54,7 +57,8 @@ def ask_storage(
             f"The remote {remote.name!r} URL carries credentials; flowwiz never writes them. "
             f"To remove them from .git/config: git remote set-url {remote.name} {https or '<url>'}"
         )
-    if not https and not opts.repository:
+    kept = previous if isinstance(previous, GitStorage) else None
+    if not https and not opts.repository and kept is None:
         if opts.git or token_flags:
             raise UserError(
                 "no remote with an https form to pull from"
@@ -86,13 +90,15 @@ def ask_storage(
         return ask_other_storage(session, flow, name, previous)
     from flowwiz.detectors.git import parse_remote_url
 
+    # a re-run starts from what the deployment has: its repository (a template such as
+    # '{{ $REPO_URL }}' stays verbatim), branch or pinned commit, token reference
     repository = asker.ask(
         Question(
             "repository",
             "Repository URL",
             "text",
             "--repository",
-            default=https,
+            default=kept.repository if kept is not None else https,
             validate=_repository_problem,
             convert=str.strip,
             why_no_default="no remote with an https form was found",
@@ -105,7 +111,17 @@ def ask_storage(
             "the repository URL carries credentials: "
             "give the token with --token-env or --token-stdin instead"
         )
-    branch = ask_branch(session)
+    if kept is not None and kept.commit_sha and not opts.branch:
+        branch: str | None = None  # the pinned commit stays pinned
+        asker.note(f"!Keeping the pinned commit {kept.commit_sha[:12]}.")
+    elif kept is not None and kept.branch and not opts.branch:
+        branch = ask_branch(session, current=kept.branch)
+    else:
+        branch = ask_branch(session)
+    reference = (kept.credentials or kept.access_token) if kept is not None else None
+    had_token = bool(reference)
+    # only a template is offered back (a literal token in the file is never shown)
+    keepable = bool(reference and _TEMPLATE.match(reference))
     private_default: Any = UNSET
     if token_flags:
         private_default = True
@@ -115,8 +131,14 @@ def ask_storage(
             "Is this a private repository?",
             "confirm",
             "--private/--public",
-            default=False if not (remote is not None and remote.url.had_credentials) else UNSET,
-            suggestion=bool(remote is not None and remote.url.had_credentials),
+            default=(
+                had_token
+                if kept is not None
+                else False
+                if not (remote is not None and remote.url.had_credentials)
+                else UNSET
+            ),
+            suggestion=bool(had_token or (remote is not None and remote.url.had_credentials)),
             why_no_default="the remote URL carried credentials",
         ),
         opts.private if opts.private is not None else private_default,
@@ -126,13 +148,50 @@ def ask_storage(
             "--public does not take a token: drop --token-env/--token-stdin/--token-block/"
             "--credentials-block/--token-worker-env"
         )
+    base = _carry(kept, branch)
     if not private:
-        return GitStorage(repository=repository, branch=branch), ()
-    return ask_token(session, flow, name, repository, parsed, branch, remote)
+        return replace(base, repository=repository, branch=branch), ()
+    if keepable and not token_flags and kept is not None:
+        keep = asker.ask(
+            Question(
+                "token_keep",
+                f"Keep the token reference {reference}?",
+                "confirm",
+                "--token-env/--token-stdin/--token-block/--credentials-block/--token-worker-env",
+                default=True,
+            )
+        )
+        if keep:
+            return replace(kept, repository=repository, branch=branch, commit_sha=base.commit_sha), ()
+    storage, secrets = ask_token(session, flow, name, repository, parsed, branch, remote)
+    if isinstance(storage, GitStorage):
+        storage = replace(
+            storage,
+            commit_sha=base.commit_sha,
+            include_submodules=storage.include_submodules or base.include_submodules,
+            extra_inputs=base.extra_inputs,
+        )
+    return storage, secrets
+
+
+def _carry(kept: GitStorage | None, branch: str | None) -> GitStorage:
+    """What a re-run keeps of the deployment's git storage besides the questions' answers:
+    the pinned commit (unless a branch was chosen), submodules, the step's other inputs."""
+    if kept is None:
+        return GitStorage(repository="", branch=branch)
+    return GitStorage(
+        repository=kept.repository,
+        branch=branch,
+        commit_sha=kept.commit_sha if branch is None else None,
+        include_submodules=kept.include_submodules,
+        extra_inputs=kept.extra_inputs,
+    )
 
 
 def _repository_problem(text: str) -> str | None:
     text = text.strip()
+    if _TEMPLATE.match(text):  # resolved by Prefect where the step runs
+        return None
     if not text.startswith("https://"):
         return "use an https URL: a worker clones with a token over https (ssh would ignore it)"
     if "@" in text.split("/", 3)[2]:
@@ -140,11 +199,14 @@ def _repository_problem(text: str) -> str | None:
     return None
 
 
-def ask_branch(session: Session) -> str:
+def ask_branch(session: Session, current: str | None = None) -> str:
+    """``current``: the branch the deployment being updated pulls now (its default)."""
     opts, asker, git = session.options, session.asker, session.detected.git
     state = git.branch if git is not None else None
     detected = state.name if state is not None and not state.detached else None
-    if state is not None and state.detached:
+    if current:
+        detected, state = current, None
+    elif state is not None and state.detached:
         detected = _strip_remote(state.suggestion, git.remotes)
         if detected and not opts.branch:
             asker.note(
@@ -163,7 +225,9 @@ def ask_branch(session: Session) -> str:
             default=detected if detected else UNSET,
             suggestion=detected or "main",
             validate=lambda t: (
-                None if t.strip() and " " not in t.strip() else "enter a branch name"
+                None
+                if (t.strip() and " " not in t.strip()) or _TEMPLATE.match(t.strip())
+                else "enter a branch name"
             ),
             convert=str.strip,
             why_no_default="HEAD is detached and no remote branch contains it",
