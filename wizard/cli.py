@@ -94,7 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = cli.main(args=args, prog_name="flowwiz", standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort) as exc:
-        done = getattr(exc, "done", None)
+        # click turns KeyboardInterrupt into Abort; what was done rides on the cause
+        done = getattr(exc, "done", None) or getattr(exc.__cause__, "done", None)
         if done:  # interrupted after a write: say what was written, never "nothing"
             return _exit(_fail(f"\nAborted after it {'; '.join(done)}.", 130), argv)
         return _exit(_fail("\nAborted: nothing was written.", 130), argv)
