@@ -33,7 +33,12 @@ _MERGE = "tag:yaml.org,2002:merge"
 
 class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
-        if isinstance(node, yaml.MappingNode) and len(node.value) > 1:
+        if (
+            isinstance(node, yaml.MappingNode)
+            and len(node.value) > 1
+            and len({k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)})
+            != len(node.value)
+        ):  # a repeated key text (or a merge key): look closer
             seen: set[Any] = set()
             for key_node, _ in node.value:
                 if key_node.tag == _MERGE:

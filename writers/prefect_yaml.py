@@ -1174,13 +1174,35 @@ def _entry_text(doc: Document, index: int) -> str:
 
 
 def _diff(old: str, new: str, filename: str) -> str:
+    """Unified diff, like git's. Only the lines between the common head and tail are handed
+    to difflib (its matcher is slow on long files of similar lines); hunks are renumbered."""
+    a = old.replace("\r\n", "\n").splitlines(keepends=True)
+    b = new.replace("\r\n", "\n").splitlines(keepends=True)
+    head = 0
+    while head < len(a) and head < len(b) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < len(a) - head and tail < len(b) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    start = max(0, head - 3)
     lines = difflib.unified_diff(
-        old.replace("\r\n", "\n").splitlines(keepends=True),
-        new.replace("\r\n", "\n").splitlines(keepends=True),
+        a[start : len(a) - max(0, tail - 3)],
+        b[start : len(b) - max(0, tail - 3)],
         fromfile=f"a/{filename}",
         tofile=f"b/{filename}",
     )
-    # like git: a last line without a line break gets a marker instead of running on
-    return "".join(
-        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
-    )
+    out = []
+    for line in lines:
+        if start and line.startswith("@@ "):
+            line = _HUNK.sub(lambda m: _shift(m, start), line)
+        # like git: a last line without a line break gets a marker instead of running on
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+_HUNK = re.compile(r"([-+])(\d+)")
+
+
+def _shift(match: re.Match[str], by: int) -> str:
+    number = int(match.group(2))
+    return f"{match.group(1)}{number + by if number else number}"
