@@ -70,8 +70,19 @@ def make_repo(root: Path) -> Path:
 
 def time_deploy(flowwiz: Path, repo: Path, text: str, name: str, runs: int) -> float:
     argv = [
-        str(flowwiz), "deploy", "--yes", "--entrypoint", "flows/etl.py:etl", "--name", name,
-        "--tag", "bench", "--branch", "main", "--public", "--no-prefectignore",
+        str(flowwiz),
+        "deploy",
+        "--yes",
+        "--entrypoint",
+        "flows/etl.py:etl",
+        "--name",
+        name,
+        "--tag",
+        "bench",
+        "--branch",
+        "main",
+        "--public",
+        "--no-prefectignore",
     ]
     env = {**os.environ, "NO_COLOR": "1", "FLOWWIZ_HOME": str(repo.parent / "home")}
     times = []
@@ -128,7 +139,9 @@ def main() -> None:
             size = len(text.encode()) / 1e6
             print(f"deploy --yes, {count:>6} deployments ({size:5.2f} MB): {results[count]:6.2f} s")
         parsed, rendered = in_process(prefect_yaml(args.big), repo, f"d{args.big // 2}")
-        print(f"  in-process, {args.big} deployments: parse {parsed:.2f} s, render {rendered:.2f} s")
+        print(
+            f"  in-process, {args.big} deployments: parse {parsed:.2f} s, render {rendered:.2f} s"
+        )
         print(f"ratio 800/2: {results[800] / results[2]:.2f}x (target <= 1.5x)")
         print(f"{args.big} deployments: {results[args.big]:.2f} s (target < 3 s)")
         print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

@@ -23,7 +23,7 @@ import os
 import posixpath
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -92,7 +92,7 @@ class Flow:
     parameters: tuple[Parameter, ...]
     # the description Prefect gives the deployment: `description=` literal, else the WHOLE
     # docstring cleaned as inspect.getdoc does (prefect/flows.py: description or getdoc(fn))
-    docstring: str | None = None
+    docstring: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,7 +89,7 @@ def _read_regular(path: Path) -> str:
 
     name = path.name
     try:
-        info = os.stat(path)
+        info = path.stat()
     except FileNotFoundError:
         raise ProjectFileError(f"{name}: no such file") from None
     except OSError as exc:

@@ -38,16 +38,32 @@ def test_private_deployment_rerun_with_a_schedule_still_clones_with_its_token(
     prefect_server.create_work_pool(pool)
     token = canary()
     flowwiz(
-        prefect_server, repo,
-        "--name", "compat-rerun", "--pool", pool, "--param", "count=3",
-        "--private", "--token-env", "COMPAT_TOKEN", "--no-prefectignore",
+        prefect_server,
+        repo,
+        "--name",
+        "compat-rerun",
+        "--pool",
+        pool,
+        "--param",
+        "count=3",
+        "--private",
+        "--token-env",
+        "COMPAT_TOKEN",
+        "--no-prefectignore",
         env={"COMPAT_TOKEN": token},
     )
     first = yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"][0]
     # the re-run: a schedule, nothing about the repository or the token
     again = flowwiz(
-        prefect_server, repo, "--name", "compat-rerun", "--cron", "0 3 * * *",
-        "--timezone", "UTC", "--no-prefectignore",
+        prefect_server,
+        repo,
+        "--name",
+        "compat-rerun",
+        "--cron",
+        "0 3 * * *",
+        "--timezone",
+        "UTC",
+        "--no-prefectignore",
     )
     assert "public repository" not in again.stderr
     entry = yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"][0]
@@ -90,8 +106,9 @@ def test_legacy_schedule_file_updated_by_flowwiz_is_accepted_by_prefect(
     repo = github_like_repo(tmp_path)
     (repo / "prefect.yaml").write_text(LEGACY)
     prefect_server.create_work_pool("compat-pool")
-    flowwiz(prefect_server, repo, "--name", "compat-legacy", "--tag", "nightly",
-            "--no-prefectignore")
+    flowwiz(
+        prefect_server, repo, "--name", "compat-legacy", "--tag", "nightly", "--no-prefectignore"
+    )
     entry = yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"][0]
     assert "schedules" not in entry and entry["schedule"]["cron"] == "0 6 * * *"
     prefect_deploy(prefect_server, repo, "-n", "compat-legacy")
@@ -101,8 +118,17 @@ def test_legacy_schedule_file_updated_by_flowwiz_is_accepted_by_prefect(
         ("0 6 * * *", "Europe/Berlin")
     ]
     # a new cron is written under the key the entry uses, and Prefect takes it
-    flowwiz(prefect_server, repo, "--name", "compat-legacy", "--cron", "30 7 * * *",
-            "--timezone", "Europe/Berlin", "--no-prefectignore")
+    flowwiz(
+        prefect_server,
+        repo,
+        "--name",
+        "compat-legacy",
+        "--cron",
+        "30 7 * * *",
+        "--timezone",
+        "Europe/Berlin",
+        "--no-prefectignore",
+    )
     entry = yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"][0]
     assert "schedules" not in entry
     prefect_deploy(prefect_server, repo, "-n", "compat-legacy")

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pexpect
 import pytest
 import yaml
 
@@ -62,8 +61,17 @@ def test_issue_rerun_with_a_cron_keeps_everything_else(tmp_path: Path) -> None:
     repo = repo_with(tmp_path, TEAM_FILE)
     old = entry_of(TEAM_FILE, "etl")
     result = run_deploy(
-        repo, "--yes", "--entrypoint", "flows/etl.py:etl", "--name", "etl",
-        "--cron", "0 3 * * *", "--timezone", "UTC", "--no-prefectignore",
+        repo,
+        "--yes",
+        "--entrypoint",
+        "flows/etl.py:etl",
+        "--name",
+        "etl",
+        "--cron",
+        "0 3 * * *",
+        "--timezone",
+        "UTC",
+        "--no-prefectignore",
     )
     assert result.returncode == 0, result.stderr
     text = (repo / "prefect.yaml").read_text()
@@ -80,10 +88,19 @@ def test_issue_rerun_with_a_cron_keeps_everything_else(tmp_path: Path) -> None:
 
 
 def test_legacy_schedule_with_a_new_tag(tmp_path: Path) -> None:
-    legacy = TEAM_FILE.replace("  schedules: []\n", "  schedule: {cron: 0 6 * * *, timezone: Europe/Berlin}\n")
+    legacy = TEAM_FILE.replace(
+        "  schedules: []\n", "  schedule: {cron: 0 6 * * *, timezone: Europe/Berlin}\n"
+    )
     repo = repo_with(tmp_path, legacy)
     result = run_deploy(
-        repo, "--yes", "--entrypoint", "flows/etl.py:etl", "--name", "etl", "--tag", "nightly",
+        repo,
+        "--yes",
+        "--entrypoint",
+        "flows/etl.py:etl",
+        "--name",
+        "etl",
+        "--tag",
+        "nightly",
         "--no-prefectignore",
     )
     assert result.returncode == 0, result.stderr
@@ -126,7 +143,10 @@ def test_the_same_name_on_two_flows(tmp_path: Path) -> None:
     again = run_deploy(repo, *args, "--entrypoint", "flows/hello.py:hello_parallel", "--tag", "x")
     assert again.returncode == 0, again.stderr
     data = yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"]
-    assert [d["entrypoint"] for d in data] == ["flows/hello.py:hello", "flows/hello.py:hello_parallel"]
+    assert [d["entrypoint"] for d in data] == [
+        "flows/hello.py:hello",
+        "flows/hello.py:hello_parallel",
+    ]
     assert data[0] == yaml.safe_load(start)["deployments"][0]
     assert data[1]["tags"] == ["x"]
     # hello's own deployment, when it gets a description by default, gets the WHOLE docstring
@@ -139,7 +159,14 @@ def test_the_same_name_on_two_flows(tmp_path: Path) -> None:
 def test_an_int_name_is_updated_not_duplicated(tmp_path: Path) -> None:
     repo = repo_with(tmp_path, TEAM_FILE.replace("- name: etl\n", "- name: 123\n"))
     result = run_deploy(
-        repo, "--yes", "--entrypoint", "flows/etl.py:etl", "--name", "123", "--tag", "t",
+        repo,
+        "--yes",
+        "--entrypoint",
+        "flows/etl.py:etl",
+        "--name",
+        "123",
+        "--tag",
+        "t",
         "--no-prefectignore",
     )
     assert result.returncode == 0, result.stderr
@@ -155,16 +182,32 @@ def test_twenty_pairs_of_parallel_writers_lose_nothing(tmp_path: Path) -> None:
         names = (f"a{round_}", f"b{round_}")
         procs = [
             subprocess.Popen(
-                [FLOWWIZ, "deploy", "--yes", "--entrypoint", "flows/etl.py:etl", "--name", n,
-                 "--param", "count=1", "--no-prefectignore"],
-                cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                [
+                    FLOWWIZ,
+                    "deploy",
+                    "--yes",
+                    "--entrypoint",
+                    "flows/etl.py:etl",
+                    "--name",
+                    n,
+                    "--param",
+                    "count=1",
+                    "--no-prefectignore",
+                ],
+                cwd=repo,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
             )
             for n in names
         ]
         for proc in procs:
             _, err = proc.communicate(timeout=120)
             assert proc.returncode == 0, err
-        present = {d["name"] for d in yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"]}
+        present = {
+            d["name"] for d in yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"]
+        }
         lost += len(set(names) - present)
     assert lost == 0
     data = yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"]
@@ -175,17 +218,39 @@ def test_twenty_pairs_of_parallel_writers_lose_nothing(tmp_path: Path) -> None:
 def test_a_deployment_added_by_hand_while_the_wizard_waits_survives(tmp_path: Path) -> None:
     repo = github_like_repo(tmp_path)
     assert run_deploy(repo, "--yes", "--param", "count=1", "--name", "first").returncode == 0
-    child = spawn(repo, "--entrypoint", "flows/etl.py:etl", "--name", "second", "--param",
-                  "count=2", "--pool", "default", "--queue", "default", "--no-schedule",
-                  "--git", "--public", "--branch", "main",
-                  "--repository", "https://github.com/acme/flows.git", "--tag", "x", "--description", "d",
-                  "--job-variable", "a=1")
+    child = spawn(
+        repo,
+        "--entrypoint",
+        "flows/etl.py:etl",
+        "--name",
+        "second",
+        "--param",
+        "count=2",
+        "--pool",
+        "default",
+        "--queue",
+        "default",
+        "--no-schedule",
+        "--git",
+        "--public",
+        "--branch",
+        "main",
+        "--repository",
+        "https://github.com/acme/flows.git",
+        "--tag",
+        "x",
+        "--description",
+        "d",
+        "--job-variable",
+        "a=1",
+    )
     t = Transcript(child)
     t.answer("Override parameters", ENTER)
     t.expect(r"Write prefect\.yaml\?")
     path = repo / "prefect.yaml"
     path.write_text(
-        path.read_text() + "- name: by-hand\n  entrypoint: flows/etl.py:etl\n  work_pool:\n    name: manual\n"
+        path.read_text()
+        + "- name: by-hand\n  entrypoint: flows/etl.py:etl\n  work_pool:\n    name: manual\n"
     )
     child.send(ENTER)
     assert t.finish() == 0, t.text

@@ -60,7 +60,9 @@ deployments:
 """
 
 
-def plan_for(entry: dict[str, Any], top: dict[str, Any] | None = None, **changes: Any) -> DeploymentPlan:
+def plan_for(
+    entry: dict[str, Any], top: dict[str, Any] | None = None, **changes: Any
+) -> DeploymentPlan:
     """The plan `flowwiz deploy --yes` makes from an existing entry (every default kept)."""
     pool = entry.get("work_pool") or {}
     storage = py.storage_of(entry, top)
@@ -145,9 +147,21 @@ def test_storage_of_reads_back_everything() -> None:
         ]
     }
     assert py.storage_of(creds) == GitStorage(
-        "https://git.corp/r.git", commit_sha="abc123", access_token="{{ $GIT_TOKEN }}", username="bot"
+        "https://git.corp/r.git",
+        commit_sha="abc123",
+        access_token="{{ $GIT_TOKEN }}",
+        username="bot",
     )
-    block = {"pull": [{CLONE: {"repository": "https://h/r", "credentials": "{{ prefect.blocks.github-credentials.x }}"}}]}
+    block = {
+        "pull": [
+            {
+                CLONE: {
+                    "repository": "https://h/r",
+                    "credentials": "{{ prefect.blocks.github-credentials.x }}",
+                }
+            }
+        ]
+    }
     assert py.storage_of(block).credentials == "{{ prefect.blocks.github-credentials.x }}"  # type: ignore[union-attr]
 
 
@@ -160,7 +174,9 @@ def test_changing_the_branch_edits_one_key_and_keeps_the_rest_of_the_step() -> N
     assert new_pull[1] == old["pull"][1]
     assert list(new_pull[0][CLONE]) == list(old["pull"][0][CLONE])  # key order kept
     assert "      id: clone-step          # later steps use its outputs\n" in rendered.text
-    removed = [ln for ln in rendered.diff.splitlines() if ln.startswith("-") and not ln.startswith("---")]
+    removed = [
+        ln for ln in rendered.diff.splitlines() if ln.startswith("-") and not ln.startswith("---")
+    ]
     assert removed == ["-      branch: '{{ $GIT_BRANCH }}'"]
 
 
@@ -253,7 +269,10 @@ deployments:
     storage = dataclasses.replace(py.storage_of(old), branch="dev")  # type: ignore[type-var]
     changed = py.render(plan_for(old, storage=storage), text)
     assert changed.text.endswith("  pull: *pull\n")  # `other` still uses the anchor
-    assert entry_of(changed.text, "etl")["pull"][0][CLONE] == {**old["pull"][0][CLONE], "branch": "dev"}
+    assert entry_of(changed.text, "etl")["pull"][0][CLONE] == {
+        **old["pull"][0][CLONE],
+        "branch": "dev",
+    }
     assert yaml.safe_load(changed.text)["definitions"] == yaml.safe_load(text)["definitions"]
     # editing inside the anchored node itself would change `other` too: refused
     inline = text.replace(
@@ -335,10 +354,22 @@ deployments:
 def test_same_name_on_another_flow_is_another_deployment() -> None:
     flows = {"flows/hello.py:hello": "hello", "flows/hello.py:hello_parallel": "hello-parallel"}
     deployments = yaml.safe_load(TWO_FLOWS)["deployments"]
-    assert py.find_entry(deployments, "default", "hello-parallel", "flows/hello.py:hello_parallel", flows.get) is None
-    assert py.find_entry(deployments, "default", "hello", "flows/moved.py:hello", lambda e: "hello") == 0
+    assert (
+        py.find_entry(
+            deployments, "default", "hello-parallel", "flows/hello.py:hello_parallel", flows.get
+        )
+        is None
+    )
+    assert (
+        py.find_entry(deployments, "default", "hello", "flows/moved.py:hello", lambda e: "hello")
+        == 0
+    )
     plan = plan_for(
-        {"name": "default", "entrypoint": "flows/hello.py:hello_parallel", "pull": [{CLONE: {"repository": "https://h/r.git"}}]},
+        {
+            "name": "default",
+            "entrypoint": "flows/hello.py:hello_parallel",
+            "pull": [{CLONE: {"repository": "https://h/r.git"}}],
+        },
         flow_name="hello-parallel",
     )
     rendered = py.render(plan, TWO_FLOWS, flow_of=flows.get)
@@ -357,7 +388,13 @@ def test_same_name_on_another_flow_is_another_deployment() -> None:
 
 def test_an_int_name_is_the_same_deployment() -> None:
     text = TWO_FLOWS.replace("name: '123'", "name: 123")
-    plan = plan_for({"name": 123, "entrypoint": "flows/etl.py:etl", "pull": [{CLONE: {"repository": "https://h/r.git"}}]})
+    plan = plan_for(
+        {
+            "name": 123,
+            "entrypoint": "flows/etl.py:etl",
+            "pull": [{CLONE: {"repository": "https://h/r.git"}}],
+        }
+    )
     assert plan.name == "123"
     rendered = py.render(plan, text)
     assert rendered.action == "updated"
@@ -447,7 +484,13 @@ def test_a_sloppy_edit_is_still_caught_on_a_long_file(monkeypatch: pytest.Monkey
         return real(t, edits, newline).replace("- name: d51\n", "- name: d5l\n")
 
     monkeypatch.setattr(py, "_apply", sloppy)
-    plan = plan_for({"name": "d50", "entrypoint": "flows/etl.py:etl", "pull": [{CLONE: {"repository": "https://h/r.git"}}]})
+    plan = plan_for(
+        {
+            "name": "d50",
+            "entrypoint": "flows/etl.py:etl",
+            "pull": [{CLONE: {"repository": "https://h/r.git"}}],
+        }
+    )
     with pytest.raises(py.MergeCheckError):
         py.render(plan, text)
 
@@ -462,7 +505,7 @@ def test_a_fifo_is_refused_without_hanging(tmp_path: Path) -> None:
         py.read_existing(fifo)
     with pytest.raises(UserError, match="named pipe"):
         py.write_atomic(fifo, "x: 1\n")
-    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
 
 
 def test_symlinks_are_written_through_only_to_a_regular_file(tmp_path: Path) -> None:
@@ -497,7 +540,9 @@ def test_owner_and_mode_are_kept_and_read_only_is_refused(tmp_path: Path) -> Non
     assert [p.name for p in tmp_path.iterdir() if p.name != "home"] == ["prefect.yaml"]
 
 
-def test_an_interrupted_write_leaves_no_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_interrupted_write_leaves_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "prefect.yaml"
     path.write_text("a: 1\n")
 

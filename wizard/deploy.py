@@ -207,7 +207,8 @@ def ask_inherit_build(session: Session, existing: Mapping[str, Any], storage: An
 
     top = _top(session)
     inherited = effective_steps({}, top, "build")
-    if not inherited or build_steps(storage) or (existing and isinstance(existing.get("build"), list) and existing.get("build")):
+    own = existing.get("build") if existing else None
+    if not inherited or build_steps(storage) or (isinstance(own, list) and own):
         return True
     kept = not (existing and "build" in existing and not existing["build"])
     names = ", ".join(_step_label(s) for s in inherited)
@@ -326,9 +327,7 @@ def ask_name(session: Session, flow: Any) -> tuple[str, Mapping[str, Any]]:
     while True:
         index = match(name)
         if index is None:
-            others = [
-                e for e in entries if isinstance(e, Mapping) and str(e.get("name")) == name
-            ]
+            others = [e for e in entries if isinstance(e, Mapping) and str(e.get("name")) == name]
             if others:
                 asker.note(
                     f"!{filename} also has a deployment {name!r} of "

@@ -94,7 +94,8 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
         store = session.open_store()
         where = "OS keyring" if store.kind == "local" else f"Prefect server {store.location}"
         verb = "replace" if secret.overwrite else "save"
-        table.add_row("Secret", Text(f"{verb} {secret.block_type}/{secret.name} in the {where}"), "")
+        line = f"{verb} {secret.block_type}/{secret.name} in the {where}"
+        table.add_row("Secret", Text(line), "")
     err.print()
     err.print("[bold]Review[/]")
     err.print(Padding(table, (0, 2)))
@@ -262,8 +263,10 @@ def inherited_steps(plan: DeploymentPlan, rendered: Any, session: Session) -> li
         )
         runs = bool(effective_steps(entry, top, which))
         if which == "build":
-            text = f"runs the file's top-level build: {names}" if runs else (
-                f"skips the file's top-level build ({names}): build: null"
+            text = (
+                f"runs the file's top-level build: {names}"
+                if runs
+                else (f"skips the file's top-level build ({names}): build: null")
             )
         else:
             text = (

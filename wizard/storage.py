@@ -162,7 +162,8 @@ def ask_storage(
             )
         )
         if keep:
-            return replace(kept, repository=repository, branch=branch, commit_sha=base.commit_sha), ()
+            kept = replace(kept, repository=repository, branch=branch, commit_sha=base.commit_sha)
+            return kept, ()
     storage, secrets = ask_token(session, flow, name, repository, parsed, branch, remote)
     if isinstance(storage, GitStorage):
         storage = replace(

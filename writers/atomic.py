@@ -57,7 +57,8 @@ def _no_interrupt() -> Iterator[None]:
     import signal
     import threading
 
-    block = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    main = threading.current_thread() is threading.main_thread()
+    block = hasattr(signal, "pthread_sigmask") and main
     if block:
         old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:

@@ -23,11 +23,11 @@ def check_regular(path: Path) -> os.stat_result | None:
     Raises UserError for anything but a regular file (FIFO, device, socket, directory), named
     with what it is, and for a symlink that points nowhere."""
     try:
-        info = os.stat(path)
+        info = path.stat()
     except FileNotFoundError:
-        if os.path.islink(path):
+        if path.is_symlink():
             raise UserError(
-                f"{path.name} is a symlink to {os.readlink(path)}, which does not exist; "
+                f"{path.name} is a symlink to {path.readlink()}, which does not exist; "
                 "create the file it points to or remove the link"
             ) from None
         return None
@@ -35,9 +35,11 @@ def check_regular(path: Path) -> os.stat_result | None:
         raise WorldError(f"could not read {path}: {exc.strerror or type(exc).__name__}") from None
     if not stat.S_ISREG(info.st_mode):
         kind = _kind(info.st_mode)
-        via = f" (through the symlink to {os.path.realpath(path)})" if os.path.islink(path) else ""
-        raise UserError(f"{path.name} is {kind}{via}, not a regular file; flowwiz reads and "
-                        "writes only regular files")
+        via = f" (through the symlink to {os.path.realpath(path)})" if path.is_symlink() else ""
+        raise UserError(
+            f"{path.name} is {kind}{via}, not a regular file; flowwiz reads and "
+            "writes only regular files"
+        )
     return info
 
 

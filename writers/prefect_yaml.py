@@ -28,6 +28,16 @@ from flowwiz.detectors.errors import FlowwizError, ProjectFileError, UserError
 from flowwiz.detectors.secret import SecretStr
 from flowwiz.detectors.yaml_document import AliasNode, Document
 from flowwiz.writers import atomic, files
+from flowwiz.writers.plan import (
+    CloudStorage,
+    DeploymentPlan,
+    DockerStorage,
+    GitStorage,
+    LocalStorage,
+    Schedule,
+    Storage,
+)
+
 from flowwiz.writers.yaml_edit import (
     Dumper,
     Edit,
@@ -46,16 +56,8 @@ from flowwiz.writers.yaml_edit import (
     line_start,
     same,
 )
+
 from flowwiz.writers.yaml_edit import apply as apply_text_edits
-from flowwiz.writers.plan import (
-    CloudStorage,
-    DeploymentPlan,
-    DockerStorage,
-    GitStorage,
-    LocalStorage,
-    Schedule,
-    Storage,
-)
 
 GIT_CLONE = "prefect.deployments.steps.git_clone"
 SET_WORKING_DIRECTORY = "prefect.deployments.steps.set_working_directory"
@@ -93,7 +95,9 @@ _GIT_OWNED = frozenset(
     {"repository", "branch", "commit_sha", "access_token", "credentials", "include_submodules"}
 )
 # the step that says where the code comes from: one per pull list
-_PRIMARY_PULL = frozenset({GIT_CLONE, SET_WORKING_DIRECTORY, *(p for _, p, _, _ in _CLOUD_STEPS.values())})
+_PRIMARY_PULL = frozenset(
+    {GIT_CLONE, SET_WORKING_DIRECTORY, *(pull for _, pull, _, _ in _CLOUD_STEPS.values())}
+)
 # inputs an existing step keeps when flowwiz writes the same step kind again (ids that later
 # steps template on, pinned requirements)
 _KEEP_IF_PRESENT = frozenset({"id", "requires"})
@@ -243,9 +247,7 @@ def storage_of(entry: Mapping[str, Any], top: Mapping[str, Any] | None = None) -
     no step is one flowwiz knows."""
     pull = effective_steps(entry, top, "pull")
     build = effective_steps(entry, top, "build")
-    primary = next(
-        ((name, args) for name, args in _steps(pull) if name in _PRIMARY_PULL), None
-    )
+    primary = next(((name, args) for name, args in _steps(pull) if name in _PRIMARY_PULL), None)
     if primary is None:
         return None
     name, args = primary
@@ -284,7 +286,9 @@ def storage_of(entry: Mapping[str, Any], top: Mapping[str, Any] | None = None) -
                 tag=str(image.get("tag") or "latest"),
                 dockerfile=str(image.get("dockerfile") or "Dockerfile"),
                 directory=args["directory"],
-                push=any(n == PUSH_DOCKER_IMAGE for n, _ in _steps(effective_steps(entry, top, "push"))),
+                push=any(
+                    n == PUSH_DOCKER_IMAGE for n, _ in _steps(effective_steps(entry, top, "push"))
+                ),
             )
         return LocalStorage(directory=args["directory"])
     return None
@@ -331,7 +335,8 @@ def _text_or_none(value: Any) -> str | None:
 
 def schedules_of(entry: Mapping[str, Any]) -> tuple[Schedule, ...]:
     """The schedules a deployment has: ``schedules:``, else the legacy ``schedule:`` of Prefect 2
-    files, which Prefect 3.9.1 still reads as one schedule (``_handle_deprecated_schedule_fields``)."""
+    files, which Prefect 3.9.1 still reads as one schedule
+    (``prefect/cli/deploy/_config.py: _handle_deprecated_schedule_fields``)."""
     items = entry.get("schedules")
     if not items and isinstance(entry.get("schedule"), Mapping):
         items = [entry["schedule"]]
@@ -658,9 +663,7 @@ def render(
     entry = desired_entry(plan, old, top)
     new_text, action, index = _splice(doc, entry, index)
     entry_text = _verify(doc, new_text, index, entry)
-    return Rendered(
-        new_text, action, entry_text, _diff(text, new_text, filename), text, entry, old
-    )
+    return Rendered(new_text, action, entry_text, _diff(text, new_text, filename), text, entry, old)
 
 
 # -- the entry wanted ---------------------------------------------------------------------------
@@ -708,11 +711,7 @@ def desired_entry(
         _steps_wanted(wanted, base, top, which, fresh.get(which))
     if old is not None:
         wanted = _clear_stale_steps(wanted, old, fresh)
-    if (
-        not plan.inherit_build
-        and "build" not in wanted
-        and effective_steps(wanted, top, "build")
-    ):
+    if not plan.inherit_build and "build" not in wanted and effective_steps(wanted, top, "build"):
         wanted["build"] = None
     elif plan.inherit_build and old is not None and "build" in old and old["build"] in (None, []):
         if "build" not in fresh and effective_steps({}, top, "build"):
@@ -800,7 +799,9 @@ def merge_steps(old: list[Any], fresh: list[dict[str, Any]]) -> list[Any]:
                 (
                     i
                     for i, s in enumerate(result)
-                    if i not in used and _step_name(s) in _PRIMARY_PULL and _step_name(s) != name
+                    if i not in used
+                    and _step_name(s) in _PRIMARY_PULL
+                    and _step_name(s) != name
                     and not _follows_clone(result, i)
                 ),
                 None,

@@ -135,7 +135,9 @@ def ensure_break(text: str, at: int, new: str) -> str:
 
 def is_block_mapping(node: Any) -> bool:
     return (
-        isinstance(node, yaml.MappingNode) and not node.flow_style and not isinstance(node, AliasNode)
+        isinstance(node, yaml.MappingNode)
+        and not node.flow_style
+        and not isinstance(node, AliasNode)
     )
 
 
@@ -318,7 +320,7 @@ class Editor:
                 pairs[key.value] = (i, key, value)
         column = int(node.value[0][0].start_mark.column)
         # keys are compared as the text YAML holds: str keys written plainly
-        for key_text, (i, key, value) in pairs.items():
+        for key_text, (i, _, _) in pairs.items():
             if key_text not in new and key_text in old:
                 self._delete_pair(node, i)
         inserts: dict[int, str] = {}
@@ -366,7 +368,9 @@ class Editor:
         end = line_end(text, content_end(value, text))
         if text[start : key.start_mark.index].strip():  # `- key: ...`: the dash stays
             if index + 1 < len(node.value):
-                self._edit(int(key.start_mark.index), int(node.value[index + 1][0].start_mark.index), "")
+                self._edit(
+                    int(key.start_mark.index), int(node.value[index + 1][0].start_mark.index), ""
+                )
                 return
             self._edit(int(key.start_mark.index), end, "{}\n")
             return
