@@ -307,3 +307,43 @@ def test_apply_reports_a_write_that_happened_before_ctrl_c(
         review.apply(plan, rendered, session)
     assert info.value.done == [f"wrote {plan.prefect_yaml}"]
     assert (repo / "prefect.yaml").read_text() == rendered.text
+
+
+TOP_BUILD = """\
+build:
+- prefect_docker.deployments.steps.build_docker_image:
+    id: build_image
+    image_name: acme/flows
+    tag: latest
+    dockerfile: auto
+deployments: []
+"""
+
+
+def test_top_level_build_is_named_and_skipped_on_request(tmp_path: Path) -> None:
+    repo = repo_with(tmp_path, TOP_BUILD)
+    args = (
+        "--yes",
+        "--entrypoint",
+        "flows/etl.py:etl",
+        "--name",
+        "etl",
+        "--param",
+        "count=1",
+        "--no-prefectignore",
+    )
+    first = run_deploy(repo, *args, "--no-inherit-build")
+    assert first.returncode == 0, first.stderr
+    entry = entry_of((repo / "prefect.yaml").read_text(), "etl")
+    assert "build" in entry and entry["build"] is None
+    assert "skips the file's top-level build (build_docker_image)" in " ".join(first.stderr.split())
+    # a re-run without the flag keeps the choice
+    again = run_deploy(repo, *args, "--tag", "x")
+    assert again.returncode == 0, again.stderr
+    entry = entry_of((repo / "prefect.yaml").read_text(), "etl")
+    assert entry["build"] is None and entry["tags"] == ["x"]
+    # and --inherit-build gives the deployment the top-level build again
+    back = run_deploy(repo, *args, "--inherit-build")
+    assert back.returncode == 0, back.stderr
+    assert "build" not in entry_of((repo / "prefect.yaml").read_text(), "etl")
+    assert "runs the file's top-level build: build_docker_image" in " ".join(back.stderr.split())

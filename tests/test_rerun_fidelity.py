@@ -576,3 +576,27 @@ def test_the_write_lock_excludes_a_second_writer(tmp_path: Path) -> None:
     thread.join(5)
     assert order == ["first", "second"]
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == []
+
+
+SUBFOLDER_PULL = [
+    {CLONE: {"id": "clone", "repository": "https://github.com/acme/mono.git", "branch": "main"}},
+    {py.SET_WORKING_DIRECTORY: {"directory": "{{ clone.directory }}/projects/sales"}},
+    {PIP: {"directory": "{{ clone.directory }}/projects/sales"}},
+]
+
+
+def test_the_subfolder_shape_is_flowwiz_own_and_edited_in_place() -> None:
+    """[git_clone with id, set_working_directory into it]: a branch change edits one key; a
+    move to a bucket replaces the clone and the step that entered it, the rest stays."""
+    fresh = [{CLONE: {"repository": "https://github.com/acme/mono.git", "branch": "dev"}}]
+    merged = py.merge_steps(SUBFOLDER_PULL, fresh)
+    assert merged == [
+        {CLONE: {**SUBFOLDER_PULL[0][CLONE], "branch": "dev"}},
+        SUBFOLDER_PULL[1],
+        SUBFOLDER_PULL[2],
+    ]
+    bucket = [{"prefect_aws.deployments.steps.pull_from_s3": {"bucket": "b", "folder": "f"}}]
+    assert py.merge_steps(SUBFOLDER_PULL, bucket) == [bucket[0], SUBFOLDER_PULL[2]]
+    # a step flowwiz adds after its own (e.g. a working directory) goes right after it
+    added = py.merge_steps(SUBFOLDER_PULL[:1] + SUBFOLDER_PULL[2:], fresh + [SUBFOLDER_PULL[1]])
+    assert [py._step_name(s) for s in added] == [CLONE, py.SET_WORKING_DIRECTORY, PIP]

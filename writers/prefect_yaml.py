@@ -807,9 +807,11 @@ def merge_steps(old: list[Any], fresh: list[dict[str, Any]]) -> list[Any]:
                 None,
             )
             if match is not None:
+                gone = result[match]
                 result[match] = step
                 used.add(match)
                 last = match
+                result, used, last = _drop_clone_followers(result, gone, used, last)
                 continue
         if match is None:
             result.insert(last + 1, step)
@@ -821,6 +823,32 @@ def merge_steps(old: list[Any], fresh: list[dict[str, Any]]) -> list[Any]:
         used.add(match)
         last = match
     return result
+
+
+def _drop_clone_followers(
+    steps: list[Any], gone: Any, used: set[int], last: int
+) -> tuple[list[Any], set[int], int]:
+    """A git_clone replaced by another storage takes its working-directory step along (the
+    one that moves into ``{{ <clone id>.directory }}``: it would name a step that is gone)."""
+    if _step_name(gone) != GIT_CLONE or not isinstance(gone[GIT_CLONE], Mapping):
+        return steps, used, last
+    clone_id = gone[GIT_CLONE].get("id")
+    if not isinstance(clone_id, str):
+        return steps, used, last
+    pattern = re.compile(r"\{\{\s*" + re.escape(clone_id) + r"\.directory\s*\}\}")
+    kept, new_used, new_last = [], set(), last
+    for i, step in enumerate(steps):
+        args = (
+            step.get(SET_WORKING_DIRECTORY) if _step_name(step) == SET_WORKING_DIRECTORY else None
+        )
+        if isinstance(args, Mapping) and pattern.search(str(args.get("directory", ""))):
+            if i < last:
+                new_last -= 1
+            continue
+        if i in used:
+            new_used.add(len(kept))
+        kept.append(step)
+    return kept, new_used, new_last
 
 
 def _follows_clone(steps: list[Any], index: int) -> bool:
