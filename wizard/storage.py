@@ -162,6 +162,14 @@ def ask_storage(
             )
         )
         if keep:
+            secret = re.fullmatch(
+                r"\{\{\s*prefect\.blocks\.secret\.([a-z0-9-]+)\s*\}\}", reference or ""
+            )
+            asker.note(
+                f"!Using the token stored as secret/{secret.group(1)}."
+                if secret
+                else f"!Keeping the token reference {reference}."
+            )
             kept = replace(kept, repository=repository, branch=branch, commit_sha=base.commit_sha)
             return kept, ()
     storage, secrets = ask_token(session, flow, name, repository, parsed, branch, remote)
