@@ -24,7 +24,7 @@ import posixpath
 import re
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -95,6 +95,9 @@ class Flow:
     line: int  # line of the `def`
     is_async: bool
     parameters: tuple[Parameter, ...]
+    # the description Prefect gives the deployment: `description=` literal, else the WHOLE
+    # docstring cleaned as inspect.getdoc does (prefect/flows.py: description or getdoc(fn))
+    docstring: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -784,6 +787,7 @@ class _FlowFinder:
             line=line or node.lineno,
             is_async=isinstance(node, ast.AsyncFunctionDef),
             parameters=parameters,
+            docstring=description or None,
         )
 
     def parameters(self, args: ast.arguments) -> Iterable[Parameter]:

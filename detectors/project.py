@@ -30,6 +30,9 @@ class PrefectYaml:
     text: str
     data: Mapping[str, Any]  # safe_load result (a dict; {} for an empty file)
     deployments: tuple[Mapping[str, Any], ...]  # the entries of `deployments:` (mappings only)
+    # the same parse with text positions (detectors.yaml_document.Document): the writer
+    # splices into it, so a run parses the file once
+    document: Any = None
 
     @property
     def deployment_names(self) -> tuple[str, ...]:
@@ -49,25 +52,16 @@ class ProjectInfo:
 
 
 def load_prefect_yaml(path: Path) -> PrefectYaml:
-    """Parse a prefect.yaml; ProjectFileError (one line, 1-based line/column) when malformed."""
-    import yaml
+    """Parse a prefect.yaml once (libyaml when present); ProjectFileError (one line, 1-based
+    line/column) when malformed, not UTF-8, not a regular file, or holding a duplicate key
+    or a recursive alias. The text is kept exactly as stored (CRLF too)."""
+    from flowwiz.detectors.yaml_document import Document
 
     path = Path(path)
     name = path.name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProjectFileError(f"{name}: no such file") from None
-    except UnicodeDecodeError:
-        raise ProjectFileError(f"{name}: does not decode as UTF-8") from None
-    except OSError as exc:
-        raise ProjectFileError(f"{name}: cannot be read: {exc.strerror or exc}") from None
-    try:
-        data = yaml.load(text, Loader=_strict_loader())  # noqa: S506  a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        raise ProjectFileError(_marked_message(name, exc)) from None
-    except yaml.YAMLError as exc:
-        raise ProjectFileError(f"{name}: {_one_line(str(exc))}") from None
+    text = _read_regular(path)
+    document = Document.parse(text, name)
+    data = document.data
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -84,7 +78,31 @@ def load_prefect_yaml(path: Path) -> PrefectYaml:
         text=text,
         data=data,
         deployments=tuple(d for d in deployments if isinstance(d, dict)),
+        document=document,
     )
+
+
+def _read_regular(path: Path) -> str:
+    """Bytes as stored, decoded; a FIFO or device is refused before it is opened."""
+    import stat
+
+    name = path.name
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ProjectFileError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise ProjectFileError(f"{name}: cannot be read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ProjectFileError(f"{name} is not a regular file (a pipe, device or directory)")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ProjectFileError(f"{name}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProjectFileError(f"{name}: does not decode as UTF-8") from None
 
 
 def detect_project(root: Path) -> ProjectInfo:
@@ -94,7 +112,8 @@ def detect_project(root: Path) -> ProjectInfo:
         raise DetectionError(f"{root} is not a directory")
     prefect_yaml: PrefectYaml | None = None
     error: str | None = None
-    if (root / PREFECT_YAML).is_file():
+    candidate = root / PREFECT_YAML
+    if (candidate.exists() or candidate.is_symlink()) and not candidate.is_dir():
         try:
             prefect_yaml = load_prefect_yaml(root / PREFECT_YAML)
         except ProjectFileError as exc:
@@ -129,48 +148,6 @@ def block_references(obj: Any) -> tuple[tuple[str, str], ...]:
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-def _strict_loader() -> type:
-    """A SafeLoader that refuses duplicate keys (``safe_load`` silently keeps the last one)."""
-    import yaml
-    from yaml.constructor import ConstructorError
-
-    class StrictSafeLoader(yaml.SafeLoader):
-        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
-            if isinstance(node, yaml.MappingNode):
-                seen: set[Any] = set()
-                for key_node, _ in node.value:
-                    # keys brought in by a `<<: *anchor` merge may be overridden: only the
-                    # keys written in this mapping itself must be unique
-                    if key_node.tag == "tag:yaml.org,2002:merge":
-                        continue
-                    key = self.construct_object(key_node, deep=True)
-                    try:
-                        duplicate = key in seen
-                    except TypeError:
-                        continue  # unhashable: the base constructor reports it
-                    if duplicate:
-                        raise ConstructorError(
-                            "while constructing a mapping",
-                            node.start_mark,
-                            f"duplicate key {key!r}",
-                            key_node.start_mark,
-                        )
-                    seen.add(key)
-            mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
-            return mapping
-
-    return StrictSafeLoader
-
-
-def _marked_message(name: str, exc: Any) -> str:
-    mark = exc.problem_mark or exc.context_mark
-    problem = exc.problem or exc.context or "invalid YAML"
-    if mark is None:
-        return f"{name}: {_one_line(problem)}"
-    # PyYAML counts from 0; editors and people count from 1
-    return f"{name} line {mark.line + 1}, column {mark.column + 1}: {_one_line(problem)}"
 
 
 def _one_line(text: str) -> str:

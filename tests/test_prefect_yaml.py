@@ -801,9 +801,12 @@ def test_other_parse_errors(old: str, where: str) -> None:
 
 
 def test_duplicate_names_are_refused() -> None:
+    # issue 9: the same name on two flows is valid in Prefect (flow/name); only the entry
+    # being written must be unique
     old = "deployments:\n- name: a\n- name: b\n- name: a\n- name: b\n- name: c\n"
-    with pytest.raises(UserError, match=r"more than one deployment named 'a', 'b'"):
-        render(make_plan(name="c"), old)
+    with pytest.raises(UserError, match=r"more than one deployment named 'a' of flow 'etl'"):
+        render(make_plan(name="a"), old)
+    assert render(make_plan(name="c"), old).action == "updated"
 
 
 @pytest.mark.parametrize(
@@ -1048,8 +1051,9 @@ def test_storage_of_reads_back_what_was_written(storage: Any) -> None:
 def test_storage_of_something_else_is_none() -> None:
     assert py.storage_of({"name": "x"}) is None
     assert py.storage_of({"pull": [{"my.own.step": {"a": 1}}]}) is None
+    # issue 9: a clone followed by someone's own step is still git storage (read effectively)
     two = [{py.GIT_CLONE: {"repository": "https://h/r.git"}}, {"x.y": {}}]
-    assert py.storage_of({"pull": two}) is None
+    assert py.storage_of({"pull": two}) == GitStorage("https://h/r.git")
 
 
 def test_someones_own_push_steps_survive_a_storage_change(tmp_path: Path) -> None:

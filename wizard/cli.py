@@ -108,7 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, debug = _take_debug(list(sys.argv[1:] if argv is None else argv))
     try:
         result = cli.main(args=args, prog_name="flowwiz", standalone_mode=False)
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, click.exceptions.Abort) as exc:
+        # click turns KeyboardInterrupt into Abort; what was done rides on the cause
+        done = getattr(exc, "done", None) or getattr(exc.__cause__, "done", None)
+        if done:  # interrupted after a write: say what was written, never "nothing"
+            return _exit(_fail(f"\nAborted after it {'; '.join(done)}.", 130), argv)
         return _exit(_fail("\nAborted: nothing was written.", 130), argv)
     except click.ClickException as exc:
         exc.show()

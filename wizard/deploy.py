@@ -21,7 +21,7 @@ from flowwiz.wizard import values
 from flowwiz.wizard.project_file import choose_project
 from flowwiz.wizard.prompts import UNSET, Asker, Choice, Question
 from flowwiz.wizard.review import apply, describe_schedules, next_steps, review
-from flowwiz.wizard.session import DeployOptions, Detected, Session
+from flowwiz.wizard.session import DeployOptions, Detected, Session  # noqa: F401
 from flowwiz.wizard.storage import ask_git_layout, ask_storage
 from flowwiz.wizard.terminal import terminal
 from flowwiz.writers.plan import DeploymentPlan, Schedule
@@ -55,12 +55,16 @@ def run(options: DeployOptions) -> int:
     probe_store(session)  # where secrets will go is known before the first question
     fail_fast(session)
     announce(session)
+    session.target = load_target(detected, options)
+    session.flow_of = flow_resolver(detected.root)
     plan = ask(session)
 
-    from flowwiz.writers.prefect_yaml import read_existing, render
+    from flowwiz.writers.prefect_yaml import render
 
     check_entrypoint_in_clone(plan, session)
-    rendered = render(plan, read_existing(plan.prefect_yaml))  # bytes kept as they are (CRLF too)
+    # the file as parsed before the questions (once per run); apply checks it is unchanged
+    existing = session.target.document if session.target is not None else None
+    rendered = render(plan, existing, flow_of=session.flow_of)
     ignore_text = _effective_prefectignore(plan)
     _check_not_ignored(plan, ignore_text)
     _check_upload(plan, ignore_text, session)
@@ -279,21 +283,72 @@ def detect(path: Path, *, interactive: bool, needs_git: bool = True) -> Detected
     return Detected(root=root, git=git, git_problem=git_problem, scan=scan, project=project)
 
 
+def load_target(det: Detected, opts: DeployOptions) -> Any:
+    """The prefect.yaml this run writes, parsed once (None when there is none yet)."""
+    from flowwiz.detectors.errors import ProjectFileError
+    from flowwiz.detectors.project import load_prefect_yaml
+
+    path = det.root / opts.prefect_file
+    found = det.project.prefect_yaml
+    if found is not None and found.path == path:
+        return found
+    if not (path.exists() or path.is_symlink()):
+        return None
+    try:
+        return load_prefect_yaml(path)
+    except ProjectFileError as exc:
+        raise UserError(f"{exc.message} (fix it first; flowwiz left it untouched)") from None
+
+
+def flow_resolver(root: Path) -> Any:
+    """entrypoint -> the flow name Prefect gives it (read from the source, never imported);
+    None when the file or function is not there."""
+    from flowwiz.detectors.flows import flows_in_file, parse_entrypoint
+
+    cache: dict[str, str | None] = {}
+
+    def flow_of(entrypoint: str) -> str | None:
+        if entrypoint not in cache:
+            try:
+                path, function = parse_entrypoint(entrypoint)
+                found = [f for f in flows_in_file(root, path) if f.function == function]
+                cache[entrypoint] = found[0].name if found else None
+            except (DetectionError, UserError):
+                cache[entrypoint] = None
+        return cache[entrypoint]
+
+    return flow_of
+
+
+def _top(session: Session) -> Mapping[str, Any]:
+    target = session.target
+    return target.data if target is not None and isinstance(target.data, Mapping) else {}
+
+
 def ask(session: Session) -> DeploymentPlan:
     opts, det = session.options, session.detected
+    before = (session.options.prefect_file, session.detected.root)
     flow = choose_project(session, ask_flow(session))
     opts, det = session.options, session.detected  # the project may have moved to the flow's folder
+    if (opts.prefect_file, det.root) != before:  # another prefect.yaml: parse that one (once)
+        session.target = load_target(det, opts)
+        session.flow_of = flow_resolver(det.root)
     problem = values.flow_name_problem(flow.name)
     if problem:  # `prefect deploy` would fail importing it: say so before anything is written
         raise UserError(f"flow {flow.name!r} ({flow.entrypoint}) cannot be deployed: {problem}")
     name, existing = ask_name(session, flow)
+    session.existing = existing
     description = session.asker.ask(
         Question(
             "description",
             "Description",
             "text",
             "--description",
-            default=_first(opts.description, existing.get("description"), flow.description),
+            default=_first(
+                opts.description,
+                existing.get("description"),
+                getattr(flow, "docstring", None) or flow.description,
+            ),
         ),
         opts.description if opts.description is not None else UNSET,
     )
@@ -307,8 +362,10 @@ def ask(session: Session) -> DeploymentPlan:
     guard_plaintext(session, "parameter", _changed(parameters, existing.get("parameters")))
     from flowwiz.writers.prefect_yaml import storage_of
 
-    storage, secrets = ask_storage(session, flow, name, storage_of(existing) if existing else None)
+    previous = storage_of(existing, _top(session))
+    storage, secrets = ask_storage(session, flow, name, previous)
     storage = ask_git_layout(session, storage, flow)
+    inherit_build = ask_inherit_build(session, existing, storage)
     project = det.project
     return DeploymentPlan(
         project_root=det.root,
@@ -328,7 +385,42 @@ def ask(session: Session) -> DeploymentPlan:
         secrets=secrets,
         prefect_version=_pinned_prefect(det.root, project),
         write_prefectignore=opts.prefectignore and project.prefectignore is None,
+        inherit_build=inherit_build,
     )
+
+
+def ask_inherit_build(session: Session, existing: Mapping[str, Any], storage: Any) -> bool:
+    """Whether the file's top-level ``build`` steps run for this deployment too (Prefect runs
+    them for every deployment without a ``build`` of its own). Asked only when there are
+    some and the storage brings no build of its own; a re-run keeps the choice made."""
+    from flowwiz.writers.prefect_yaml import build_steps, effective_steps
+
+    top = _top(session)
+    inherited = effective_steps({}, top, "build")
+    own = existing.get("build") if existing else None
+    if not inherited or build_steps(storage) or (isinstance(own, list) and own):
+        return True
+    kept = not (existing and "build" in existing and not existing["build"])
+    names = ", ".join(_step_label(s) for s in inherited)
+    return bool(
+        session.asker.ask(
+            Question(
+                "inherit_build",
+                f"{session.options.prefect_file} runs build steps for every deployment "
+                f"({names}). Run them for this one too?",
+                "confirm",
+                "--inherit-build/--no-inherit-build",
+                default=kept,
+            ),
+            session.options.inherit_build if session.options.inherit_build is not None else UNSET,
+        )
+    )
+
+
+def _step_label(step: Any) -> str:
+    if isinstance(step, Mapping) and len(step) == 1:
+        return str(next(iter(step))).rsplit(".", 1)[-1]
+    return "a step"
 
 
 def _first(*candidates: Any) -> Any:
@@ -393,22 +485,24 @@ def ask_flow(session: Session) -> Any:
     return asker.ask(manual) if picked == MANUAL else picked
 
 
-def _existing_entries(session: Session) -> dict[str, Mapping[str, Any]]:
-    """The deployments already in the file being written, by name."""
-    path = session.detected.root / session.options.prefect_file
-    found = session.detected.project.prefect_yaml
-    if found is None or found.path != path:
-        if not path.exists():
-            return {}
-        from flowwiz.detectors.project import load_prefect_yaml
-
-        found = load_prefect_yaml(path)
-    return {str(d.get("name")): d for d in found.deployments if d.get("name")}
+def _existing_entries(session: Session) -> list[Any]:
+    """The deployments already in the file being written (its parsed data)."""
+    target = session.target
+    return list(target.deployments) if target is not None else []
 
 
 def ask_name(session: Session, flow: Any) -> tuple[str, Mapping[str, Any]]:
+    """The deployment name, and the entry it updates ({} when it is added). An entry is the
+    same deployment when it has the same name and the same flow (Prefect's flow/name)."""
+    from flowwiz.writers.prefect_yaml import find_entry
+
     opts, asker = session.options, session.asker
     entries = _existing_entries(session)
+    filename = session.options.prefect_file
+
+    def match(candidate: str) -> int | None:
+        return find_entry(entries, candidate, flow.name, flow.entrypoint, session.flow_of)
+
     default_name = slugify(flow.name) or flow.function
     question = Question(
         "name",
@@ -421,16 +515,26 @@ def ask_name(session: Session, flow: Any) -> tuple[str, Mapping[str, Any]]:
         name_of="deployment name",
     )
     name = asker.ask(question, opts.name if opts.name else UNSET)
-    while name in entries:
-        entry = entries[name]
+    while True:
+        index = match(name)
+        if index is None:
+            others = [e for e in entries if isinstance(e, Mapping) and str(e.get("name")) == name]
+            if others:
+                asker.note(
+                    f"!{filename} also has a deployment {name!r} of "
+                    f"{others[0].get('entrypoint')}: a different flow, so this adds "
+                    f"{flow.name}/{name} beside it."
+                )
+            return name, {}
+        entry = entries[index]
         if entry.get("entrypoint") not in (None, flow.entrypoint):
             asker.note(
-                f"prefect.yaml already has a deployment {name!r} of {entry.get('entrypoint')}; "
+                f"{filename} has {flow.name}/{name} at {entry.get('entrypoint')}; "
                 f"updating it points it at {flow.entrypoint}."
             )
         update = Question(
             "update",
-            f"prefect.yaml has a deployment named {name!r}. Update it?",
+            f"{filename} has the deployment {flow.name}/{name}. Update it?",
             "confirm",
             "--name",
             default=True,
@@ -445,12 +549,11 @@ def ask_name(session: Session, flow: Any) -> tuple[str, Mapping[str, Any]]:
                 "--name",
                 validate=lambda t: (
                     values.deployment_name_problem(t)
-                    or (f"{t!r} exists too" if t.strip() in entries else None)
+                    or (f"{t!r} exists too" if match(t.strip()) is not None else None)
                 ),
                 convert=str.strip,
             )
         )
-    return name, {}
 
 
 def ask_tags(session: Session, existing: Mapping[str, Any]) -> tuple[str, ...]:
@@ -491,7 +594,9 @@ def ask_schedule(session: Session, existing: Mapping[str, Any]) -> tuple[Schedul
         given.append("--no-schedule")
     if len(given) > 1:
         raise UserError(f"choose one schedule: {', '.join(given)} were all given")
-    kept = _existing_schedules(existing)
+    from flowwiz.writers.prefect_yaml import schedules_of
+
+    kept = schedules_of(existing)
     rows = [Choice("No schedule (run on demand)", "none")]
     if kept:
         rows.insert(0, Choice(f"Keep the current schedule ({describe_schedules(kept)})", "keep"))
@@ -589,25 +694,6 @@ def _local_timezone() -> str:
     )
 
 
-def _existing_schedules(existing: Mapping[str, Any]) -> tuple[Schedule, ...]:
-    found = []
-    for item in existing.get("schedules") or []:
-        if not isinstance(item, Mapping):
-            continue
-        for kind in ("cron", "interval", "rrule"):
-            if item.get(kind) is not None:
-                found.append(
-                    Schedule(
-                        kind=kind,  # type: ignore[arg-type]
-                        value=item[kind],
-                        timezone=item.get("timezone"),
-                        active=bool(item.get("active", True)),
-                    )
-                )
-                break
-    return tuple(found)
-
-
 def ask_work_pool(
     session: Session, existing: Mapping[str, Any]
 ) -> tuple[str, str | None, dict[str, Any]]:
@@ -615,8 +701,10 @@ def ask_work_pool(
     current = existing.get("work_pool") if isinstance(existing.get("work_pool"), Mapping) else {}
     others = Counter(
         str(d["work_pool"]["name"])
-        for d in _existing_entries(session).values()
-        if isinstance(d.get("work_pool"), Mapping) and d["work_pool"].get("name")
+        for d in _existing_entries(session)
+        if isinstance(d, Mapping)
+        and isinstance(d.get("work_pool"), Mapping)
+        and d["work_pool"].get("name")
     )
     pool_default = current.get("name") or (others.most_common(1)[0][0] if others else "default")
     from flowwiz.wizard.work_pool import ask_pool_name, check_variables, server_pools, settle_pool

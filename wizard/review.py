@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from flowwiz.detectors.errors import FlowwizError, UserError
 from flowwiz.detectors.secret import scrub
 from flowwiz.wizard.session import Session
 from flowwiz.wizard.terminal import printable, styled, terminal
@@ -95,22 +96,30 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
-
+    table.add_column(style="dim")
     hidden = plaintext_tokens(plan)
-
-    def row(label: str, value: object) -> None:
-        table.add_row(styled(label), styled(scrub(str(value), *hidden)))
-
     action = {
         "created": "create prefect.yaml",
         "added": "add to prefect.yaml",
         "updated": "update in prefect.yaml",
     }
+    status = field_status(plan, rendered, session)
+
+    def row(label: str, value: object, key: str | None = None) -> None:
+        table.add_row(
+            styled(label),
+            styled(scrub(str(value), *hidden)),
+            styled(status.get(key if key is not None else label, "")),
+        )
+
     table.add_row(
         styled("Deployment"),
         styled(f"{plan.flow_name}/{plan.name}  ", (f"({action[rendered.action]})", "dim")),
+        "",
     )
     row("Entrypoint", plan.entrypoint)
+    row("Description", _short(plan.description or "none"))
+    row("Tags", ", ".join(plan.tags) or "none")
     row(
         "Work pool",
         plan.work_pool
@@ -118,16 +127,16 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
         + _pool_note(session),
     )
     row("Schedule", describe_schedules(plan.schedules) or "none")
-    row("Prefect server", session.prefect_settings().describe_server())
-    if plan.parameters:
-        row("Parameters", ", ".join(f"{k}={v!r}" for k, v in plan.parameters.items()))
-    if plan.job_variables:
-        row("Job variables", str(dict(plan.job_variables)))
+    row("Prefect server", session.prefect_settings().describe_server(), key="")
+    if plan.parameters or "Parameters" in status:
+        row("Parameters", ", ".join(f"{k}={v!r}" for k, v in plan.parameters.items()) or "none")
+    if plan.job_variables or "Job variables" in status:
+        row("Job variables", str(dict(plan.job_variables)) if plan.job_variables else "none")
     storage = plan.storage
     if isinstance(storage, GitStorage):
         row("Code", describe_git(storage))
-        ref = storage.credentials or storage.access_token
-        row("Access", ref if ref else "public repository (no token)")
+        access = storage.credentials or storage.access_token
+        row("Access", access if access else "public repository (no token)")
     elif isinstance(storage, LocalStorage):
         row("Code", f"local directory {storage.directory}")
     elif isinstance(storage, CloudStorage):
@@ -141,11 +150,13 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
         from flowwiz.wizard.block_storage import describe as describe_remote
 
         row("Code", describe_remote(storage))
+    for label, text in inherited_steps(plan, rendered, session):
+        row(label, text, key="")
     for secret in plan.secrets:
         store = session.open_store()
         where = "OS keyring" if store.kind == "local" else f"Prefect server {store.location}"
         verb = "replace" if secret.overwrite else "save"
-        row("Secret", f"{verb} {secret.block_type}/{secret.name} in the {where}")
+        row("Secret", f"{verb} {secret.block_type}/{secret.name} in the {where}", key="")
     err.print()
     terminal.heading("Review")
     err.print(Padding(table, (0, 2)))
@@ -174,22 +185,171 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
         terminal.data(rendered.text)
 
 
+class InterruptedAfterWrite(KeyboardInterrupt):
+    """Ctrl-C after something was written: the CLI says what, not "nothing was written"."""
+
+    def __init__(self, done: list[str]) -> None:
+        super().__init__("; ".join(done))
+        self.done = done
+
+
 def apply(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
+    """Secrets first, then prefect.yaml under the write lock: if the file changed since it
+    was read (another flowwiz, an editor), the deployment is rendered again onto the new
+    text, so nobody's deployment is dropped; then .prefectignore."""
+    done: list[str] = []
+    try:
+        _apply(plan, rendered, session, done)
+    except KeyboardInterrupt:
+        if done:
+            raise InterruptedAfterWrite(done) from None
+        raise
+
+
+def _apply(plan: DeploymentPlan, rendered: Any, session: Session, done: list[str]) -> None:
+    from flowwiz.writers.files import write_lock
     from flowwiz.writers.ignore import prefectignore_text, write_prefectignore
-    from flowwiz.writers.prefect_yaml import write_atomic
+    from flowwiz.writers.prefect_yaml import read_existing, render, write_atomic
 
     for secret in plan.secrets:
         store = session.open_store()
         store.save(secret.block_type, secret.name, secret.data, overwrite=secret.overwrite)
+        done.append(f"saved {secret.block_type}/{secret.name}")
         where = "the OS keyring" if store.kind == "local" else store.location
         what = "the token" if secret.block_type == "secret" else "the credentials"
         terminal.success(f"Saved {what} as {secret.block_type}/{secret.name} ({where})")
-    write_atomic(plan.prefect_yaml, rendered.text)
+    name = plan.prefect_yaml.name
+    with write_lock(plan.prefect_yaml):
+        current = read_existing(plan.prefect_yaml)
+        if current != rendered.base_text:
+            try:
+                rendered = render(plan, current, flow_of=session.flow_of)
+            except FlowwizError as exc:
+                raise UserError(
+                    f"{name} changed while flowwiz was running and this deployment cannot be "
+                    f"written onto the new text ({exc.message}); {name} was left as it is now: "
+                    "run flowwiz again"
+                ) from None
+            terminal.warn(
+                f"{name} changed since flowwiz read it (another writer): the deployment was "
+                "written onto the new text; everything else in it is kept."
+            )
+        try:
+            write_atomic(plan.prefect_yaml, rendered.text)
+        except BaseException:
+            # Ctrl-C is held back during the rename and lands right after it: then the
+            # file IS the new one, and the last message must say so
+            if _holds(plan.prefect_yaml, rendered.text):
+                done.append(f"wrote {plan.prefect_yaml}")
+            raise
+        done.append(f"wrote {plan.prefect_yaml}")
     terminal.success(
         f"{rendered.action.capitalize()} deployment {plan.name!r} in {plan.prefect_yaml}"
     )
     if plan.write_prefectignore and write_prefectignore(plan.project_root, prefectignore_text()):
+        done.append("created .prefectignore")
         terminal.success("Created .prefectignore")
+
+
+def _holds(path: Any, text: str) -> bool:
+    try:
+        return bool(path.read_bytes() == text.encode("utf-8"))
+    except OSError:
+        return False
+
+
+def field_status(plan: DeploymentPlan, rendered: Any, session: Session) -> dict[str, str]:
+    """For an update: per review row, "kept", "changed" or "added" (what the entry had)."""
+    old = rendered.previous if rendered.action == "updated" else None
+    if not isinstance(old, Mapping):
+        return {}
+    from flowwiz.writers.prefect_yaml import schedule_entry, schedules_of, storage_of
+
+    top = session.target.data if session.target is not None else {}
+    pool = old.get("work_pool") if isinstance(old.get("work_pool"), Mapping) else {}
+    previous = storage_of(old, top if isinstance(top, Mapping) else {})
+    pairs: dict[str, tuple[Any, Any]] = {
+        "Entrypoint": (old.get("entrypoint"), plan.entrypoint),
+        "Description": (old.get("description"), plan.description),
+        "Tags": (list(old.get("tags") or []), list(plan.tags)),
+        "Work pool": (
+            (pool.get("name"), pool.get("work_queue_name")),
+            (plan.work_pool, plan.work_queue),
+        ),
+        "Schedule": (
+            [schedule_entry(s) for s in schedules_of(old)],
+            [schedule_entry(s) for s in plan.schedules],
+        ),
+        "Parameters": (dict(old.get("parameters") or {}), dict(plan.parameters)),
+        "Job variables": (dict(pool.get("job_variables") or {}), dict(plan.job_variables)),
+        "Code": (_code(previous), _code(plan.storage)),
+        "Access": (_access(previous), _access(plan.storage)),
+    }
+    status = {}
+    for label, (before, after) in pairs.items():
+        if before == after:
+            status[label] = "kept"
+        elif before in (None, "", [], {}, (None, None)):
+            status[label] = "added"
+        else:
+            status[label] = "changed"
+    return status
+
+
+def _code(storage: Any) -> Any:
+    if isinstance(storage, GitStorage):
+        return ("git", storage.repository, storage.branch, storage.commit_sha)
+    if isinstance(storage, (LocalStorage, DockerStorage)):
+        return (type(storage).__name__, storage.directory)
+    if isinstance(storage, CloudStorage):
+        return (storage.provider, storage.bucket, storage.folder)
+    return None
+
+
+def _access(storage: Any) -> Any:
+    if isinstance(storage, GitStorage):
+        return (storage.access_token, storage.credentials, storage.username)
+    if isinstance(storage, CloudStorage):
+        return storage.credentials
+    return None
+
+
+def inherited_steps(plan: DeploymentPlan, rendered: Any, session: Session) -> list[tuple[str, str]]:
+    """Rows naming the top-level build/push steps this deployment runs (or skips)."""
+    from flowwiz.writers.prefect_yaml import effective_steps
+
+    entry = rendered.entry if isinstance(rendered.entry, Mapping) else {}
+    top = session.target.data if session.target is not None else {}
+    if not isinstance(top, Mapping):
+        return []
+    rows = []
+    for which in ("build", "push"):
+        top_steps = effective_steps({}, top, which)
+        if not top_steps or (isinstance(entry.get(which), list) and entry.get(which)):
+            continue
+        names = ", ".join(
+            str(next(iter(s))).rsplit(".", 1)[-1] if isinstance(s, Mapping) and s else "?"
+            for s in top_steps
+        )
+        runs = bool(effective_steps(entry, top, which))
+        if which == "build":
+            text = (
+                f"runs the file's top-level build: {names}"
+                if runs
+                else (f"skips the file's top-level build ({names}): build: null")
+            )
+        else:
+            text = (
+                f"runs the file's top-level push: {names} (Prefect runs a top-level push for "
+                "every deployment)"
+            )
+        rows.append((which.capitalize(), text))
+    return rows
+
+
+def _short(text: str) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else text
+    return first + (" ..." if "\n" in text.strip() else "")
 
 
 def next_steps(plan: DeploymentPlan, session: Session) -> None:

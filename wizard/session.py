@@ -74,6 +74,7 @@ class DeployOptions:
     registry_password_env: str | None = None
     register: bool | None = None  # run `prefect deploy` after writing (None: ask; --yes: no)
     dockerignore: bool | None = None  # write/extend .dockerignore when secrets would be copied
+    inherit_build: bool | None = None  # run the file's top-level build steps for it too
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,11 @@ class Session:
         from flowwiz.writers.prefect_client import PrefectClient
 
         return PrefectClient(settings, waiting=terminal.waiting)
+    # the prefect.yaml being written, parsed once (detectors.project.PrefectYaml) or None
+    target: Any = None
+    # the deployment being updated as it reads now ({} when it is added)
+    existing: Any = None
+    flow_of: Any = None  # entrypoint -> flow name (how Prefect identifies a deployment)
 
     def open_store(self) -> Any:
         if self.store is None:

@@ -9,6 +9,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from flowwiz.writers.plan import GitStorage, LocalStorage, SecretToSave, Storage
 # hosts where Prefect's git_clone formats a bare access_token correctly by itself
 _TOKEN_HOSTS = {"github.com", "gitlab.com", "bitbucket.org"}
 _PROVIDER_BLOCKS = ("github-credentials", "gitlab-credentials", "bitbucket-credentials")
+_TEMPLATE = re.compile(r"\A\{\{[^{}]+\}\}\Z")  # a whole value Prefect fills in: '{{ $REPO_URL }}'
 
 
 def ask_storage(
@@ -57,7 +59,8 @@ def ask_storage(
             f"The remote {remote.name!r} URL carries credentials; flowwiz never writes them. "
             f"To remove them from .git/config: git remote set-url {remote.name} {https or '<url>'}"
         )
-    if not https and not opts.repository:
+    kept = previous if isinstance(previous, GitStorage) else None
+    if not https and not opts.repository and kept is None:
         if opts.git or token_flags:
             raise UserError(
                 "no remote with an https form to pull from"
@@ -89,13 +92,15 @@ def ask_storage(
         return ask_other_storage(session, flow, name, previous)
     from flowwiz.detectors.git import parse_remote_url
 
+    # a re-run starts from what the deployment has: its repository (a template such as
+    # '{{ $REPO_URL }}' stays verbatim), branch or pinned commit, token reference
     repository = asker.ask(
         Question(
             "repository",
             "Repository URL",
             "text",
             "--repository",
-            default=https,
+            default=kept.repository if kept is not None else https,
             validate=_repository_problem,
             convert=str.strip,
             why_no_default="no remote with an https form was found",
@@ -108,7 +113,17 @@ def ask_storage(
             "the repository URL carries credentials: "
             "give the token with --token-env or --token-stdin instead"
         )
-    branch = ask_branch(session)
+    if kept is not None and kept.commit_sha and not opts.branch and opts.commit_sha is None:
+        branch: str | None = None  # the pinned commit stays pinned
+        asker.note(f"!Keeping the pinned commit {kept.commit_sha[:12]}.")
+    elif kept is not None and kept.branch and not opts.branch:
+        branch = ask_branch(session, current=kept.branch)
+    else:
+        branch = ask_branch(session)
+    reference = (kept.credentials or kept.access_token) if kept is not None else None
+    had_token = bool(reference)
+    # only a template is offered back (a literal token in the file is never shown)
+    keepable = bool(reference and _TEMPLATE.match(reference))
     private_default: Any = UNSET
     if token_flags:
         private_default = True
@@ -118,8 +133,14 @@ def ask_storage(
             "Is this a private repository?",
             "confirm",
             "--private/--public",
-            default=False if not (remote is not None and remote.url.had_credentials) else UNSET,
-            suggestion=bool(remote is not None and remote.url.had_credentials),
+            default=(
+                had_token
+                if kept is not None
+                else False
+                if not (remote is not None and remote.url.had_credentials)
+                else UNSET
+            ),
+            suggestion=bool(had_token or (remote is not None and remote.url.had_credentials)),
             why_no_default="the remote URL carried credentials",
         ),
         opts.private if opts.private is not None else private_default,
@@ -129,15 +150,61 @@ def ask_storage(
             "--public does not take a token: drop --token-env/--token-stdin/--token-block/"
             "--credentials-block/--token-worker-env"
         )
+    base = _carry(kept, branch)
     if not private:
-        return GitStorage(repository=repository, branch=branch), ()
-    return ask_token(session, flow, name, repository, parsed, branch, remote)
+        return replace(base, repository=repository, branch=branch), ()
+    if keepable and not token_flags and kept is not None:
+        keep = asker.ask(
+            Question(
+                "token_keep",
+                f"Keep the token reference {reference}?",
+                "confirm",
+                "--token-env/--token-stdin/--token-block/--credentials-block/--token-worker-env",
+                default=True,
+            )
+        )
+        if keep:
+            secret = re.fullmatch(
+                r"\{\{\s*prefect\.blocks\.secret\.([a-z0-9-]+)\s*\}\}", reference or ""
+            )
+            asker.note(
+                f"!Using the token stored as secret/{secret.group(1)}."
+                if secret
+                else f"!Keeping the token reference {reference}."
+            )
+            kept = replace(kept, repository=repository, branch=branch, commit_sha=base.commit_sha)
+            return kept, ()
+    storage, secrets = ask_token(session, flow, name, repository, parsed, branch, remote)
+    if isinstance(storage, GitStorage):
+        storage = replace(
+            storage,
+            commit_sha=base.commit_sha,
+            include_submodules=storage.include_submodules or base.include_submodules,
+            extra_inputs=base.extra_inputs,
+        )
+    return storage, secrets
+
+
+def _carry(kept: GitStorage | None, branch: str | None) -> GitStorage:
+    """What a re-run keeps of the deployment's git storage besides the questions' answers:
+    the pinned commit (unless a branch was chosen), submodules, the step's other inputs."""
+    if kept is None:
+        return GitStorage(repository="", branch=branch)
+    return GitStorage(
+        repository=kept.repository,
+        branch=branch,
+        commit_sha=kept.commit_sha if branch is None else None,
+        include_submodules=kept.include_submodules,
+        extra_inputs=kept.extra_inputs,
+    )
 
 
 def _repository_problem(text: str) -> str | None:
     from flowwiz.detectors.git import parse_remote_url
 
     text = text.strip()
+    if _TEMPLATE.match(text):  # resolved by Prefect where the step runs
+        return None
     if parse_remote_url(text).had_credentials:  # never repeated: the message reaches CI logs
         return (
             "the URL carries credentials (user, password or a ?token= query): leave them out; "
@@ -169,7 +236,7 @@ def ask_branch(session: Session, current: str | None = None) -> str | None:
     state = git.branch if git is not None else None
     detected = state.name if state is not None and not state.detached else None
     if current:
-        detected = current
+        detected, state = current, None
     elif state is not None and state.detached:
         detected = _strip_remote(state.suggestion, git.remotes)
         if detected and not opts.branch:

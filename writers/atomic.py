@@ -11,30 +11,61 @@ import contextlib
 import os
 import secrets
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
-from flowwiz.detectors.errors import WorldError
+from flowwiz.detectors.errors import UserError, WorldError
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Replace (or create) ``path`` with ``text``; an existing file keeps its permission bits.
+    """Replace (or create) ``path`` with ``text``; an existing file keeps its owner, group and
+    permission bits.
 
-    A symlinked file is written through: the link's target is replaced, the link stays.
+    A symlinked file is written through: the link's target is replaced, the link stays. A
+    target that is not a regular file (a FIFO, /dev/null, a directory) is refused, and so is
+    a read-only file (no write bit for anyone, e.g. 0444): replacing it would bypass what its
+    owner asked for, as an editor asks before it overrides one. Ctrl-C is held back while
+    the rename happens, so the file is either the old one or the new one, never a question;
+    an interrupted write leaves no temp file behind.
     """
+    from flowwiz.writers.files import check_regular
+
     target = Path(os.path.realpath(path))
+    info = check_regular(target)
+    if info is not None and not info.st_mode & 0o222:
+        raise UserError(
+            f"{path.name} is read-only (mode {stat.S_IMODE(info.st_mode):04o}); make it writable "
+            f"(chmod u+w {path.name}) and run flowwiz again"
+        )
+    mode = stat.S_IMODE(info.st_mode) if info is not None else None
+    owner = (info.st_uid, info.st_gid) if info is not None else None
+    tmp = _write_temp(target, text, mode, owner)
     try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        mode = None
-    except OSError as exc:
-        raise _world_error(target, exc) from None
-    tmp = _write_temp(target, text, mode)
-    try:
-        tmp.replace(target)
-    except OSError as exc:
+        with _no_interrupt():
+            tmp.replace(target)
+            _fsync_dir(target.parent)
+    except BaseException as exc:
         _discard(tmp)
-        raise _world_error(target, exc) from None
-    _fsync_dir(target.parent)
+        if isinstance(exc, OSError):
+            raise _world_error(target, exc) from None
+        raise
+
+
+@contextlib.contextmanager
+def _no_interrupt() -> Iterator[None]:
+    """SIGINT is blocked (held pending) inside: it arrives after the block, not in it."""
+    import signal
+    import threading
+
+    main = threading.current_thread() is threading.main_thread()
+    block = hasattr(signal, "pthread_sigmask") and main
+    if block:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if block:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def create_atomic(path: Path, text: str) -> bool:
@@ -66,7 +97,9 @@ def create_atomic(path: Path, text: str) -> bool:
     return True
 
 
-def _write_temp(target: Path, text: str, mode: int | None) -> Path:
+def _write_temp(
+    target: Path, text: str, mode: int | None, owner: tuple[int, int] | None = None
+) -> Path:
     # 0o666 lets the umask decide a new file's mode, as a plain open() would
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.flowwiz-tmp")
     data = text.encode("utf-8")
@@ -76,6 +109,8 @@ def _write_temp(target: Path, text: str, mode: int | None) -> Path:
         raise _world_error(target, exc) from None
     try:
         try:
+            if owner is not None and hasattr(os, "fchown"):
+                _keep_owner(fd, owner, target)
             if mode is not None and hasattr(os, "fchmod"):
                 os.fchmod(fd, mode)
             view = memoryview(data)
@@ -85,12 +120,30 @@ def _write_temp(target: Path, text: str, mode: int | None) -> Path:
             os.fsync(fd)
         finally:
             os.close(fd)
-    except OSError as exc:
+        if mode is not None and not hasattr(os, "fchmod"):  # Windows
+            tmp.chmod(mode)
+    except BaseException as exc:  # Ctrl-C included: no temp file stays behind
         _discard(tmp)
-        raise _world_error(target, exc) from None
-    if mode is not None and not hasattr(os, "fchmod"):  # Windows
-        tmp.chmod(mode)
+        if isinstance(exc, OSError):
+            raise _world_error(target, exc) from None
+        raise
     return tmp
+
+
+def _keep_owner(fd: int, owner: tuple[int, int], target: Path) -> None:
+    current = os.fstat(fd)
+    if (current.st_uid, current.st_gid) == owner:
+        return
+    try:
+        os.fchown(fd, *owner)
+    except PermissionError:
+        if current.st_uid != owner[0]:
+            raise UserError(
+                f"{target.name} belongs to another user (uid {owner[0]}); replacing it would "
+                "make it yours: run flowwiz as its owner"
+            ) from None
+        with contextlib.suppress(OSError):  # the group only: keep what can be kept
+            os.fchown(fd, -1, owner[1])
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -45,6 +45,9 @@ class GitStorage:
     subdirectory: str | None = None
     clone_id: str | None = None  # the git_clone step's id ("clone-step" when one is needed)
     directories: tuple[str, ...] = ()  # sparse checkout: only these folders are checked out
+    # the git_clone inputs flowwiz does not ask about (``id``, ``directories``, ...), read back
+    # from an existing step and written back unchanged
+    extra_inputs: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,3 +135,6 @@ class DeploymentPlan:
     secrets: tuple[SecretToSave, ...] = ()
     prefect_version: str | None = None
     write_prefectignore: bool = True
+    # whether the file's top-level `build` steps run for this deployment (when it has none of
+    # its own); False writes `build: null` into the deployment, as Prefect reads it
+    inherit_build: bool = True

@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal, TypeGuard
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
 
-from flowwiz.detectors.errors import FlowwizError, ProjectFileError, UserError, WorldError
+from flowwiz.detectors.errors import FlowwizError, ProjectFileError, UserError
 from flowwiz.detectors.secret import SecretStr
-from flowwiz.writers import atomic, remote_storage
+from flowwiz.detectors.yaml_document import AliasNode, Document
+from flowwiz.writers import atomic, files, remote_storage
 from flowwiz.writers.plan import (
     BlockStorage,
     CloudStorage,
@@ -37,6 +39,27 @@ from flowwiz.writers.plan import (
     Schedule,
     Storage,
 )
+
+from flowwiz.writers.yaml_edit import (
+    Dumper,
+    Edit,
+    Editor,
+    IndentedDumper,
+    Style,
+    content_end,
+    dash_column,
+    dump_text,
+    ensure_break,
+    is_block_mapping,
+    is_block_sequence,
+    item_content_column,
+    item_text,
+    line_end,
+    line_start,
+    same,
+)
+
+from flowwiz.writers.yaml_edit import apply as apply_text_edits
 
 GIT_CLONE = "prefect.deployments.steps.git_clone"
 SET_WORKING_DIRECTORY = "prefect.deployments.steps.set_working_directory"
@@ -69,6 +92,18 @@ _CLOUD_STEPS: dict[str, tuple[str, str, str, str]] = {
     ),
 }
 
+# the git_clone inputs flowwiz asks about; every other input of an existing step stays
+_GIT_OWNED = frozenset(
+    {"repository", "branch", "commit_sha", "access_token", "credentials", "include_submodules"}
+)
+# the step that says where the code comes from: one per pull list
+_PRIMARY_PULL = frozenset(
+    {GIT_CLONE, SET_WORKING_DIRECTORY, *(pull for _, pull, _, _ in _CLOUD_STEPS.values())}
+)
+# inputs an existing step keeps when flowwiz writes the same step kind again (ids that later
+# steps template on, pinned requirements)
+_KEEP_IF_PRESENT = frozenset({"id", "requires"})
+
 # A new file holds the pull steps in the deployment and ``pull: null`` at the top level. If
 # real Prefect turns out to want them at the top level too, flip this (tests cover both).
 NEW_FILE_TOP_LEVEL_PULL: Literal["null", "steps"] = "null"
@@ -89,58 +124,18 @@ class MergeCheckError(FlowwizError):
 # YAML out
 
 
-class _Dumper(yaml.SafeDumper):
-    """Prefect's own layout: block style, keys in insertion order, sequences not indented."""
-
-    indent_sequences = False
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, indentless and not self.indent_sequences)
-
-
-class _IndentedDumper(_Dumper):
-    """For files whose lists are indented under their key (``key:\\n  - item``)."""
-
-    indent_sequences = True
-
-
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    # unquoted, "{{" opens a YAML flow mapping: templates are always single-quoted
-    if "{{" in data:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="'")
-    if "\n" in data:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
-    return dumper.represent_str(data)
-
-
-for _cls in (_Dumper, _IndentedDumper):
-    # add_representer on a subclass copies the table: PyYAML's globals stay untouched
-    _cls.add_representer(str, _represent_str)
+_Dumper = Dumper  # the layout lives in writers.yaml_edit
+_IndentedDumper = IndentedDumper
+_Style = Style
 
 
 def dump(obj: Any) -> str:
     """YAML text in Prefect's layout; templates single-quoted, multi-line strings as ``|``."""
-    return _dump(obj, _Style())
+    return _dump(obj, Style())
 
 
-@dataclass(frozen=True, slots=True)
-class _Style:
-    indent: int = 2
-    indent_sequences: bool = False
-
-
-def _dump(obj: Any, style: _Style) -> str:
-    dumper = _IndentedDumper if style.indent_sequences else _Dumper
-    text: str = yaml.dump(
-        _plain(obj, "value"),
-        Dumper=dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        indent=style.indent,
-        width=1_000_000,  # never fold a long line: a template must stay on one line
-    )
-    return text
+def _dump(obj: Any, style: Style) -> str:
+    return dump_text(_plain(obj, "value"), style)
 
 
 def _plain(value: Any, where: str) -> Any:
@@ -216,11 +211,11 @@ def _check_image(storage: DockerStorage) -> None:
 
 def _push_credentials(push: Any) -> str | None:
     """The docker push step's ``credentials`` reference, when it has one."""
-    step = _only_step(push)
-    if step is None or step[0] != PUSH_DOCKER_IMAGE or not isinstance(step[1], Mapping):
-        return None
-    value = step[1].get("credentials")
-    return value if isinstance(value, str) else None
+    for name, args in _steps(push):
+        if name == PUSH_DOCKER_IMAGE:
+            value = args.get("credentials")
+            return value if isinstance(value, str) else None
+    return None
 
 
 def push_steps(storage: Storage) -> list[dict[str, Any]]:
@@ -265,54 +260,130 @@ def cloud_requirement(storage: CloudStorage) -> str:
     return _cloud_steps(storage)[2]
 
 
-def storage_of(entry: Mapping[str, Any]) -> Storage | None:
-    """The storage an existing deployment entry uses, read back from the steps flowwiz (or
-    Prefect's wizard) writes; None when its steps are something else (or none of its own)."""
-    remote = remote_storage.storage_of(entry.get("pull"), entry.get("push"))
+def storage_of(entry: Mapping[str, Any], top: Mapping[str, Any] | None = None) -> Storage | None:
+    """The storage a deployment uses, read back from its EFFECTIVE steps the way Prefect
+    resolves them (``prefect/cli/deploy/_core.py``): the deployment's own ``pull`` unless it is
+    absent or null, then the file's top-level ``pull`` (``top``: the parsed file); ``build``
+    likewise. Anchors and ``<<`` merges are already resolved in the data.
+
+    Everything flowwiz does not model in a git_clone step (``id``, ``directories``, ...) comes
+    back in ``GitStorage.extra_inputs``, so writing the storage again loses nothing. None when
+    no step is one flowwiz knows."""
+    pull = effective_steps(entry, top, "pull")
+    build = effective_steps(entry, top, "build")
+    remote = remote_storage.storage_of(pull, effective_steps(entry, top, "push"))
     if remote is not None:  # a storage block or an fsspec URL
         return remote
-    pull = _only_step(entry.get("pull"))
-    build = _only_step(entry.get("build"))
-    if pull is None:
+    primary = next(((name, args) for name, args in _steps(pull) if name in _PRIMARY_PULL), None)
+    if primary is None:
         return None
-    name, args = pull
+    name, args = primary
     if name == GIT_CLONE and isinstance(args.get("repository"), str):
-        return GitStorage(repository=args["repository"], branch=_text_or_none(args.get("branch")))
+        token = args.get("access_token")
+        credentials = args.get("credentials")
+        username = None
+        if isinstance(credentials, Mapping):
+            token = credentials.get("access_token", token)
+            username = _text_or_none(credentials.get("username"))
+            credentials = None
+        return GitStorage(
+            repository=args["repository"],
+            branch=_text_or_none(args.get("branch")),
+            commit_sha=_text_or_none(args.get("commit_sha")),
+            access_token=_text_or_none(token),
+            credentials=_text_or_none(credentials),
+            username=username,
+            include_submodules=args.get("include_submodules") is True,
+            extra_inputs={k: v for k, v in args.items() if k not in _GIT_OWNED},
+        )
     for provider, (_, pull_step, _, bucket_key) in _CLOUD_STEPS.items():
         if name == pull_step and isinstance(args.get(bucket_key), str):
             credentials = args.get("credentials")
             return CloudStorage(
-                provider=provider,
+                provider=provider,  # type: ignore[arg-type]
                 bucket=args[bucket_key],
                 folder=str(args.get("folder") or ""),
                 credentials=credentials if isinstance(credentials, str) else None,
             )
     if name == SET_WORKING_DIRECTORY and isinstance(args.get("directory"), str):
-        if build is not None and build[0] == BUILD_DOCKER_IMAGE:
-            image = build[1]
+        image = next((a for n, a in _steps(build) if n == BUILD_DOCKER_IMAGE), None)
+        if image is not None:
             return DockerStorage(
                 image=str(image.get("image_name") or ""),
                 tag=str(image.get("tag") or "latest"),
                 dockerfile=str(image.get("dockerfile") or "Dockerfile"),
                 directory=args["directory"],
-                push=_only_step(entry.get("push")) is not None,
-                credentials=_push_credentials(entry.get("push")),
+                push=any(
+                    n == PUSH_DOCKER_IMAGE for n, _ in _steps(effective_steps(entry, top, "push"))
+                ),
+                credentials=_push_credentials(effective_steps(entry, top, "push")),
             )
         return LocalStorage(directory=args["directory"])
     return None
 
 
-def _only_step(steps: Any) -> tuple[str, Mapping[str, Any]] | None:
-    if not isinstance(steps, list) or len(steps) != 1 or not isinstance(steps[0], Mapping):
-        return None
-    if len(steps[0]) != 1:
-        return None
-    ((name, args),) = steps[0].items()
-    return (str(name), args) if isinstance(args, Mapping) else None
+def effective_steps(
+    entry: Mapping[str, Any], top: Mapping[str, Any] | None, which: str
+) -> list[Any]:
+    """The ``build``/``push``/``pull`` steps Prefect runs for this deployment.
+
+    Prefect 3.9.1 (``_core.py``): ``pull`` and ``push`` fall back to the top level when the
+    deployment's own list is absent, null or empty (an explicit ``pull: []`` means none);
+    ``build`` falls back only when the key is absent (``build: null`` means none)."""
+    top_steps = (top or {}).get(which) if isinstance(top, Mapping) else None
+    own = entry.get(which, _ABSENT)
+    if which == "build":
+        chosen = top_steps if own is _ABSENT else own
+    elif which == "pull" and own == []:
+        chosen = []
+    else:
+        chosen = own if own not in (_ABSENT, None, []) else top_steps
+    return list(chosen) if isinstance(chosen, list) else []
+
+
+_ABSENT: Any = object()
+
+
+def _steps(steps: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    for step in steps if isinstance(steps, list) else []:
+        if isinstance(step, Mapping) and len(step) == 1:
+            ((name, args),) = step.items()
+            yield str(name), (args if isinstance(args, Mapping) else {})
+
+
+def _step_name(step: Any) -> str | None:
+    if isinstance(step, Mapping) and len(step) == 1:
+        return str(next(iter(step)))
+    return None
 
 
 def _text_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def schedules_of(entry: Mapping[str, Any]) -> tuple[Schedule, ...]:
+    """The schedules a deployment has: ``schedules:``, else the legacy ``schedule:`` of Prefect 2
+    files, which Prefect 3.9.1 still reads as one schedule
+    (``prefect/cli/deploy/_config.py: _handle_deprecated_schedule_fields``)."""
+    items = entry.get("schedules")
+    if not items and isinstance(entry.get("schedule"), Mapping):
+        items = [entry["schedule"]]
+    found = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, Mapping):
+            continue
+        for kind in ("cron", "interval", "rrule"):
+            if item.get(kind) is not None:
+                found.append(
+                    Schedule(
+                        kind=kind,  # type: ignore[arg-type]
+                        value=item[kind],
+                        timezone=item.get("timezone"),
+                        active=bool(item.get("active", True)),
+                    )
+                )
+                break
+    return tuple(found)
 
 
 def _cloud_steps(storage: CloudStorage) -> tuple[str, str, str, str]:
@@ -332,7 +403,10 @@ def _git_clone_inputs(storage: GitStorage) -> dict[str, Any]:
     if storage.username and not storage.access_token:
         raise UserError("a git username is only written together with an access token")
     inputs: dict[str, Any] = {}
-    if storage.clone_id or storage.subdirectory:
+    kept_id = storage.extra_inputs.get("id")
+    if isinstance(kept_id, str) and kept_id:  # the step's own id: later steps template on it
+        inputs["id"] = kept_id
+    elif storage.clone_id or storage.subdirectory:
         inputs["id"] = _step_id(storage.clone_id or CLONE_STEP_ID)
     inputs["repository"] = storage.repository
     if storage.commit_sha:
@@ -355,6 +429,9 @@ def _git_clone_inputs(storage: GitStorage) -> dict[str, Any]:
         inputs["include_submodules"] = True
     if storage.directories:
         inputs["directories"] = [_subdirectory(d) for d in storage.directories]
+    for key, value in storage.extra_inputs.items():
+        if key not in inputs and key not in _GIT_OWNED:
+            inputs[key] = value
     return inputs
 
 
@@ -501,28 +578,24 @@ def _only_storage_steps(steps: Any) -> bool:
     )
 
 
-def _clear_stale_steps(entry: dict[str, Any], old: Any) -> dict[str, Any]:
-    if not isinstance(old, Mapping):
-        return entry
-    stale = {k: None for k in _OPTIONAL_STEPS if k not in entry and _only_storage_steps(old.get(k))}
-    if not stale:
-        return entry
-    job_variables = entry["work_pool"]["job_variables"]
-    if "build" in stale and job_variables.get("image") == IMAGE_TEMPLATE:
-        # the build step that image named is going; the job variable would name nothing
-        entry = {
-            **entry,
-            "work_pool": {
-                **entry["work_pool"],
+def _clear_stale_steps(
+    wanted: dict[str, Any], old: Mapping[str, Any], fresh: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A storage change: the old storage's build/push lists (only flowwiz's steps) become null,
+    so neither they nor the file's top-level ones apply; someone's own steps stay."""
+    stale = [k for k in _OPTIONAL_STEPS if k not in fresh and _only_storage_steps(old.get(k))]
+    for key in stale:
+        wanted[key] = None
+    pool = wanted.get("work_pool")
+    if "build" in stale and isinstance(pool, Mapping):
+        job_variables = pool.get("job_variables")
+        if isinstance(job_variables, Mapping) and job_variables.get("image") == IMAGE_TEMPLATE:
+            # the build step that image named is going; the job variable would name nothing
+            wanted["work_pool"] = {
+                **pool,
                 "job_variables": {k: v for k, v in job_variables.items() if k != "image"},
-            },
-        }
-    cleared: dict[str, Any] = {}
-    for key, value in entry.items():
-        if key == "pull":
-            cleared.update(stale)
-        cleared[key] = value
-    return cleared
+            }
+    return wanted
 
 
 def _refuse_block_references(entry: Mapping[str, Any]) -> None:
@@ -590,131 +663,312 @@ class Rendered:
     action: Literal["created", "added", "updated"]
     entry_text: str  # the YAML of the deployment entry as written (LF line endings)
     diff: str  # unified diff old -> new ("" for created; LF line endings)
+    base_text: str | None = None  # the file's text this was rendered onto (None: no file)
+    entry: Mapping[str, Any] | None = None  # the deployment as written (data)
+    previous: Mapping[str, Any] | None = None  # the deployment before (None when added)
 
 
-def render(plan: DeploymentPlan, existing_text: str | None) -> Rendered:
-    """The new prefect.yaml text for ``plan``; pure, nothing is written."""
+FlowOf = Callable[[str], "str | None"]  # entrypoint -> the flow name Prefect gives it
+
+
+def find_entry(
+    deployments: list[Any], name: str, flow_name: str, entrypoint: str, flow_of: FlowOf | None
+) -> int | None:
+    """The index of the deployment ``flow_name/name``, as Prefect identifies a deployment
+    (flow name and deployment name; two flows may each have ``default``).
+
+    A deployment's name is compared as text (``name: 123`` is ``--name 123``). An entry of the
+    same name is the same deployment when its entrypoint is the same, or when ``flow_of``
+    says its entrypoint's flow is ``flow_name`` (the flow moved to another file). Without
+    ``flow_of`` the name alone decides (the wizard always passes it). Raises UserError when
+    two entries match."""
+    found = []
+    for i, item in enumerate(deployments):
+        if not isinstance(item, Mapping) or item.get("name") is None:
+            continue
+        if str(item["name"]) != name:
+            continue
+        other = item.get("entrypoint")
+        if flow_of is None or other is None or other == entrypoint:
+            found.append(i)
+        elif flow_of is not None and isinstance(other, str) and flow_of(other) == flow_name:
+            found.append(i)
+    if len(found) > 1:
+        raise UserError(
+            f"prefect.yaml has more than one deployment named {name!r} of flow {flow_name!r}; "
+            "rename or remove the extra ones first"
+        )
+    return found[0] if found else None
+
+
+def render(
+    plan: DeploymentPlan,
+    existing: str | Document | None,
+    *,
+    flow_of: FlowOf | None = None,
+) -> Rendered:
+    """The new prefect.yaml text for ``plan``; pure, nothing is written.
+
+    ``existing``: the file's text (or its parsed Document, so it is parsed once per run), None
+    when there is no file. Raises UserError for what flowwiz will not edit, ProjectFileError
+    for a file that does not parse, MergeCheckError when the result does not read back."""
     filename = plan.prefect_yaml.name or "prefect.yaml"
-    if existing_text is None or not existing_text.strip():
-        text = new_document(plan)
-        diff = "" if existing_text is None else _diff(existing_text, text, filename)
-        return Rendered(text, "created", dump([deployment_entry(plan)]), diff)
-    entry = deployment_entry(plan)
-    doc = _Document.parse(existing_text, filename)
+    text = existing.text if isinstance(existing, Document) else existing
+    if text is None or not text.strip():
+        new_text = new_document(plan)
+        diff = "" if text is None else _diff(text, new_text, filename)
+        entry = deployment_entry(plan)
+        return Rendered(new_text, "created", dump([entry]), diff, text, entry, None)
+    doc = existing if isinstance(existing, Document) else Document.parse(text, filename)
+    if doc.root is not None and not isinstance(doc.data, dict):
+        raise ProjectFileError(f"{filename}: the top level must be a mapping of keys")
+    if isinstance(doc.root, yaml.MappingNode) and doc.root.flow_style:
+        raise UserError(
+            f"{filename} is written as one flow mapping {{...}}; flowwiz edits block-style "
+            "files only"
+        )
     _refuse_open_ending(doc)
-    old = next(
-        (d for d in _deployment_list(doc) if isinstance(d, dict) and d.get("name") == plan.name),
-        None,
+    deployments = doc.deployments()
+    index = find_entry(deployments, plan.name, plan.flow_name, plan.entrypoint, flow_of)
+    old = deployments[index] if index is not None else None
+    top = doc.data if isinstance(doc.data, Mapping) else {}
+    entry = desired_entry(plan, old, top)
+    new_text, action, index = _splice(doc, entry, index)
+    entry_text = _verify(doc, new_text, index, entry)
+    return Rendered(new_text, action, entry_text, _diff(text, new_text, filename), text, entry, old)
+
+
+# -- the entry wanted ---------------------------------------------------------------------------
+
+# where a key flowwiz adds goes: after the nearest earlier one of these present
+_KEY_ORDER = (
+    "name",
+    "version",
+    "tags",
+    "description",
+    "entrypoint",
+    "parameters",
+    "work_pool",
+    "schedules",
+    "schedule",
+    "build",
+    "push",
+    "pull",
+)
+
+
+def desired_entry(
+    plan: DeploymentPlan, old: Mapping[str, Any] | None, top: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The whole deployment as it should read after this run.
+
+    A new deployment is flowwiz's entry, except that steps it would inherit anyway from the
+    top level are not repeated. An existing one keeps every key flowwiz does not ask about;
+    of the keys it asks about only the changed ones change; in its steps only the inputs it
+    asks about (see :func:`merge_steps`); the legacy ``schedule:`` key stays the key used."""
+    fresh = deployment_entry(plan)
+    if old is None:
+        wanted = {k: v for k, v in fresh.items() if k not in ("build", "push", "pull")}
+        base: Mapping[str, Any] = {}
+    else:
+        wanted = dict(old)
+        base = old
+        if str(old.get("name")) == plan.name:
+            fresh["name"] = old.get("name")  # `name: 123` stays an int
+        for key in ("name", "tags", "description", "entrypoint", "parameters"):
+            wanted[key] = fresh[key]
+        wanted["work_pool"] = _work_pool(old.get("work_pool"), fresh["work_pool"])
+        _schedules(wanted, old, fresh["schedules"])
+    for which in ("build", "push", "pull"):
+        _steps_wanted(wanted, base, top, which, fresh.get(which))
+    if old is not None:
+        wanted = _clear_stale_steps(wanted, old, fresh)
+    if not plan.inherit_build and "build" not in wanted and effective_steps(wanted, top, "build"):
+        wanted["build"] = None
+    elif plan.inherit_build and old is not None and "build" in old and old["build"] in (None, []):
+        if "build" not in fresh and effective_steps({}, top, "build"):
+            del wanted["build"]  # inherit the top-level build again
+    return _ordered(wanted, old)
+
+
+def _ordered(wanted: dict[str, Any], old: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Keys of the old entry in their order; added keys where Prefect writes them."""
+    if old is not None:
+        kept = [k for k in old if k in wanted]
+        added = [k for k in wanted if k not in old]
+    else:
+        kept, added = [], list(wanted)
+    order = kept[:]
+    for key in sorted(added, key=lambda k: _KEY_ORDER.index(k) if k in _KEY_ORDER else 99):
+        rank = _KEY_ORDER.index(key) if key in _KEY_ORDER else 99
+        at = len(order)
+        for i, present in enumerate(order):
+            if present in _KEY_ORDER and _KEY_ORDER.index(present) > rank:
+                at = i
+                break
+        order.insert(at, key)
+    return {k: wanted[k] for k in order}
+
+
+def _work_pool(old: Any, fresh: Mapping[str, Any]) -> dict[str, Any]:
+    pool = dict(old) if isinstance(old, Mapping) else {}
+    pool.update(fresh)  # other keys of the work pool stay
+    return pool
+
+
+def _schedules(wanted: dict[str, Any], old: Mapping[str, Any], fresh: list[Any]) -> None:
+    if [schedule_entry(s) for s in schedules_of(old)] == fresh:
+        return  # unchanged: the old text (and any key flowwiz does not model) stays
+    legacy = "schedule" in old and "schedules" not in old
+    if legacy and len(fresh) <= 1:
+        wanted["schedule"] = fresh[0] if fresh else None  # the key the entry uses
+        return
+    wanted.pop("schedule", None)  # never both: Prefect refuses the file
+    wanted["schedules"] = fresh
+
+
+def _steps_wanted(
+    wanted: dict[str, Any],
+    old: Mapping[str, Any],
+    top: Mapping[str, Any],
+    which: str,
+    fresh: list[Any] | None,
+) -> None:
+    """Put flowwiz's steps for ``which`` into ``wanted``: edited in place in the list the
+    deployment has now (its own, else the top level's). A list equal to the one inherited is
+    not written; an own list stays the deployment's own."""
+    if not fresh:
+        return
+    own = old.get(which, _ABSENT)
+    if isinstance(own, list) and own:
+        wanted[which] = merge_steps(own, fresh)
+        return
+    explicit_none = which == "pull" and isinstance(own, list)  # `pull: []`: none at all
+    inherited = [] if explicit_none else effective_steps({}, top, which)
+    merged = merge_steps(inherited, fresh)
+    if inherited and same(merged, inherited) and (own is _ABSENT or own is None):
+        return  # the top level already does exactly this
+    wanted[which] = merged
+
+
+def merge_steps(old: list[Any], fresh: list[dict[str, Any]]) -> list[Any]:
+    """``old`` steps with flowwiz's ``fresh`` ones edited in.
+
+    Each fresh step replaces the inputs flowwiz asks about in the first old step of the same
+    kind (other inputs, e.g. ``id``, ``directories``, stay, in order); when the kind of storage
+    changed, the fresh steps take the place of the old storage step. Every other step stays
+    where it is (e.g. ``pip_install_requirements`` using ``{{ clone-step.directory }}``)."""
+    result = list(old)
+    used: set[int] = set()
+    last = -1
+    for step in fresh:
+        name = _step_name(step)
+        match = next(
+            (i for i, s in enumerate(result) if i not in used and _step_name(s) == name), None
+        )
+        if match is None and name in _PRIMARY_PULL:
+            match = next(
+                (
+                    i
+                    for i, s in enumerate(result)
+                    if i not in used
+                    and _step_name(s) in _PRIMARY_PULL
+                    and _step_name(s) != name
+                    and not _follows_clone(result, i)
+                ),
+                None,
+            )
+            if match is not None:
+                gone = result[match]
+                result[match] = step
+                used.add(match)
+                last = match
+                result, used, last = _drop_clone_followers(result, gone, used, last)
+                continue
+        if match is None:
+            result.insert(last + 1, step)
+            used = {i + 1 if i > last else i for i in used}
+            last += 1
+            used.add(last)
+            continue
+        result[match] = {name: _merge_inputs(result[match][name], step[name])}
+        used.add(match)
+        last = match
+    return result
+
+
+def _drop_clone_followers(
+    steps: list[Any], gone: Any, used: set[int], last: int
+) -> tuple[list[Any], set[int], int]:
+    """A git_clone replaced by another storage takes its working-directory step along (the
+    one that moves into ``{{ <clone id>.directory }}``: it would name a step that is gone)."""
+    if _step_name(gone) != GIT_CLONE or not isinstance(gone[GIT_CLONE], Mapping):
+        return steps, used, last
+    clone_id = gone[GIT_CLONE].get("id")
+    if not isinstance(clone_id, str):
+        return steps, used, last
+    pattern = re.compile(r"\{\{\s*" + re.escape(clone_id) + r"\.directory\s*\}\}")
+    kept, new_used, new_last = [], set(), last
+    for i, step in enumerate(steps):
+        args = (
+            step.get(SET_WORKING_DIRECTORY) if _step_name(step) == SET_WORKING_DIRECTORY else None
+        )
+        if isinstance(args, Mapping) and pattern.search(str(args.get("directory", ""))):
+            if i < last:
+                new_last -= 1
+            continue
+        if i in used:
+            new_used.add(len(kept))
+        kept.append(step)
+    return kept, new_used, new_last
+
+
+def _follows_clone(steps: list[Any], index: int) -> bool:
+    """A set_working_directory after a git_clone moves into the clone: part of git storage."""
+    return _step_name(steps[index]) == SET_WORKING_DIRECTORY and any(
+        _step_name(s) == GIT_CLONE for s in steps[:index]
     )
-    entry = _clear_stale_steps(entry, old)
-    text, action, index = _splice(doc, entry)
-    entry_text = _verify(doc, text, index, entry)
-    return Rendered(text, action, entry_text, _diff(existing_text, text, filename))
+
+
+def _merge_inputs(old: Any, fresh: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(old, Mapping):
+        return dict(fresh)
+    owned = set(fresh) | (_GIT_OWNED if "repository" in fresh else set())
+    merged: dict[str, Any] = {}
+    for key, value in old.items():
+        if key in _KEEP_IF_PRESENT:
+            merged[key] = value
+        elif key in fresh:
+            merged[key] = fresh[key]
+        elif key not in owned:
+            merged[key] = value
+    for key, value in fresh.items():
+        if key not in merged:
+            merged[key] = value
+    return merged
 
 
 def read_existing(path: Path) -> str | None:
-    """The file's text exactly as stored (CRLF kept, unlike ``Path.read_text``); None if absent."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise WorldError(f"could not read {path}: {exc.strerror or type(exc).__name__}") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ProjectFileError(f"{path.name} line {line}: not UTF-8 text") from None
+    """The file's text exactly as stored (CRLF kept, unlike ``Path.read_text``); None if absent.
+
+    Only a regular file is read (a symlink is followed to one): a FIFO, a device or a
+    directory is refused with one line before it is opened, so nothing can hang on it."""
+    return files.read_text(path)
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Temp file in the same directory, fsync, rename, fsync the directory; mode kept."""
+    """Temp file in the same directory, fsync, rename, fsync the directory; owner and mode
+    kept."""
     atomic.write_atomic(path, text)
 
 
-# ---------------------------------------------------------------------------------------------
-# Parsing with positions
-
-
-class _AliasNode(yaml.ScalarNode):
-    """Stands for ``*name`` at the alias's own position (the stock composer hands back the
-    anchored node, whose marks point at the anchor elsewhere in the file)."""
-
-
-class _PositionLoader(yaml.SafeLoader):
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.anchor_at: dict[str, int] = {}  # anchor -> index where it is defined
-        self.aliased: set[str] = set()  # anchors used by an alias
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            if event.anchor in self.anchors:
-                self.get_event()  # type: ignore[no-untyped-call]
-                self.aliased.add(event.anchor)
-                return _AliasNode("!alias", event.anchor, event.start_mark, event.end_mark)
-            return super().compose_node(parent, index)  # raises "found undefined alias"
-        event = self.peek_event()  # type: ignore[no-untyped-call]
-        anchor = getattr(event, "anchor", None)
-        if anchor is not None:
-            self.anchor_at.setdefault(anchor, event.start_mark.index)
-        return super().compose_node(parent, index)
-
-
-@dataclass(frozen=True, slots=True)
-class _Document:
-    text: str
-    filename: str
-    data: Any
-    root: yaml.Node | None
-    anchor_at: Mapping[str, int]
-    aliased: frozenset[str]
-    newline: str
-
-    @classmethod
-    def parse(cls, text: str, filename: str) -> _Document:
-        try:
-            loader = _PositionLoader(text)
-            try:
-                root = loader.get_single_node()
-            finally:
-                loader.dispose()
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise _parse_error(exc, text, filename) from None
-        if data is not None and not isinstance(data, dict):
-            raise ProjectFileError(f"{filename}: the top level must be a mapping of keys")
-        if isinstance(root, yaml.MappingNode) and root.flow_style:
-            raise UserError(
-                f"{filename} is written as one flow mapping {{...}}; flowwiz edits block-style "
-                "files only"
-            )
-        first_break = text.find("\n")
-        newline = "\r\n" if first_break > 0 and text[first_break - 1] == "\r" else "\n"
-        return cls(
-            text,
-            filename,
-            data,
-            root,
-            dict(loader.anchor_at),
-            frozenset(loader.aliased),
-            newline,
-        )
-
-    def deployments_pair(self) -> tuple[yaml.Node, yaml.Node] | None:
-        if not isinstance(self.root, yaml.MappingNode):
-            return None
-        for key, value in self.root.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == "deployments":
-                return key, value
-        return None
-
-
-def _refuse_open_ending(doc: _Document) -> None:
+def _refuse_open_ending(doc: Document) -> None:
     """A file whose last block scalar (``|``) runs to the end without a line break: any text
     after it would add that break to the value, so the file cannot be extended unchanged."""
-    if doc.text.endswith("\n") or yaml.safe_load(doc.text + "\n") == doc.data:
+    if doc.text.endswith("\n") or doc.text.endswith("\r"):
+        return
+    last = _last_scalar(doc.root)
+    if last is None or last.style not in ("|", ">"):
         return
     raise UserError(
         f"{doc.filename} ends inside a multi-line value without a final line break; add a line "
@@ -722,61 +976,52 @@ def _refuse_open_ending(doc: _Document) -> None:
     )
 
 
-def _parse_error(exc: yaml.YAMLError, text: str, filename: str) -> ProjectFileError:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    problem = getattr(exc, "problem", None) or getattr(exc, "context", None)
-    if isinstance(exc, yaml.reader.ReaderError):
-        before = text[: exc.position]
-        line, column = before.count("\n"), exc.position - (before.rfind("\n") + 1)
-        problem = f"unacceptable character #x{exc.character:04x}"
-    elif mark is not None:
-        line, column = mark.line, mark.column
-    else:
-        return ProjectFileError(f"{filename} does not parse as YAML")
-    problem = " ".join(str(problem or "invalid YAML").split())
-    return ProjectFileError(
-        f"{filename} line {line + 1}, column {column + 1}: {problem}",
-        hint="Fix the file (or move it away) and run flowwiz again; it was left untouched.",
-    )
+def _last_scalar(node: yaml.Node | None) -> yaml.ScalarNode | None:
+    while node is not None and not isinstance(node, yaml.ScalarNode):
+        if isinstance(node, yaml.MappingNode):
+            node = node.value[-1][1] if node.value else None
+        elif isinstance(node, yaml.SequenceNode):
+            node = node.value[-1] if node.value else None
+        else:
+            return None
+    return node
 
 
 # ---------------------------------------------------------------------------------------------
 # Splicing
 
 
-_Edit = tuple[int, int, str]  # replace text[start:end] with the string
-
-
-def _splice(doc: _Document, entry: dict[str, Any]) -> tuple[str, Literal["added", "updated"], int]:
+def _splice(
+    doc: Document, entry: dict[str, Any], index: int | None
+) -> tuple[str, Literal["added", "updated"], int]:
     """The new text, whether the entry was added or updated, and its index in the list."""
-    deployments = _deployment_list(doc)
-    _refuse_duplicates(deployments, doc.filename)
-    index = next(
-        (
-            i
-            for i, item in enumerate(deployments)
-            if isinstance(item, dict) and item.get("name") == entry["name"]
-        ),
-        None,
-    )
+    deployments = doc.deployments()
     style = _detect_style(doc)
-    pair = doc.deployments_pair()
-    merged = entry if index is None else _merged(deployments[index], entry)
+    pair = doc.top_pair("deployments")
+    what = f"deployment {str(entry.get('name'))!r}"
+    editor = Editor(doc, style, what)
     if pair is None:
         edits = [_add_deployments_key(doc, entry, style)]
     elif isinstance(pair[1], yaml.SequenceNode) and not pair[1].flow_style:
         if index is None:
             edits = [_append_item(doc, pair[1], entry, style)]
         else:
-            edits = _update_item(doc, pair[1].value[index], deployments[index], entry, style)
-    elif isinstance(pair[1], _AliasNode):
+            node = pair[1].value[index]
+            if isinstance(node, AliasNode):
+                raise UserError(
+                    f"{what} in {doc.filename} is an alias (*{node.value}); flowwiz will not "
+                    "edit it"
+                )
+            editor.item(node, deployments[index], entry, order=_KEY_ORDER)
+            edits = editor.edits
+    elif isinstance(pair[1], AliasNode):
         raise UserError(f"{doc.filename}: `deployments` is an alias; flowwiz will not edit it")
     else:  # null, [] or a flow-style list: rewrite just that value, in block style
         items = list(deployments)
         if index is None:
             items.append(entry)
         else:
-            items[index] = merged
+            items[index] = entry
         edits = [_replace_value_with_block(doc, pair[0], pair[1], items, style)]
     text = _apply(doc.text, edits, doc.newline)
     if index is None:
@@ -784,207 +1029,98 @@ def _splice(doc: _Document, entry: dict[str, Any]) -> tuple[str, Literal["added"
     return text, "updated", index
 
 
-def _deployment_list(doc: _Document) -> list[Any]:
-    value = (doc.data or {}).get("deployments")
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ProjectFileError(f"{doc.filename}: `deployments` must be a list")
-    return value
-
-
-def _refuse_duplicates(deployments: list[Any], filename: str) -> None:
-    names = [d.get("name") for d in deployments if isinstance(d, dict)]
-    duplicates = sorted({str(n) for n in names if names.count(n) > 1})
-    if duplicates:
-        listed = ", ".join(repr(n) for n in duplicates)
-        raise UserError(
-            f"{filename} has more than one deployment named {listed}; rename or remove the "
-            "extra ones first"
-        )
-
-
-def _merged(old: dict[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
-    """The old entry with flowwiz's keys replaced; keys it does not own keep value and order."""
-    merged = dict(old)
-    merged.update(entry)
-    return merged
-
-
-def _apply(text: str, edits: list[_Edit], newline: str) -> str:
-    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
-        text = text[:start] + new.replace("\n", newline) + text[end:]
-    return text
-
-
-# -- where things end ---------------------------------------------------------------------------
-
-
-def _content_end(node: yaml.Node, text: str) -> int:
-    """Index just after a node's last character of content.
-
-    A block collection's end mark sits at the next token, past trailing comments and blank
-    lines that belong to whatever follows; the end of its last child is what counts.
-    """
-    if isinstance(node, yaml.ScalarNode):
-        end = int(node.end_mark.index)
-        if node.style in ("|", ">"):  # block scalars end after their trailing line breaks
-            start = int(node.start_mark.index)
-            while end > start and text[end - 1] in " \t\r\n":
-                end -= 1
-        return end
-    assert isinstance(node, yaml.CollectionNode)
-    if node.flow_style or not node.value:
-        return int(node.end_mark.index)
-    last = node.value[-1]
-    return _content_end(last[1] if isinstance(node, yaml.MappingNode) else last, text)
-
-
-def _line_end(text: str, index: int) -> int:
-    """Index just after the line break of the line holding ``index`` (or the end of text)."""
-    if index > 0 and text[index - 1] == "\n":
-        return index
-    found = text.find("\n", index)
-    return len(text) if found < 0 else found + 1
-
-
-def _line_start(text: str, index: int) -> int:
-    return text.rfind("\n", 0, index) + 1
-
-
-def _ensure_break(text: str, at: int, new: str) -> str:
-    """Text inserted at ``at`` starts on a line of its own."""
-    return new if at == 0 or text[at - 1] == "\n" else "\n" + new
+def _apply(text: str, edits: list[Edit], newline: str) -> str:
+    return apply_text_edits(text, edits, newline)
 
 
 # -- layout of what is already there --------------------------------------------------------------
 
 
-def _detect_style(doc: _Document) -> _Style:
-    """The file's own mapping indent and list style, so new lines look like their neighbours."""
+def _detect_style(doc: Document) -> Style:
+    """The file's own mapping indent and list style, so new lines look like their neighbours.
+
+    Looks at the deployments list's first items and the top level only: enough to decide,
+    and bounded on a file of thousands of deployments."""
     indent, indented_lists = None, None
-    pair = doc.deployments_pair()
-    if pair is not None and _is_block_sequence(pair[1]) and pair[1].value:
-        indented_lists = _dash_column(doc.text, pair[1]) > pair[0].start_mark.column
-    # the deployments list is the closest neighbour of what gets written; the rest next
-    nearest: list[yaml.Node | None] = [pair[1]] if pair is not None else []
-    for key, value in _block_pairs([*nearest, doc.root]):
-        if indent is None and _is_block_mapping(value) and value.value:
+    pair = doc.top_pair("deployments")
+    if pair is not None and is_block_sequence(pair[1]) and pair[1].value:
+        indented_lists = dash_column(doc.text, pair[1]) > pair[0].start_mark.column
+    nearest: list[yaml.Node] = []
+    if pair is not None and isinstance(pair[1], yaml.SequenceNode):
+        nearest = list(pair[1].value[:3])
+    if doc.root is not None:
+        nearest.append(doc.root)
+    for key, value in _block_pairs(nearest, limit=400):
+        if indent is None and is_block_mapping(value) and value.value:
             child = value.value[0][0]
             if child.start_mark.line > key.start_mark.line:
                 indent = child.start_mark.column - key.start_mark.column
-        if indented_lists is None and _is_block_sequence(value) and value.value:
-            indented_lists = _dash_column(doc.text, value) > key.start_mark.column
+        if indented_lists is None and is_block_sequence(value) and value.value:
+            indented_lists = dash_column(doc.text, value) > key.start_mark.column
+        if indent is not None and indented_lists is not None:
+            break
     if indent is None or not 1 < indent < 10:
         indent = 2
-    return _Style(indent=indent, indent_sequences=bool(indented_lists))
+    return Style(indent=indent, indent_sequences=bool(indented_lists))
 
 
-def _block_pairs(nodes: list[yaml.Node | None]) -> Iterator[tuple[yaml.Node, yaml.Node]]:
-    """Every key/value pair of every block mapping under ``nodes``, outermost first."""
-    queue = [node for node in nodes if node is not None]
-    while queue:
-        current = queue.pop(0)
-        if _is_block_mapping(current):
+def _block_pairs(nodes: list[yaml.Node], limit: int) -> Iterator[tuple[yaml.Node, yaml.Node]]:
+    """Key/value pairs of the block mappings under ``nodes``, outermost first, at most
+    ``limit`` nodes looked at."""
+    queue = deque(nodes)
+    looked = 0
+    while queue and looked < limit:
+        current = queue.popleft()
+        looked += 1
+        if isinstance(current, AliasNode):
+            continue
+        if is_block_mapping(current):
             for key, value in current.value:
                 yield key, value
                 queue.append(value)
-        elif _is_block_sequence(current):
+        elif is_block_sequence(current):
             queue.extend(current.value)
-
-
-def _is_block_mapping(node: Any) -> TypeGuard[yaml.MappingNode]:
-    return isinstance(node, yaml.MappingNode) and not node.flow_style
-
-
-def _is_block_sequence(node: Any) -> TypeGuard[yaml.SequenceNode]:
-    return isinstance(node, yaml.SequenceNode) and not node.flow_style
-
-
-def _dash_column(text: str, sequence: yaml.SequenceNode) -> int:
-    first = sequence.value[0]
-    line_start = _line_start(text, first.start_mark.index)
-    prefix = text[line_start : first.start_mark.index]
-    if "-" in prefix:
-        return prefix.rindex("-")
-    return int(sequence.start_mark.column)
-
-
-def _item_content_column(text: str, sequence: yaml.SequenceNode, dash: int) -> int:
-    """Where the keys of a list item start: ``- name`` puts them at dash + 2."""
-    for item in sequence.value:
-        if _is_block_mapping(item) and item.value:
-            key = item.value[0][0]
-            if _line_start(text, key.start_mark.index) == _line_start(text, item.start_mark.index):
-                column = int(key.start_mark.column)
-                if column > dash:
-                    return column
-            break
-    return dash + 2
-
-
-# -- text pieces ----------------------------------------------------------------------------------
-
-
-def _indent_lines(body: str, column: int, *, first: bool) -> str:
-    lines = body.splitlines(keepends=True)
-    pad = " " * column
-    out = [
-        line if (i == 0 and not first) or line == "\n" else pad + line
-        for i, line in enumerate(lines)
-    ]
-    return "".join(out)
-
-
-def _item_text(item: Any, dash: int, content: int, style: _Style) -> str:
-    """One list item at the given columns: ``<dash>-<gap><mapping lines>``."""
-    body = _dump(item, style)
-    return " " * dash + "-" + " " * (content - dash - 1) + _indent_lines(body, content, first=False)
-
-
-def _pair_text(key: str, value: Any, column: int, style: _Style, *, first: bool) -> str:
-    return _indent_lines(_dump({key: value}, style), column, first=first)
 
 
 # -- the edits ---------------------------------------------------------------------------------
 
 
-def _add_deployments_key(doc: _Document, entry: dict[str, Any], style: _Style) -> _Edit:
+def _add_deployments_key(doc: Document, entry: dict[str, Any], style: Style) -> Edit:
     """No ``deployments`` yet: a new block at the end (before a ``...`` end marker, if any)."""
     text = doc.text
     column = 0
     at = len(text)
     if isinstance(doc.root, yaml.MappingNode) and doc.root.value:
         column = int(doc.root.value[0][0].start_mark.column)
-        after = _line_end(text, _content_end(doc.root, text))
+        after = line_end(text, content_end(doc.root, text))
         if not _only_comments(text[after:]):
             at = after
     block = " " * column + "deployments:\n" + _list_text([entry], column, style)
-    return at, at, _ensure_break(text, at, block)
+    return at, at, ensure_break(text, at, block)
 
 
 def _only_comments(text: str) -> bool:
     return all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
 
 
-def _list_text(items: list[Any], key_column: int, style: _Style) -> str:
+def _list_text(items: list[Any], key_column: int, style: Style) -> str:
     dash = key_column + (style.indent if style.indent_sequences else 0)
-    return "".join(_item_text(item, dash, dash + 2, style) for item in items)
+    return "".join(item_text(_plain(item, "value"), dash, dash + 2, style) for item in items)
 
 
 def _append_item(
-    doc: _Document, sequence: yaml.SequenceNode, entry: dict[str, Any], style: _Style
-) -> _Edit:
+    doc: Document, sequence: yaml.SequenceNode, entry: dict[str, Any], style: Style
+) -> Edit:
     text = doc.text
-    dash = _dash_column(text, sequence)
-    content = _item_content_column(text, sequence, dash)
-    at = _line_end(text, _content_end(sequence, text))
-    return at, at, _ensure_break(text, at, _item_text(entry, dash, content, style))
+    dash = dash_column(text, sequence)
+    content = item_content_column(text, sequence, dash)
+    at = line_end(text, content_end(sequence, text))
+    return at, at, ensure_break(text, at, item_text(_plain(entry, "value"), dash, content, style))
 
 
 def _replace_value_with_block(
-    doc: _Document, key: yaml.Node, value: yaml.Node, items: list[Any], style: _Style
-) -> _Edit:
+    doc: Document, key: yaml.Node, value: yaml.Node, items: list[Any], style: Style
+) -> Edit:
     """``deployments:`` / ``null`` / ``[...]`` becomes a block list below the key's line.
 
     A comment after the old value stays on the key's line.
@@ -993,159 +1129,181 @@ def _replace_value_with_block(
     start, end = int(value.start_mark.index), int(value.end_mark.index)
     while start > 0 and text[start - 1] in " \t":
         start -= 1
-    line_end = _line_end(text, end)
-    rest = text[end:line_end]
+    end_of_line = line_end(text, end)
+    rest = text[end:end_of_line]
     if not rest.strip():
         rest = "" if start == 0 or text[start - 1] == "\n" else "\n"
     elif not rest.endswith("\n"):
         rest += "\n"
     block = _list_text(items, int(key.start_mark.column), style)
-    return start, line_end, rest.replace("\r\n", "\n") + block
-
-
-def _update_item(
-    doc: _Document,
-    node: yaml.Node,
-    old: Any,
-    entry: dict[str, Any],
-    style: _Style,
-) -> list[_Edit]:
-    name = entry["name"]
-    _refuse_shared_anchor(doc, node.start_mark.index, node.start_mark.index + 1, name)
-    if isinstance(node, _AliasNode):
-        raise UserError(
-            f"deployment {name!r} in {doc.filename} is an alias (*{node.value}); "
-            "flowwiz will not edit it"
-        )
-    if not _is_block_mapping(node):  # a flow mapping {...}: rewrite the whole item
-        start, end = int(node.start_mark.index), _line_end(doc.text, _content_end(node, doc.text))
-        content = int(node.start_mark.column)
-        text = _indent_lines(_dump(_merged(old, entry), style), content, first=False)
-        return [(start, end, text)]
-    return _update_keys(doc, node, old, entry, style)
-
-
-def _update_keys(
-    doc: _Document,
-    node: yaml.MappingNode,
-    old: dict[str, Any],
-    entry: dict[str, Any],
-    style: _Style,
-) -> list[_Edit]:
-    """Replace the owned keys whose value changes; add the missing ones after their neighbour."""
-    text, name = doc.text, entry["name"]
-    pairs: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-    for key, value in node.value:
-        if isinstance(key, yaml.ScalarNode) and not isinstance(key, _AliasNode):
-            if key.value in pairs and key.value in entry:
-                raise UserError(
-                    f"deployment {name!r} in {doc.filename} has the key {key.value!r} twice"
-                )
-            pairs[key.value] = (key, value)
-    column = int(node.value[0][0].start_mark.column)
-    missing = object()
-    edits: list[_Edit] = []
-    inserts: dict[int, str] = {}
-    for key_name, value in entry.items():
-        if key_name in pairs:
-            key, value_node = pairs[key_name]
-            end = _line_end(text, _content_end(value_node, text))
-            if old.get(key_name, missing) != value:
-                start = int(key.start_mark.index)
-                _refuse_shared_anchor(doc, start, end, name)
-                edits.append((start, end, _pair_text(key_name, value, column, style, first=False)))
-            continue
-        if old.get(key_name, missing) == value:  # comes from a merge key (<<) already
-            continue
-        at = _after_neighbour(text, pairs, entry, key_name, node)
-        inserts[at] = inserts.get(at, "") + _pair_text(key_name, value, column, style, first=True)
-    for at, new in inserts.items():
-        edits.append((at, at, _ensure_break(text, at, new)))
-    return edits
-
-
-def _after_neighbour(
-    text: str,
-    pairs: Mapping[str, tuple[yaml.Node, yaml.Node]],
-    entry: Mapping[str, Any],
-    key_name: str,
-    node: yaml.MappingNode,
-) -> int:
-    """A missing key goes after the nearest earlier owned key present (else after the last)."""
-    order = list(entry)
-    for earlier in reversed(order[: order.index(key_name)]):
-        if earlier in pairs:
-            return _line_end(text, _content_end(pairs[earlier][1], text))
-    return _line_end(text, _content_end(node, text))
-
-
-def _refuse_shared_anchor(doc: _Document, start: int, end: int, name: str) -> None:
-    """Rewriting the text that defines an anchor would break (or change) its aliases."""
-    for anchor, at in doc.anchor_at.items():
-        if anchor in doc.aliased and start <= at < end:
-            raise UserError(
-                f"deployment {name!r} in {doc.filename} defines the anchor &{anchor} that other "
-                "entries use; flowwiz will not rewrite it (edit that part by hand)"
-            )
+    return start, end_of_line, rest.replace("\r\n", "\n") + block
 
 
 # ---------------------------------------------------------------------------------------------
 # Checking the result
 
+# above this many deployments, the result is checked on a reduced copy of the file (the top
+# level, the edited entry and its next neighbour) instead of a full second parse: the text of
+# every other entry is the same bytes at the same place, which the check proves
+_FULL_CHECK_UP_TO = 64
 
-def _verify(doc: _Document, text: str, index: int, entry: dict[str, Any]) -> str:
+
+def _verify(doc: Document, text: str, index: int, entry: dict[str, Any]) -> str:
     """Parse the new text; return the entry's text if everything is as meant, else refuse."""
-    try:
-        new_data = yaml.safe_load(text)
-        new_doc = _Document.parse(text, doc.filename)
-    except (yaml.YAMLError, FlowwizError):
-        raise _check_failed(doc, "it no longer parses") from None
+    expected = list(doc.deployments())
+    if index == len(expected):
+        expected.append(entry)
+    else:
+        expected[index] = entry
     old_data: dict[str, Any] = doc.data or {}
+    reduced = _reduce(doc, text, index)
+    if reduced is not None:
+        old_text, new_text, keep = reduced
+        try:
+            new_doc = Document.parse(new_text, doc.filename)
+            old_small = Document.parse(old_text, doc.filename)
+        except FlowwizError:
+            raise _check_failed(doc, "it no longer parses") from None
+        expected = [
+            entry if i == index else item
+            for i, item in zip(keep, old_small.deployments() + [None], strict=False)
+        ]
+        old_data = old_small.data or {}
+        new_index = keep.index(index)
+    else:
+        try:
+            new_doc = Document.parse(text, doc.filename)
+        except FlowwizError:
+            raise _check_failed(doc, "it no longer parses") from None
+        new_index = index
+    new_data = new_doc.data
     if not isinstance(new_data, dict):
         raise _check_failed(doc, "the top level changed")
     old_top = [(k, v) for k, v in old_data.items() if k != "deployments"]
     new_top = [(k, v) for k, v in new_data.items() if k != "deployments"]
     if old_top != new_top:
         raise _check_failed(doc, "a top-level key changed")
-    expected = list(_deployment_list(doc))
-    if index == len(expected):
-        expected.append(entry)
-    else:
-        expected[index] = _merged(expected[index], entry)
     actual = new_data.get("deployments")
     if not isinstance(actual, list) or len(actual) != len(expected):
         raise _check_failed(doc, "the list of deployments changed")
     for i, (want, got) in enumerate(zip(expected, actual, strict=True)):
-        if want != got:
-            what = "the edited deployment" if i == index else "another deployment"
+        if not same(_plain_data(want), got):
+            what = "the edited deployment" if i == new_index else "another deployment"
             raise _check_failed(doc, f"{what} did not come out as meant")
-    return _entry_text(new_doc, index)
+    return _entry_text(new_doc, new_index)
 
 
-def _check_failed(doc: _Document, reason: str) -> MergeCheckError:
+def _plain_data(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_data(v) for v in value]
+    return value
+
+
+def _reduce(doc: Document, new_text: str, index: int) -> tuple[str, str, list[int]] | None:
+    """For a long list: the old and new text without the entries the edit cannot reach.
+
+    Kept: everything outside the list, the entries before ``index`` that define an anchor,
+    the edited entry and the one after it (a broken edit would swallow or reshape it). The
+    edit changed only bytes inside the edited entry (or appended after the last one), so the
+    entries dropped are the same bytes in both texts."""
+    pair = doc.top_pair("deployments")
+    if pair is None or not is_block_sequence(pair[1]):
+        return None
+    items = pair[1].value
+    if len(items) <= _FULL_CHECK_UP_TO:
+        return None
+    text = doc.text
+    spans = [
+        (line_start(text, item.start_mark.index), line_end(text, content_end(item, text)))
+        for item in items
+    ]
+    # the entries must tile the list (comments between them belong to the next one)
+    starts = [spans[0][0]] + [spans[i - 1][1] for i in range(1, len(spans))]
+    spans = [(starts[i], spans[i][1]) for i in range(len(spans))]
+    keep = sorted(
+        {i for i, (a, b) in enumerate(spans) if any(a <= s < b for s, _, _ in doc.shared)}
+        | {i for i in (index, index + 1) if i < len(items)}
+    )
+    if any(s >= spans[-1][1] for s, _, _ in doc.shared):
+        return None
+    delta = len(new_text) - len(text)
+    list_end = spans[-1][1]
+    # the edit lies in the edited entry (or right after the last one): the bytes before it
+    # are the same, the bytes after it are shifted by delta
+    edited_start = spans[index][0] if index < len(items) else list_end
+    edited_end = spans[index][1] if index < len(items) else list_end
+    if new_text[:edited_start] != text[:edited_start]:
+        return None
+    if new_text[edited_end + delta :] != text[edited_end:]:
+        return None
+
+    def cut(source: str, shift_from: int, shift: int) -> str:
+        pieces = [source[: spans[0][0]]]
+        for i in keep:
+            a, b = spans[i]
+            if i == index:
+                b += shift
+            elif a >= shift_from:
+                a, b = a + shift, b + shift
+            pieces.append(source[a:b])
+        if index == len(items):
+            pieces.append(source[list_end : list_end + shift])
+        pieces.append(source[list_end + (shift if list_end >= shift_from else 0) :])
+        return "".join(pieces)
+
+    old_cut = cut(text, len(text) + 1, 0)
+    new_cut = cut(new_text, edited_end, delta)
+    return old_cut, new_cut, keep + ([index] if index == len(items) else [])
+
+
+def _check_failed(doc: Document, reason: str) -> MergeCheckError:
     return MergeCheckError(
         f"internal error: the edited {doc.filename} did not check out ({reason}); nothing was "
         "written — please report this with a copy of the file"
     )
 
 
-def _entry_text(doc: _Document, index: int) -> str:
-    pair = doc.deployments_pair()
+def _entry_text(doc: Document, index: int) -> str:
+    pair = doc.top_pair("deployments")
     assert pair is not None and isinstance(pair[1], yaml.SequenceNode)
     item = pair[1].value[index]
-    start = _line_start(doc.text, item.start_mark.index)
-    end = _line_end(doc.text, _content_end(item, doc.text))
+    start = line_start(doc.text, item.start_mark.index)
+    end = line_end(doc.text, content_end(item, doc.text))
     return doc.text[start:end].replace("\r\n", "\n")
 
 
 def _diff(old: str, new: str, filename: str) -> str:
+    """Unified diff, like git's. Only the lines between the common head and tail are handed
+    to difflib (its matcher is slow on long files of similar lines); hunks are renumbered."""
+    a = old.replace("\r\n", "\n").splitlines(keepends=True)
+    b = new.replace("\r\n", "\n").splitlines(keepends=True)
+    head = 0
+    while head < len(a) and head < len(b) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < len(a) - head and tail < len(b) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    start = max(0, head - 3)
     lines = difflib.unified_diff(
-        old.replace("\r\n", "\n").splitlines(keepends=True),
-        new.replace("\r\n", "\n").splitlines(keepends=True),
+        a[start : len(a) - max(0, tail - 3)],
+        b[start : len(b) - max(0, tail - 3)],
         fromfile=f"a/{filename}",
         tofile=f"b/{filename}",
     )
-    # like git: a last line without a line break gets a marker instead of running on
-    return "".join(
-        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
-    )
+    out = []
+    for line in lines:
+        if start and line.startswith("@@ "):
+            line = _HUNK.sub(lambda m: _shift(m, start), line)
+        # like git: a last line without a line break gets a marker instead of running on
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+_HUNK = re.compile(r"([-+])(\d+)")
+
+
+def _shift(match: re.Match[str], by: int) -> str:
+    number = int(match.group(2))
+    return f"{match.group(1)}{number + by if number else number}"

@@ -58,7 +58,10 @@ use the hidden prompt, --token-env VAR or --token-stdin.
 )
 @click.option("--entrypoint", metavar="PATH:FUNCTION", help="The flow, e.g. flows/etl.py:etl.")
 @click.option("--name", help="Deployment name (default: the flow name, slugified).")
-@click.option("--description", help="Deployment description (default: the docstring's first line).")
+@click.option(
+    "--description",
+    help="Deployment description (default: the one it has, else the flow's whole docstring).",
+)
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable, or comma-separated).")
 @click.option("--interval", metavar="SECONDS", help="Run every SECONDS.")
 @click.option("--cron", help='Run on a cron schedule, e.g. "0 3 * * *".')
@@ -222,6 +225,12 @@ use the hidden prompt, --token-env VAR or --token-stdin.
     default=None,
     help="After writing, register the deployment on the server by running the project's "
     "`prefect deploy -n NAME` (asked when interactive; --yes: only with --register).",
+)
+@click.option(
+    "--inherit-build/--no-inherit-build",
+    default=None,
+    help="Run the file's top-level build steps for this deployment too (Prefect's default), "
+    "or skip them (writes build: null for it). Default on a re-run: the choice made before.",
 )
 @click.option("--no-prefectignore", is_flag=True, help="Do not create .prefectignore.")
 @click.option(
