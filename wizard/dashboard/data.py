@@ -72,11 +72,12 @@ def load_blocks(store: BlockStore) -> BlockCatalog:
     return catalog_of(store.list())
 
 
-def load_block_pages(store: BlockStore, first: int = FIRST_PAGE) -> Iterator[BlockCatalog]:
+def load_block_pages(store: BlockStore, first: int | None = None) -> Iterator[BlockCatalog]:
     """The store's blocks as a first catalog of ``first`` rows (``partial``), then the whole
     catalog, whose rows start with the first one's. A store without ``pages()`` (a Prefect
     server answers in one list) yields the whole catalog once. No secret is read; may raise
     BlockStoreError (store unreachable)."""
+    first = FIRST_PAGE if first is None else first
     pages = getattr(store, "pages", None)
     if pages is None:
         yield catalog_of(store.list())

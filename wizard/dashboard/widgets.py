@@ -189,6 +189,8 @@ class BlockTable(RowTable[LazyCell]):
         self._natural: list[int] = []
         # rows of the current list the table is to hold (grows as they are reached)
         self._limit = WINDOW_ROWS
+        self._pending: int | None = None  # the generation whose next chunk is queued
+        self._jump = False  # go_to asked for _keep: move there even if the cursor moved
 
     def _fit(self, rows: Sequence[BlockRow]) -> dict[str, int]:
         """Type and time in full; name and fields shrink to fit the screen."""
@@ -210,6 +212,8 @@ class BlockTable(RowTable[LazyCell]):
         self._rows = rows
         self._keep = keep
         self._limit = WINDOW_ROWS
+        self._pending = None
+        self._jump = False
         widths = self._widths = self._fit(rows)
         self.clear(columns=True)
         for key, title in (
@@ -224,20 +228,25 @@ class BlockTable(RowTable[LazyCell]):
         self._append(0, min(FIRST_ROWS, self._limit))
         if self._wanted > FIRST_ROWS:
             # after the next repaint: the first screenful is drawn before any chunk goes in
-            generation = self._generation
-            self.call_after_refresh(self._schedule, generation, FIRST_ROWS)
+            self.call_after_refresh(self._schedule, self._generation)
 
-    def _schedule(self, generation: int, start: int) -> None:
+    def _schedule(self, generation: int) -> None:
+        """Add the next chunk after the queued events (one chain of chunks at a time)."""
+        if self._pending == generation:
+            return
+        self._pending = generation
         # a timer, not call_later: the message queue drains (keys, repaint) before each chunk
-        self.set_timer(0.001, lambda: self._stream(generation, start))
+        self.set_timer(0.001, lambda: self._stream(generation))
 
-    def _stream(self, generation: int, start: int) -> None:
+    def _stream(self, generation: int) -> None:
+        if self._pending == generation:
+            self._pending = None
         if generation != self._generation:  # a newer filter or refresh replaced these rows
             return
-        end = min(start + CHUNK_ROWS, self._wanted)
-        self._append(start, end)
-        if end < self._wanted:
-            self._schedule(generation, end)
+        start = self.row_count
+        self._append(start, min(start + CHUNK_ROWS, self._wanted))
+        if self.row_count < self._wanted:
+            self._schedule(generation)
 
     @property
     def _wanted(self) -> int:
@@ -247,14 +256,13 @@ class BlockTable(RowTable[LazyCell]):
     def _streaming(self) -> bool:
         return self.row_count < self._wanted
 
-    def more(self, count: int = WINDOW_ROWS) -> None:
-        """Hold ``count`` more rows of the list (they follow in chunks)."""
+    def more(self, count: int | None = None) -> None:
+        """Hold ``count`` (WINDOW_ROWS) more rows of the list (they follow in chunks)."""
         if self._limit >= len(self._rows):
             return
-        streaming = self._streaming
-        self._limit += count
-        if not streaming and self.row_count < self._wanted:
-            self._schedule(self._generation, self.row_count)
+        self._limit += WINDOW_ROWS if count is None else count
+        if self.row_count < self._wanted:
+            self._schedule(self._generation)
 
     def _reach(self, key: str) -> None:
         """Hold rows up to ``key``'s (when it is listed beyond the rows held)."""
@@ -301,7 +309,8 @@ class BlockTable(RowTable[LazyCell]):
         if keep is not None and keep in self.rows:
             self._keep = None
             # moved by the user while rows were still arriving: leave the cursor alone
-            if start == 0 or self.cursor_row == 0:
+            if start == 0 or self.cursor_row == 0 or self._jump:
+                self._jump = False
                 self.move_cursor(row=self.get_row_index(keep), animate=False)
 
     def mark_problem(self, key: str) -> None:
@@ -312,12 +321,11 @@ class BlockTable(RowTable[LazyCell]):
     def extend(self, rows: Sequence[BlockRow]) -> None:
         """Rows that start with the shown ones: the new ones follow in chunks, the rows and
         the cursor on screen stay (the columns keep their widths until the next show())."""
-        streaming = self._streaming
         self._rows = rows
         if not self.columns:
             self.show(rows, keep=self._keep)
-        elif not streaming and self.row_count < self._wanted:
-            self._schedule(self._generation, self.row_count)
+        elif self.row_count < self._wanted:
+            self._schedule(self._generation)
         if self._keep is not None:
             self._reach(self._keep)
 
@@ -332,7 +340,7 @@ class BlockTable(RowTable[LazyCell]):
         if key in self.rows:
             self.move_cursor(row=self.get_row_index(key), animate=False)
         else:
-            self._keep = key
+            self._keep, self._jump = key, True
             self._reach(key)
 
     def on_resize(self) -> None:
