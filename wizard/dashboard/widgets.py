@@ -44,6 +44,8 @@ CHUNK_ROWS = 1000
 WINDOW_ROWS = 2000
 # How close to the last row held the cursor or the view may come before more are added.
 MORE_AHEAD = 100
+# How long the cursor rests on a block before its secret is looked for (detail pane).
+CHECK_DELAY = 0.25
 
 
 class LazyCell:
@@ -436,6 +438,7 @@ class BlocksView(Horizontal):
         self.checked: dict[str, Block] = {}
         self._shown: tuple[str, ...] | None = None
         self._debounce: Timer | None = None
+        self._check_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield TypeSidebar(id="types")
@@ -541,8 +544,21 @@ class BlocksView(Horizontal):
         else:
             block = self.selected
             detail.show(block)
+            if self._check_timer is not None:
+                self._check_timer.stop()
+                self._check_timer = None
             if block is not None and block.secrets == "unchecked":
-                self.post_message(self.CheckWanted(block))
+                # once the cursor rests: scrolling past rows reads no keyring, and the first
+                # paint is not slowed by a keyring read (a file keyring parses its file)
+                self._check_timer = self.set_timer(
+                    CHECK_DELAY, lambda: self._want_check(block.slug)
+                )
+
+    def _want_check(self, slug: str) -> None:
+        self._check_timer = None
+        block = self.selected
+        if block is not None and block.slug == slug and block.secrets == "unchecked":
+            self.post_message(self.CheckWanted(block))
 
 
 _NO_BLOCKS = "No blocks yet.\nPress n to create a secret block, or run flowwiz deploy."

@@ -191,26 +191,46 @@ class SecretKeyring:
         )
         return value if isinstance(value, str) else None
 
-    def present(self, usernames: list[str]) -> dict[str, bool]:
-        """Whether each entry exists, in one worker thread whose timeout grows with the count
-        (10 ms an entry over the usual limit).
+    def present(self, usernames: list[str]) -> tuple[dict[str, bool], str | None]:
+        """Whether each entry exists: (what was found, why the rest was not looked at).
 
-        The keyring API has no "exists" call, so each entry is read; the value is dropped in
-        the worker thread and only the yes/no comes back. Raises BlockStoreError when the
-        keyring fails or does not answer in time (the caller says "unknown", not "missing").
+        The keyring API has no "exists" call, so each entry is read, in one worker thread;
+        the value is dropped there and only the yes/no comes back. The limit is on progress,
+        not on the total: the look gives up when one read takes longer than the timeout (a
+        locked or hanging keyring), so a slow backend over many entries still finishes (a
+        file keyring re-reads its whole file per call). After a failure or timeout the
+        message says why, and the entries not in the dict were not looked at.
         """
         backend = self._backend()
+        label = backend_name(backend)
+        found: dict[str, bool] = {}
+        box: dict[str, BaseException] = {}
 
-        def look() -> dict[str, bool]:
-            return {u: isinstance(backend.get_password(SERVICE, u), str) for u in usernames}
+        def look() -> None:
+            try:
+                for username in usernames:
+                    found[username] = isinstance(backend.get_password(SERVICE, username), str)
+            except BaseException as exc:  # handed to the caller's thread below
+                box["error"] = exc
 
-        result: dict[str, bool] = self._call(
-            look,
-            doing="check its secrets",
-            timeout=self.timeout + 0.01 * len(usernames),
-            backend_label=backend_name(backend),
-        )
-        return result
+        worker = threading.Thread(target=look, name="flowwiz-keyring", daemon=True)
+        worker.start()
+        seen = -1
+        while True:
+            worker.join(self.timeout)
+            if not worker.is_alive():
+                break
+            if len(found) == seen:
+                return dict(found), (
+                    f"the keyring ({label}) did not check its secrets within "
+                    f"{self.timeout:g} s: it may be locked or waiting for an unlock prompt"
+                )
+            seen = len(found)
+        error = box.get("error")
+        if error is not None:
+            failure = _translate(error, "check its secrets", label)
+            return dict(found), str(getattr(failure, "message", failure))
+        return dict(found), None
 
     def set(self, username: str, value: str) -> None:
         backend = self._backend()

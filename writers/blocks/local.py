@@ -58,8 +58,6 @@ from flowwiz.writers.blocks.model import block_type as lookup_type
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
-# secret fields checked per keyring worker thread (each chunk has its own timeout)
-CHECK_CHUNK = 200
 # seconds to wait for another process's write lock (at most BUSY_TIMEOUT_MS), for tests
 LOCK_WAIT_ENV = "FLOWWIZ_CATALOG_LOCK_WAIT"
 
@@ -188,8 +186,8 @@ class LocalStore:
     def check_secrets(self, blocks: Iterable[Block]) -> list[Block]:
         """See :class:`~flowwiz.writers.blocks.model.SecretChecking`: one keyring read per
         secret field (the keyring API has no "exists" call; values stay in the keyring
-        module), CHECK_CHUNK fields per worker thread, and after the first failure or timeout
-        the rest are "unknown" rather than one timeout per block."""
+        module), all in one worker thread that gives up when a read takes longer than the
+        keyring timeout; blocks not looked at by then are "unknown" (not one timeout each)."""
         blocks = list(blocks)
         if not any(b.secret_fields for b in blocks):
             return [_judged(b, {}, None, "") for b in blocks]
@@ -212,13 +210,13 @@ class LocalStore:
                 failure = "no usable keyring to check its secret in"
             except BlockStoreError as exc:
                 failure = f"its secret could not be checked: {exc.message}"
-        for start in range(0, len(usernames), CHECK_CHUNK):
-            if failure is not None:
-                break
+        if usernames and failure is None:
             try:
-                found.update(self.keyring.present(usernames[start : start + CHECK_CHUNK]))
-            except BlockStoreError as exc:
-                failure = f"its secret could not be checked: {exc.message}"
+                found, stalled = self.keyring.present(usernames)
+            except BlockStoreError as exc:  # its backend did not even load
+                found, stalled = {}, exc.message
+            if stalled is not None:
+                failure = f"its secret could not be checked: {stalled}"
         return [_judged(b, found, failure, catalog_id) for b in blocks]
 
     def _with_values(self, block: Block, catalog_id: str) -> Block:
