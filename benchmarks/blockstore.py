@@ -144,9 +144,8 @@ def build(count: int) -> Path:
         if i and i % 5000 == 0:
             print(f"    saved {i} blocks", flush=True)
     write_plaintext(backend.entries)  # type: ignore[attr-defined]
-    (base / "entries.json").write_text(
-        json.dumps([[s, u, p] for (s, u), p in backend.entries.items()])  # type: ignore[attr-defined]
-    )
+    entries = backend.entries.items()  # type: ignore[attr-defined]
+    (base / "entries.json").write_text(json.dumps([[s, u, p] for (s, u), p in entries]))
     print(f"  built {count} blocks in {time.perf_counter() - start:.0f} s", flush=True)
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -260,7 +259,7 @@ def measure(count: int, args: argparse.Namespace) -> dict[str, object]:
             from flowwiz.writers.blocks.local import LocalStore
             from flowwiz.writers.paths import catalog_path
 
-            store = LocalStore(catalog_path())
+            store = LocalStore(catalog_path(), on_warning=lambda _message: None)
             store.check()  # the availability probe, once per process as in the CLI
             start = time.perf_counter()
             for i in range(args.creates):
@@ -314,8 +313,11 @@ def main() -> int:
         first = rows[0]
         for row in rows[1:]:
             for backend_name in ("plaintext", "memory"):
-                grow = float(row[f"create {backend_name}"]) / float(first[f"create {backend_name}"])  # type: ignore[arg-type]
-                raw = float(row[f"set_password {backend_name}"]) / float(first[f"set_password {backend_name}"])  # type: ignore[arg-type]
+                def ratio(key: str, row: dict[str, object] = row) -> float:
+                    return float(row[key]) / float(first[key])  # type: ignore[arg-type]
+
+                grow = ratio(f"create {backend_name}")
+                raw = ratio(f"set_password {backend_name}")
                 print(
                     f"per-save growth {first['blocks']} -> {row['blocks']} ({backend_name}): "
                     f"flowwiz save {grow:.2f}x, the backend's set_password alone {raw:.2f}x"

@@ -145,3 +145,31 @@ def test_the_table_holds_a_window_and_adds_rows_as_they_are_reached(
             assert table.row_count == 40 and not table.complete
 
     asyncio.run(main())
+
+
+def test_a_deployment_naming_a_block_whose_secret_is_gone_is_flagged(
+    store: Any, project: Path, memory_keyring: Any  # noqa: F811 - fixtures
+) -> None:
+    from flowwiz.wizard.dashboard.app import FlowwizApp
+    from tests.test_dashboard import seed
+
+    seed(store)
+    store.save("secret", "report-token", {"value": SecretStr("a-token-value")})
+    # github-token's value is gone from the keyring behind flowwiz's back
+    (key,) = [k for k in memory_keyring.entries if k[1].endswith("/secret/github-token/value")]
+    del memory_keyring.entries[key]
+
+    async def main() -> None:
+        app = FlowwizApp(store, project)
+        async with app.run_test(size=SIZE) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.press("2")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            summary = str(app.query_one("#deployments-summary").render())
+            assert "1 references a block that does not exist" in summary
+            missing = str(app.query_one("#deployment-missing").render())
+            assert "secret/github-token" in missing
+
+    asyncio.run(main())

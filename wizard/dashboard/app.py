@@ -118,6 +118,33 @@ class FlowwizApp(App[None]):
             self.call_after_refresh(drawn.set)
         if not catalog.partial:  # references are checked against every block, not a page
             self.query_one(DeploymentsView).check_against(catalog.slugs)
+            self.check_references(catalog)
+
+    @work(thread=True, exclusive=True, group="references", exit_on_error=False)
+    def check_references(self, catalog: BlockCatalog) -> None:
+        """The blocks prefect.yaml's deployments name (only those): one whose secret is gone
+        from the keyring counts as missing; one that cannot be checked stays as it is."""
+        from flowwiz.writers.blocks.model import SecretChecking
+
+        if not isinstance(self.store, SecretChecking):
+            return
+        named = {
+            ref.slug for d in self.query_one(DeploymentsView).rows for ref in d.references
+        }
+        blocks = [catalog.by_key[slug].block for slug in named if slug in catalog.by_key]
+        if not blocks:
+            return
+        try:
+            checked = self.store.check_secrets(blocks)
+        except Exception:  # noqa: BLE001 - the catalog went away: the next refresh says so
+            return
+        broken = {(b.type, b.name) for b in checked if b.secrets == "missing"}
+        if broken and not get_current_worker().is_cancelled:
+            self.call_from_thread(self._references_checked, catalog, broken)
+
+    def _references_checked(self, catalog: BlockCatalog, broken: set[tuple[str, str]]) -> None:
+        if self.catalog is catalog:
+            self.query_one(DeploymentsView).check_against(catalog.slugs - broken)
 
     @on(BlocksView.CheckWanted)
     def _check_wanted(self, event: BlocksView.CheckWanted) -> None:

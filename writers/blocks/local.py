@@ -199,7 +199,9 @@ class LocalStore:
 
     def _check(self, catalog_id: str, blocks: list[Block]) -> list[Block]:
         usernames = [
-            _username(catalog_id, b.type, b.name, f) for b in blocks for f in sorted(b.secret_fields)
+            _username(catalog_id, b.type, b.name, f)
+            for b in blocks
+            for f in sorted(b.secret_fields)
         ]
         found: dict[str, bool] = {}
         failure: str | None = None
@@ -234,9 +236,11 @@ class LocalStore:
                 elif field in data:
                     data[field] = SecretStr(value)
         except NoKeyringError:
-            return replace(block, secrets="unknown", unknown="no usable keyring to read its secret from")
+            why = "no usable keyring to read its secret from"
+            return replace(block, secrets="unknown", unknown=why)
         except BlockStoreError as exc:
-            return replace(block, secrets="unknown", unknown=f"its secret cannot be read: {exc.message}")
+            why = f"its secret cannot be read: {exc.message}"
+            return replace(block, secrets="unknown", unknown=why)
         if missing:
             return replace(block, data=data, secrets="missing", problem=_missing(block, missing))
         return replace(block, data=data, secrets="present")
@@ -480,7 +484,9 @@ def _judged(block: Block, found: Mapping[str, bool], failure: str | None, catalo
     """The block with what the keyring said about its secret fields."""
     if not block.secret_fields:
         return replace(block, secrets="none")
-    names = {f: _username(catalog_id, block.type, block.name, f) for f in sorted(block.secret_fields)}
+    names = {
+        f: _username(catalog_id, block.type, block.name, f) for f in sorted(block.secret_fields)
+    }
     if not all(u in found for u in names.values()):
         return replace(block, secrets="unknown", unknown=failure or "its secret was not checked")
     missing = [f for f, u in names.items() if not found[u]]
