@@ -276,7 +276,7 @@ def check_command(
     """Look for every secret field of the blocks (all, or those named) in the keyring.
 
     Each block is ok, broken (a secret field is missing: the reason says which) or unknown
-    (the keyring did not answer: locked, or slower than its timeout). Unknown is never
+    (the keyring did not answer: locked, or a read outlasted its timeout). Unknown is never
     reported as broken. Blocks on a Prefect server keep their secrets on the server: they
     are all checked by being listed.
     """

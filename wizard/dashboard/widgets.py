@@ -45,7 +45,7 @@ WINDOW_ROWS = 2000
 # How close to the last row held the cursor or the view may come before more are added.
 MORE_AHEAD = 100
 # How long the cursor rests on a block before its secret is looked for (detail pane).
-CHECK_DELAY = 0.25
+CHECK_DELAY = 0.5
 
 
 class LazyCell:
@@ -204,7 +204,7 @@ class BlockTable(RowTable[LazyCell]):
         return dict(zip(("type", "name", "summary", "updated"), widths, strict=True))
 
     def show(self, rows: Sequence[BlockRow], keep: str | None = None) -> None:
-        """Replace the rows, keeping the cursor on ``keep`` when it is still listed.
+        """Replace the rows, keeping the cursor on ``keep`` when it is listed in the window.
 
         The first screenfuls go in at once; the rest follow in chunks between events, so the
         first paint, the keys and the next filter never wait for 10,000 rows.
@@ -225,8 +225,8 @@ class BlockTable(RowTable[LazyCell]):
             ("updated", "Updated (UTC)"),
         ):
             self.add_column(title, width=widths[key], key=key)
-        if keep is not None:
-            self._reach(keep)
+        # the cursor stays on its block when that is within the window; past it, the cursor
+        # starts at the top (reaching it would put every row before it in the table)
         self._append(0, min(FIRST_ROWS, self._limit))
         if self._wanted > FIRST_ROWS:
             # after the next repaint: the first screenful is drawn before any chunk goes in
@@ -249,6 +249,8 @@ class BlockTable(RowTable[LazyCell]):
         self._append(start, min(start + CHUNK_ROWS, self._wanted))
         if self.row_count < self._wanted:
             self._schedule(generation)
+        elif not self._jump:
+            self._keep = None  # not in the window: the cursor stays where it is
 
     @property
     def _wanted(self) -> int:
