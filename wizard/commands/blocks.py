@@ -92,6 +92,17 @@ def _status_text(block: Block) -> Any:
     return Text("ok")
 
 
+def _listing_json(store: BlockStore, found: Sequence[Block]) -> str:
+    """``{"store": ..., "blocks": [...]}`` with one block per line: json's C encoder writes
+    each line (``indent`` switches to its pure-Python one, about 10x slower at 10,000
+    blocks), and a line per block still reads well and greps well."""
+    lines = ",\n".join("  " + json.dumps(_block_json(b)) for b in found)
+    store_text = json.dumps(_store_json(store))
+    if not lines:
+        return '{"store": ' + store_text + ', "blocks": []}'
+    return '{"store": ' + store_text + ', "blocks": [\n' + lines + "\n]}"
+
+
 def _store_json(store: BlockStore) -> dict[str, str]:
     return {"kind": store.kind, "location": store.location}
 
@@ -163,8 +174,7 @@ def ls_command(ctx: click.Context, kind: str | None, as_json: bool) -> None:
     store = _store(ctx)
     found = store.list(kind)
     if as_json:
-        payload = {"store": _store_json(store), "blocks": [_block_json(b) for b in found]}
-        terminal.data(json.dumps(payload, indent=2))
+        terminal.data(_listing_json(store, found))
         return
     if not found:
         what = f"{kind} blocks" if kind else "blocks"
@@ -291,8 +301,7 @@ def check_command(
     else:
         found = [store.get(t, n) for t, n in wanted] if wanted else store.list(kind)
     if as_json:
-        payload = {"store": _store_json(store), "blocks": [_block_json(b) for b in found]}
-        terminal.data(json.dumps(payload, indent=2))
+        terminal.data(_listing_json(store, found))
     elif found:
         from rich.table import Table
         from rich.text import Text
