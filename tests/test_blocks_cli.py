@@ -233,13 +233,20 @@ def test_broken_block_is_listed_not_crashed_on(file_keyring: Path) -> None:
     token = canary()
     assert run("create", "secret", "orphan", "--stdin", stdin=token).returncode == 0
     PlaintextKeyring().delete_password(SERVICE, f"{_catalog_id()}/secret/orphan/value")
+    # a listing reads no secret, so it cannot tell: it says so and points to `blocks check`
     listed = run("ls")
     assert listed.returncode == 0
-    assert _has(
-        listed.stdout.replace("│", ""), "broken: secret field 'value' missing from the keyring"
-    )
+    assert "flowwiz blocks check" in listed.stderr
     block = json.loads(run("ls", "--json").stdout)["blocks"][0]
+    assert (block["status"], block["secrets"], block["problem"]) == ("ok", "unchecked", None)
+    checked = run("check")
+    assert checked.returncode == 1
+    assert _has(
+        checked.stdout.replace("│", ""), "broken: secret field 'value' missing from the keyring"
+    )
+    block = json.loads(run("check", "--json").stdout)["blocks"][0]
     assert block["problem"] == "secret field 'value' missing from the keyring"
+    assert (block["status"], block["secrets"]) == ("broken", "missing")
     inspected = run("inspect", "secret/orphan")
     assert inspected.returncode == 0
     assert "broken: secret field 'value' missing from the keyring" in inspected.stdout

@@ -226,9 +226,14 @@ def test_row_without_its_keyring_entry_is_shown_broken(memory_keyring) -> None:
     store.save("secret", "fine", {"value": canary()})
     memory_keyring.entries.pop((SERVICE, f"{_catalog_id()}/secret/gone/value"))
 
+    # a listing reads no secret: it cannot know, and says so
     listed = {b.slug: b for b in store.list()}
-    assert listed["secret/gone"].problem == "secret field 'value' missing from the keyring"
-    assert listed["secret/fine"].problem is None
+    assert [(b.status, b.secrets) for b in listed.values()] == [("ok", "unchecked")] * 2
+    checked = {b.slug: b for b in store.check_secrets(listed.values())}
+    assert checked["secret/gone"].problem == "secret field 'value' missing from the keyring"
+    assert (checked["secret/gone"].status, checked["secret/gone"].secrets) == ("broken", "missing")
+    assert (checked["secret/fine"].status, checked["secret/fine"].secrets) == ("ok", "present")
+    assert store.get("secret", "gone").status == "broken"
     got = store.get("secret", "gone", include_secrets=True)
     assert got.problem == "secret field 'value' missing from the keyring"
     assert got.data == {"value": None}
@@ -249,7 +254,7 @@ def test_unreadable_rows_are_reported_not_raised(memory_keyring) -> None:
     assert listed["secret/ok"].problem is None
 
 
-def test_list_over_an_unusable_keyring_marks_rows_instead_of_raising(memory_keyring) -> None:
+def test_list_over_an_unusable_keyring_lists_and_checks_say_unknown(memory_keyring) -> None:
     store = _local()
     store.save("secret", "a", {"value": canary()})
     store.save("secret", "b", {"value": canary()})
@@ -258,7 +263,12 @@ def test_list_over_an_unusable_keyring_marks_rows_instead_of_raising(memory_keyr
     keyring.set_keyring(fail.Keyring())
     keyring_backend.reset_cache()
     listed = store.list()
-    assert [b.problem for b in listed] == ["no usable keyring to read its secret from"] * 2
+    assert [b.status for b in listed] == ["ok", "ok"]
+    checked = store.check_secrets(listed)
+    assert [(b.status, b.problem) for b in checked] == [("unknown", None)] * 2
+    assert checked[0].unknown == "no usable keyring to check its secret in"
+    got = store.get("secret", "a", include_secrets=True)
+    assert (got.status, got.unknown) == ("unknown", "no usable keyring to read its secret from")
 
 
 # -- no usable keyring ---------------------------------------------------------------------
@@ -549,7 +559,7 @@ def test_eight_processes_creating_and_deleting_at_once(file_keyring: Path) -> No
         store = _local()
         listed = store.list("secret")
         assert {b.name for b in listed} == set(expected)
-        assert [b for b in listed if b.problem] == []
+        assert [b for b in store.check_secrets(listed) if b.status != "ok"] == []
         catalog_id = _catalog_id()
         for name, value in expected.items():
             assert read_file_keyring(SERVICE, f"{catalog_id}/secret/{name}/value") == value

@@ -218,8 +218,11 @@ def test_block_with_a_problem_is_shown_in_red(
     memory_keyring.entries.clear()  # values lost from the keyring
 
     async def scenario(app: Any, pilot: Any) -> None:
+        from flowwiz.wizard.dashboard.widgets import CHECK_DELAY
+
         await pilot.press("end")
-        await pilot.pause()
+        # the listing reads no secret: the pane checks the block once the cursor rests on it
+        await settle(pilot, CHECK_DELAY + 0.2)
         problem = app.query_one("#block-problem")
         assert problem.display and problem.has_class("problem")
         assert "secret field 'value' missing from the keyring" in str(problem.render())

@@ -6,6 +6,7 @@ be slow), results come back to the UI thread, and every failure becomes a notifi
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,7 +20,7 @@ from flowwiz.detectors.errors import FlowwizError
 from flowwiz.detectors.secret import SecretStr
 from flowwiz.wizard.dashboard.data import (
     BlockCatalog,
-    load_blocks,
+    load_block_pages,
     load_deployments,
     store_label,
 )
@@ -58,6 +59,7 @@ class FlowwizApp(App[None]):
         self.project_root = Path(project_root)
         self.catalog: BlockCatalog | None = None
         self._select_after_load: str | None = None
+        self._checking: set[str] = set()  # blocks whose secrets a worker is looking for
         self.sub_title = store_label(store)
 
     def compose(self) -> ComposeResult:
@@ -84,24 +86,89 @@ class FlowwizApp(App[None]):
 
     @work(thread=True, exclusive=True, group="blocks", exit_on_error=False)
     def load_blocks(self) -> None:
+        """The first page of blocks, painted before the rest is read; then every block.
+
+        After handing over the first page the worker waits (at most a second) for it to be
+        drawn: building the rest holds the GIL and would otherwise slow the first paint."""
         worker = get_current_worker()
         try:
-            catalog = load_blocks(self.store)
+            for number, catalog in enumerate(load_block_pages(self.store)):
+                if worker.is_cancelled:
+                    return
+                drawn = threading.Event() if catalog.partial else None
+                self.call_from_thread(self._blocks_loaded, catalog, drawn, bool(number))
+                if drawn is not None:
+                    drawn.wait(1.0)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a notification
             if not worker.is_cancelled:
                 self.call_from_thread(self._blocks_failed, _message(exc))
             return
-        if not worker.is_cancelled:
-            self.call_from_thread(self._blocks_loaded, catalog)
 
-    def _blocks_loaded(self, catalog: BlockCatalog) -> None:
+    def _blocks_loaded(
+        self, catalog: BlockCatalog, drawn: threading.Event | None = None, extending: bool = False
+    ) -> None:
+        """Show a catalog; ``extending``: it is the rest of the one shown (its rows start with
+        the shown ones), so the table is added to, not rebuilt."""
         self.catalog = catalog
         view = self.query_one(BlocksView)
-        view.show_catalog(catalog)
+        view.show_catalog(catalog, extending=extending)
         if self._select_after_load:
             view.select(self._select_after_load)
             self._select_after_load = None
-        self.query_one(DeploymentsView).check_against(catalog.slugs)
+        if drawn is not None:
+            self.call_after_refresh(drawn.set)
+        if not catalog.partial:  # references are checked against every block, not a page
+            self.query_one(DeploymentsView).check_against(catalog.slugs)
+            self.check_references(catalog)
+
+    @work(thread=True, exclusive=True, group="references", exit_on_error=False)
+    def check_references(self, catalog: BlockCatalog) -> None:
+        """The blocks prefect.yaml's deployments name (only those): one whose secret is gone
+        from the keyring counts as missing; one that cannot be checked stays as it is."""
+        from flowwiz.writers.blocks.model import SecretChecking
+
+        if not isinstance(self.store, SecretChecking):
+            return
+        named = {
+            ref.slug for d in self.query_one(DeploymentsView).rows for ref in d.references
+        }
+        blocks = [catalog.by_key[slug].block for slug in named if slug in catalog.by_key]
+        if not blocks:
+            return
+        try:
+            checked = self.store.check_secrets(blocks)
+        except Exception:  # noqa: BLE001 - the catalog went away: the next refresh says so
+            return
+        broken = {(b.type, b.name) for b in checked if b.secrets == "missing"}
+        if broken and not get_current_worker().is_cancelled:
+            self.call_from_thread(self._references_checked, catalog, broken)
+
+    def _references_checked(self, catalog: BlockCatalog, broken: set[tuple[str, str]]) -> None:
+        if self.catalog is catalog:
+            self.query_one(DeploymentsView).check_against(catalog.slugs - broken)
+
+    @on(BlocksView.CheckWanted)
+    def _check_wanted(self, event: BlocksView.CheckWanted) -> None:
+        from flowwiz.writers.blocks.model import SecretChecking
+
+        if isinstance(self.store, SecretChecking) and event.block.slug not in self._checking:
+            self._checking.add(event.block.slug)
+            self.check_block(event.block)
+
+    @work(thread=True, group="check", exit_on_error=False)
+    def check_block(self, block: Block) -> None:
+        """Look for one block's secrets (for the detail pane); a keyring that fails or hangs
+        makes it "unknown", which the pane says, never "broken"."""
+        try:
+            (checked,) = self.store.check_secrets([block])  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - the catalog went away: the next refresh says so
+            checked = None
+        self.call_from_thread(self._block_checked, block.slug, checked)
+
+    def _block_checked(self, slug: str, block: Block | None) -> None:
+        self._checking.discard(slug)
+        if block is not None:
+            self.query_one(BlocksView).show_checked(block)
 
     def _blocks_failed(self, message: str) -> None:
         self.catalog = None

@@ -6,7 +6,7 @@ return frozen values, so they can be tested and timed on their own and run in a 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +43,9 @@ class BlockCatalog:
     rows: tuple[BlockRow, ...]
     counts: Mapping[str, int]
     by_key: Mapping[str, BlockRow]  # "type/name" -> row
+    # True for the first page of a load: the rest follows as a catalog whose rows start with
+    # these (the store's order is the display order)
+    partial: bool = False
 
     @property
     def slugs(self) -> frozenset[tuple[str, str]]:
@@ -59,17 +62,50 @@ class BlockCatalog:
         ]
 
 
+# Blocks in the first catalog a load hands over: a few screenfuls, so the first paint does not
+# wait for the whole store.
+FIRST_PAGE = 200
+
+
 def load_blocks(store: BlockStore) -> BlockCatalog:
     """Read the store once (no secrets); may raise BlockStoreError (store unreachable)."""
     return catalog_of(store.list())
 
 
+def load_block_pages(store: BlockStore, first: int | None = None) -> Iterator[BlockCatalog]:
+    """The store's blocks as a first catalog of ``first`` rows (``partial``), then the whole
+    catalog, whose rows start with the first one's. A store without ``pages()`` (a Prefect
+    server answers in one list) yields the whole catalog once. No secret is read; may raise
+    BlockStoreError (store unreachable)."""
+    first = FIRST_PAGE if first is None else first
+    pages = getattr(store, "pages", None)
+    if pages is None:
+        yield catalog_of(store.list())
+        return
+    rows: list[BlockRow] = []
+    handed = False
+    for page in pages(first):
+        rows.extend(block_row(b) for b in page)
+        if not handed:
+            handed = True
+            if len(page) == first:  # else that was all of it
+                yield _catalog(rows, partial=True)
+    yield _catalog(rows)
+
+
 def catalog_of(blocks: Iterable[Block]) -> BlockCatalog:
-    rows = tuple(sorted((block_row(b) for b in blocks), key=lambda r: (r.block.type, r.block.name)))
+    return _catalog(block_row(b) for b in blocks)
+
+
+def _catalog(rows: Iterable[BlockRow], *, partial: bool = False) -> BlockCatalog:
+    # timsort: linear on the store's rows, which come sorted already
+    ordered = tuple(sorted(rows, key=lambda r: (r.block.type, r.block.name)))
     counts: dict[str, int] = dict.fromkeys(BLOCK_TYPES, 0)
-    for row in rows:
+    for row in ordered:
         counts[row.block.type] = counts.get(row.block.type, 0) + 1
-    return BlockCatalog(rows=rows, counts=counts, by_key={row.key: row for row in rows})
+    return BlockCatalog(
+        rows=ordered, counts=counts, by_key={row.key: row for row in ordered}, partial=partial
+    )
 
 
 def block_row(block: Block) -> BlockRow:

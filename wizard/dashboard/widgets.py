@@ -28,6 +28,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, ListItem, ListView, Static
 from textual.widgets.data_table import CellType
@@ -37,6 +38,14 @@ FILTER_DEBOUNCE = 0.15
 # Rows put in the table at once (many screenfuls), then per chunk between events.
 FIRST_ROWS = 200
 CHUNK_ROWS = 1000
+# Rows the table holds until the cursor, the scrollbar or End goes past them: DataTable's
+# cost per added row grows with the rows it holds (it re-walks them all per change), so
+# 50,000 rows in it cost a minute of a busy UI; more are added as they are reached.
+WINDOW_ROWS = 2000
+# How close to the last row held the cursor or the view may come before more are added.
+MORE_AHEAD = 100
+# How long the cursor rests on a block before its secret is looked for (detail pane).
+CHECK_DELAY = 0.5
 
 
 class LazyCell:
@@ -180,6 +189,10 @@ class BlockTable(RowTable[LazyCell]):
         self._keep: str | None = None
         # the widths the rows would like: measured once per show(), not again on each resize
         self._natural: list[int] = []
+        # rows of the current list the table is to hold (grows as they are reached)
+        self._limit = WINDOW_ROWS
+        self._pending: int | None = None  # the generation whose next chunk is queued
+        self._jump = False  # go_to asked for _keep: move there even if the cursor moved
 
     def _fit(self, rows: Sequence[BlockRow]) -> dict[str, int]:
         """Type and time in full; name and fields shrink to fit the screen."""
@@ -191,7 +204,7 @@ class BlockTable(RowTable[LazyCell]):
         return dict(zip(("type", "name", "summary", "updated"), widths, strict=True))
 
     def show(self, rows: Sequence[BlockRow], keep: str | None = None) -> None:
-        """Replace the rows, keeping the cursor on ``keep`` when it is still listed.
+        """Replace the rows, keeping the cursor on ``keep`` when it is listed in the window.
 
         The first screenfuls go in at once; the rest follow in chunks between events, so the
         first paint, the keys and the next filter never wait for 10,000 rows.
@@ -200,6 +213,9 @@ class BlockTable(RowTable[LazyCell]):
         self._natural = natural_widths(rows)
         self._rows = rows
         self._keep = keep
+        self._limit = WINDOW_ROWS
+        self._pending = None
+        self._jump = False
         widths = self._widths = self._fit(rows)
         self.clear(columns=True)
         for key, title in (
@@ -209,23 +225,77 @@ class BlockTable(RowTable[LazyCell]):
             ("updated", "Updated (UTC)"),
         ):
             self.add_column(title, width=widths[key], key=key)
-        self._append(0, FIRST_ROWS)
-        if len(rows) > FIRST_ROWS:
+        # the cursor stays on its block when that is within the window; past it, the cursor
+        # starts at the top (reaching it would put every row before it in the table)
+        self._append(0, min(FIRST_ROWS, self._limit))
+        if self._wanted > FIRST_ROWS:
             # after the next repaint: the first screenful is drawn before any chunk goes in
-            generation = self._generation
-            self.call_after_refresh(self._schedule, generation, FIRST_ROWS)
+            self.call_after_refresh(self._schedule, self._generation)
 
-    def _schedule(self, generation: int, start: int) -> None:
+    def _schedule(self, generation: int) -> None:
+        """Add the next chunk after the queued events (one chain of chunks at a time)."""
+        if self._pending == generation:
+            return
+        self._pending = generation
         # a timer, not call_later: the message queue drains (keys, repaint) before each chunk
-        self.set_timer(0.001, lambda: self._stream(generation, start))
+        self.set_timer(0.001, lambda: self._stream(generation))
 
-    def _stream(self, generation: int, start: int) -> None:
+    def _stream(self, generation: int) -> None:
+        if self._pending == generation:
+            self._pending = None
         if generation != self._generation:  # a newer filter or refresh replaced these rows
             return
-        end = start + CHUNK_ROWS
-        self._append(start, end)
-        if end < len(self._rows):
-            self._schedule(generation, end)
+        start = self.row_count
+        self._append(start, min(start + CHUNK_ROWS, self._wanted))
+        if self.row_count < self._wanted:
+            self._schedule(generation)
+        elif not self._jump:
+            self._keep = None  # not in the window: the cursor stays where it is
+
+    @property
+    def _wanted(self) -> int:
+        return min(len(self._rows), self._limit)
+
+    @property
+    def _streaming(self) -> bool:
+        return self.row_count < self._wanted
+
+    def more(self, count: int | None = None) -> None:
+        """Hold ``count`` (WINDOW_ROWS) more rows of the list (they follow in chunks)."""
+        if self._limit >= len(self._rows):
+            return
+        self._limit += WINDOW_ROWS if count is None else count
+        if self.row_count < self._wanted:
+            self._schedule(self._generation)
+
+    def _reach(self, key: str) -> None:
+        """Hold rows up to ``key``'s (when it is listed beyond the rows held)."""
+        if key in self.rows:
+            return
+        index = next((i for i, row in enumerate(self._rows) if row.key == key), None)
+        if index is not None and index >= self._limit:
+            self.more(index + MORE_AHEAD - self._limit)
+
+    def _near_end(self) -> None:
+        if self._limit < len(self._rows) and not self._streaming:
+            bottom = max(self.cursor_row, int(self.scroll_y) + self.size.height)
+            if bottom >= self.row_count - MORE_AHEAD:
+                self.more()
+
+    def watch_cursor_coordinate(self, old: object, new: object) -> None:
+        super().watch_cursor_coordinate(old, new)  # type: ignore[arg-type]
+        self._near_end()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._near_end()
+
+    def action_scroll_bottom(self) -> None:
+        """End: the last row of the whole list, once it is in the table."""
+        if self._rows and self.row_count < len(self._rows):
+            self.go_to(self._rows[-1].key)
+            return
+        super().action_scroll_bottom()
 
     def _append(self, start: int, end: int) -> None:
         widths = self._widths
@@ -243,12 +313,30 @@ class BlockTable(RowTable[LazyCell]):
         if keep is not None and keep in self.rows:
             self._keep = None
             # moved by the user while rows were still arriving: leave the cursor alone
-            if start == 0 or self.cursor_row == 0:
+            if start == 0 or self.cursor_row == 0 or self._jump:
+                self._jump = False
                 self.move_cursor(row=self.get_row_index(keep), animate=False)
+
+    def mark_problem(self, key: str) -> None:
+        """Draw a row's name in the problem colour (its block was found broken)."""
+        name = str(self.get_cell(key, "name"))
+        self.update_cell(key, "name", LazyCell(name, self._widths["name"], self.problem_style))
+
+    def extend(self, rows: Sequence[BlockRow]) -> None:
+        """Rows that start with the shown ones: the new ones follow in chunks, the rows and
+        the cursor on screen stay (the columns keep their widths until the next show())."""
+        self._rows = rows
+        if not self.columns:
+            self.show(rows, keep=self._keep)
+        elif self.row_count < self._wanted:
+            self._schedule(self._generation)
+        if self._keep is not None:
+            self._reach(self._keep)
 
     @property
     def complete(self) -> bool:
-        """Every row of the last show() is in the table."""
+        """Every row of the last show() is in the table (with more than WINDOW_ROWS, only
+        once they were reached)."""
         return self.row_count == len(self._rows)
 
     def go_to(self, key: str) -> None:
@@ -256,7 +344,8 @@ class BlockTable(RowTable[LazyCell]):
         if key in self.rows:
             self.move_cursor(row=self.get_row_index(key), animate=False)
         else:
-            self._keep = key
+            self._keep, self._jump = key, True
+            self._reach(key)
 
     def on_resize(self) -> None:
         if self._rows and self._fit(self._rows) != self._widths:
@@ -307,8 +396,15 @@ class BlockDetail(Horizontal):
                 ("Reference for prefect.yaml (c copies it)\n", "dim"), printable(block.reference)
             )
         )
-        problem.update(Text(f"⚠ {printable(block.problem)}") if block.problem else "")
-        problem.display = bool(block.problem)
+        if block.problem:
+            problem.update(Text(f"⚠ {printable(block.problem)}"))
+        elif block.status == "unknown":
+            problem.update(
+                Text(f"? not known whether its secret is there: {printable(block.unknown)}")
+            )
+        else:
+            problem.update("")
+        problem.display = block.status != "ok"
 
 
 class FilterInput(Input):
@@ -333,11 +429,22 @@ class BlocksView(Horizontal):
         Binding("c", "app.copy_reference", "Copy ref"),
     ]
 
+    class CheckWanted(Message):
+        """The detail pane shows a block whose secrets were not looked for (the listing
+        reads none): the app checks it in a worker and calls ``show_checked``."""
+
+        def __init__(self, block: Block) -> None:
+            super().__init__()
+            self.block = block
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.catalog: BlockCatalog | None = None
+        # blocks whose secrets were checked since the catalog was read, by "type/name"
+        self.checked: dict[str, Block] = {}
         self._shown: tuple[str, ...] | None = None
         self._debounce: Timer | None = None
+        self._check_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield TypeSidebar(id="types")
@@ -353,11 +460,15 @@ class BlocksView(Horizontal):
 
     # -- data in
 
-    def show_catalog(self, catalog: BlockCatalog) -> None:
+    def show_catalog(self, catalog: BlockCatalog, *, extending: bool = False) -> None:
+        """Show a catalog; ``extending``: the rest of the load whose first page is shown, so
+        the rows on screen stay and the new ones are added after them."""
         self.catalog = catalog
-        self._shown = None  # new data: rebuild even when the same keys match
+        if not extending:
+            self._shown = None  # new data: rebuild even when the same keys match
+            self.checked = {}
         self.query_one(TypeSidebar).show_counts(catalog)
-        self.apply_filter()
+        self.apply_filter(extending=extending)
 
     def show_unreachable(self, message: str) -> None:
         self.catalog = None
@@ -370,7 +481,20 @@ class BlocksView(Horizontal):
     def selected(self) -> Block | None:
         key = self.query_one(BlockTable).current_key
         row = self.catalog.by_key.get(key) if key and self.catalog else None
-        return row.block if row else None
+        if row is None:
+            return None
+        return self.checked.get(row.key, row.block)
+
+    def show_checked(self, block: Block) -> None:
+        """A block's secrets were looked for: its detail (when still shown) and its row say
+        what was found."""
+        self.checked[block.slug] = block
+        table = self.query_one(BlockTable)
+        if block.problem and block.slug in table.rows:
+            table.mark_problem(block.slug)
+        selected = self.selected
+        if selected is not None and selected.slug == block.slug:
+            self.query_one(BlockDetail).show(selected)
 
     def select(self, slug: str) -> None:
         self.query_one(BlockTable).go_to(slug)
@@ -395,18 +519,26 @@ class BlocksView(Horizontal):
     def _type_changed(self) -> None:
         self.apply_filter()
 
-    def apply_filter(self) -> None:
-        """Show the rows that match the type and the filter text, rebuilding only on change."""
+    def apply_filter(self, *, extending: bool = False) -> None:
+        """Show the rows that match the type and the filter text, rebuilding only on change;
+        ``extending`` (more of the same load arrived): rows that only add to the shown ones
+        are appended, the table is not rebuilt."""
         self._debounce = None
         if self.catalog is None:
             return
         query = self.query_one(FilterInput).value
         rows = self.catalog.matching(query, self.query_one(TypeSidebar).chosen_type)
         keys = tuple(row.key for row in rows)
-        if keys == self._shown:
+        shown = self._shown
+        if keys == shown:
             return
         self._shown = keys
         table = self.query_one(BlockTable)
+        if extending and shown is not None and keys[: len(shown)] == shown:
+            table.extend(rows)
+            if not shown:
+                self._show_detail()
+            return
         table.show(rows, keep=table.current_key)
         self._show_detail()
 
@@ -416,7 +548,23 @@ class BlocksView(Horizontal):
         if self.catalog is not None and not self._shown:
             detail.show(None, "No block matches." if self.catalog.rows else _NO_BLOCKS)
         else:
-            detail.show(self.selected)
+            block = self.selected
+            detail.show(block)
+            if self._check_timer is not None:
+                self._check_timer.stop()
+                self._check_timer = None
+            if block is not None and block.secrets == "unchecked":
+                # once the cursor rests: scrolling past rows reads no keyring, and the first
+                # paint is not slowed by a keyring read (a file keyring parses its file)
+                self._check_timer = self.set_timer(
+                    CHECK_DELAY, lambda: self._want_check(block.slug)
+                )
+
+    def _want_check(self, slug: str) -> None:
+        self._check_timer = None
+        block = self.selected
+        if block is not None and block.slug == slug and block.secrets == "unchecked":
+            self.post_message(self.CheckWanted(block))
 
 
 _NO_BLOCKS = "No blocks yet.\nPress n to create a secret block, or run flowwiz deploy."

@@ -191,25 +191,46 @@ class SecretKeyring:
         )
         return value if isinstance(value, str) else None
 
-    def get_many(self, usernames: list[str]) -> dict[str, str | None]:
-        """Many reads in one worker thread (a listing of thousands of blocks would otherwise
-        start a thread per secret); the timeout grows with the count."""
+    def present(self, usernames: list[str]) -> tuple[dict[str, bool], str | None]:
+        """Whether each entry exists: (what was found, why the rest was not looked at).
+
+        The keyring API has no "exists" call, so each entry is read, in one worker thread;
+        the value is dropped there and only the yes/no comes back. The limit is on progress,
+        not on the total: the look gives up when one read takes longer than the timeout (a
+        locked or hanging keyring), so a slow backend over many entries still finishes (a
+        file keyring re-reads its whole file per call). After a failure or timeout the
+        message says why, and the entries not in the dict were not looked at.
+        """
         backend = self._backend()
+        label = backend_name(backend)
+        found: dict[str, bool] = {}
+        box: dict[str, BaseException] = {}
 
-        def read_all() -> dict[str, str | None]:
-            found: dict[str, str | None] = {}
-            for username in usernames:
-                value = backend.get_password(SERVICE, username)
-                found[username] = value if isinstance(value, str) else None
-            return found
+        def look() -> None:
+            try:
+                for username in usernames:
+                    found[username] = isinstance(backend.get_password(SERVICE, username), str)
+            except BaseException as exc:  # handed to the caller's thread below
+                box["error"] = exc
 
-        result: dict[str, str | None] = self._call(
-            read_all,
-            doing="read secrets",
-            timeout=self.timeout + 0.01 * len(usernames),
-            backend_label=backend_name(backend),
-        )
-        return result
+        worker = threading.Thread(target=look, name="flowwiz-keyring", daemon=True)
+        worker.start()
+        seen = -1
+        while True:
+            worker.join(self.timeout)
+            if not worker.is_alive():
+                break
+            if len(found) == seen:
+                return dict(found), (
+                    f"the keyring ({label}) did not check its secrets within "
+                    f"{self.timeout:g} s: it may be locked or waiting for an unlock prompt"
+                )
+            seen = len(found)
+        error = box.get("error")
+        if error is not None:
+            failure = _translate(error, "check its secrets", label)
+            return dict(found), str(getattr(failure, "message", failure))
+        return dict(found), None
 
     def set(self, username: str, value: str) -> None:
         backend = self._backend()

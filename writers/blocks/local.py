@@ -8,7 +8,15 @@ a catalog made elsewhere (a test's FLOWWIZ_HOME) never reads or overwrites the u
 
 Concurrency: WAL, a busy timeout, and every change inside one ``BEGIN IMMEDIATE`` transaction
 that also covers its keyring writes, so concurrent flowwiz processes are serialised on the
-catalog (which also keeps a file-backed keyring, not itself process-safe, consistent).
+catalog (which also keeps a file-backed keyring, not itself process-safe, consistent). A
+change waits for another process's write lock at most 30 s in all (``FLOWWIZ_CATALOG_LOCK_WAIT``
+seconds, for tests, may shorten it), then fails with one line naming the holder (its pid and
+process name, from /proc/locks on Linux).
+
+Reading: ``list()`` and ``pages()`` read the catalog only, never the keyring (a keyring call
+costs milliseconds on a real OS keyring and a whole-file read on a file-backed one); secrets
+are looked for per block by ``get()`` and in bulk by ``check_secrets()``, and a look that cannot
+finish makes a block "unknown", never broken.
 
 Order of effects, so a failure never loses a block silently:
 - save: keyring entries first, then the catalog row. A failure in between leaves at most an
@@ -21,11 +29,13 @@ Order of effects, so a failure never loses a block silently:
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,6 +58,8 @@ from flowwiz.writers.blocks.model import block_type as lookup_type
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
+# seconds to wait for another process's write lock (at most BUSY_TIMEOUT_MS), for tests
+LOCK_WAIT_ENV = "FLOWWIZ_CATALOG_LOCK_WAIT"
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -103,6 +115,7 @@ class LocalStore:
         self.path = Path(path)
         self.location = str(self.path)
         self.keyring = SecretKeyring(env, timeout=keyring_timeout)
+        self.lock_wait = _lock_wait(os.environ if env is None else env)
         self._warn = on_warning or _default_warn
 
     # -- the interface ------------------------------------------------------------------
@@ -114,6 +127,11 @@ class LocalStore:
         self.keyring.require("nothing was stored (no secret can be kept on this machine)")
 
     def list(self, block_type: str | None = None) -> list[Block]:
+        """Every block (of one type) from the catalog alone, ordered by type and name.
+
+        No keyring call: secret fields read None and ``secrets`` is "unchecked" ("none" for a
+        block without secret fields); ``check_secrets`` looks for them when it matters.
+        """
         if block_type is not None:
             lookup_type(block_type)
         with self._read() as conn:
@@ -130,14 +148,24 @@ class LocalStore:
                     "WHERE type = ? ORDER BY name",
                     (block_type,),
                 ).fetchall()
-            catalog_id = self._catalog_id(conn)
-        checker = _SecretChecker(self.keyring, catalog_id)
-        checker.prefetch(
-            (str(row[0]), str(row[1]), field) for row in rows for field in _json_list(row[3])
-        )
-        return [self._block(row, checker, include_secrets=False) for row in rows]
+        return [_block(row) for row in rows]
+
+    def pages(self, size: int = 500) -> Iterator[list[Block]]:
+        """The same blocks as ``list()``, ``size`` at a time as SQLite returns them, so a
+        screen can show the first page before the rest is read. No keyring call."""
+        with self._read() as conn:
+            if conn is None:
+                return
+            cursor = conn.execute(
+                "SELECT type, name, fields, secret_fields, created, updated FROM blocks "
+                "ORDER BY type, name"
+            )
+            while rows := cursor.fetchmany(size):
+                yield [_block(row) for row in rows]
 
     def get(self, block_type: str, name: str, *, include_secrets: bool = False) -> Block:
+        """One block, its secrets looked for (``secrets`` "present", "missing" or "unknown")
+        and, with ``include_secrets``, their values as SecretStr."""
         kind, name = _checked(block_type, name)
         row, catalog_id = None, ""
         with self._read() as conn:
@@ -150,8 +178,72 @@ class LocalStore:
                 catalog_id = self._catalog_id(conn)
         if row is None:
             raise BlockNotFound(f"no block {kind}/{name} in the local catalog {self.path}")
-        checker = _SecretChecker(self.keyring, catalog_id)
-        return self._block(row, checker, include_secrets=include_secrets)
+        block = _block(row)
+        if include_secrets:
+            return self._with_values(block, catalog_id)
+        return self._check(catalog_id, [block])[0]
+
+    def check_secrets(self, blocks: Iterable[Block]) -> list[Block]:
+        """See :class:`~flowwiz.writers.blocks.model.SecretChecking`: one keyring read per
+        secret field (the keyring API has no "exists" call; values stay in the keyring
+        module), all in one worker thread that gives up when a read takes longer than the
+        keyring timeout; blocks not looked at by then are "unknown" (not one timeout each)."""
+        blocks = list(blocks)
+        if not any(b.secret_fields for b in blocks):
+            return [_judged(b, {}, None, "") for b in blocks]
+        catalog_id = ""
+        with self._read() as conn:
+            if conn is not None:
+                catalog_id = self._catalog_id(conn)
+        return self._check(catalog_id, blocks)
+
+    def _check(self, catalog_id: str, blocks: list[Block]) -> list[Block]:
+        usernames = [
+            _username(catalog_id, b.type, b.name, f)
+            for b in blocks
+            for f in sorted(b.secret_fields)
+        ]
+        found: dict[str, bool] = {}
+        failure: str | None = None
+        if usernames:
+            try:
+                self.keyring.require("secrets cannot be checked")
+            except NoKeyringError:
+                failure = "no usable keyring to check its secret in"
+            except BlockStoreError as exc:
+                failure = f"its secret could not be checked: {exc.message}"
+        if usernames and failure is None:
+            try:
+                found, stalled = self.keyring.present(usernames)
+            except BlockStoreError as exc:  # its backend did not even load
+                found, stalled = {}, exc.message
+            if stalled is not None:
+                failure = f"its secret could not be checked: {stalled}"
+        return [_judged(b, found, failure, catalog_id) for b in blocks]
+
+    def _with_values(self, block: Block, catalog_id: str) -> Block:
+        """The block with its secret values read (for inspect --show-secrets and push)."""
+        if not block.secret_fields:
+            return _judged(block, {}, None, catalog_id)
+        data = dict(block.data)
+        missing: list[str] = []
+        try:
+            self.keyring.require("secrets cannot be read")
+            for field in sorted(block.secret_fields):
+                value = self.keyring.get(_username(catalog_id, block.type, block.name, field))
+                if value is None:
+                    missing.append(field)
+                elif field in data:
+                    data[field] = SecretStr(value)
+        except NoKeyringError:
+            why = "no usable keyring to read its secret from"
+            return replace(block, secrets="unknown", unknown=why)
+        except BlockStoreError as exc:
+            why = f"its secret cannot be read: {exc.message}"
+            return replace(block, secrets="unknown", unknown=why)
+        if missing:
+            return replace(block, data=data, secrets="missing", problem=_missing(block, missing))
+        return replace(block, data=data, secrets="present")
 
     def exists(self, block_type: str, name: str) -> bool:
         kind, name = _checked(block_type, name)
@@ -236,45 +328,6 @@ class LocalStore:
             for field in fields:
                 self.keyring.delete(_username(catalog_id, kind, name, field))
 
-    # -- rows to blocks -----------------------------------------------------------------
-
-    def _block(
-        self, row: tuple[object, ...], checker: _SecretChecker, *, include_secrets: bool
-    ) -> Block:
-        kind, name, fields_json, secret_json, created, updated = row
-        kind, name = str(kind), str(name)
-        problems: list[str] = []
-        try:
-            plain = json.loads(str(fields_json))
-            if not isinstance(plain, dict):
-                raise ValueError
-        except ValueError:
-            plain, problems = {}, ["its fields in the catalog are unreadable"]
-        secret_names = _json_list(secret_json)
-        spec = BLOCK_TYPES.get(kind)
-        if spec is None:
-            problems.append(f"unknown block type {kind!r}")
-        data: dict[str, str | SecretStr | None] = {}
-        order = [f.name for f in spec.fields] if spec else sorted({*plain, *secret_names})
-        for field in order:
-            if field in secret_names:
-                value, problem = checker.read(kind, name, field)
-                if problem:
-                    problems.append(problem)
-                data[field] = SecretStr(value) if include_secrets and value is not None else None
-            elif field in plain:
-                value = plain[field]
-                data[field] = value if isinstance(value, str) or value is None else str(value)
-        return Block(
-            type=kind,
-            name=name,
-            data=data,
-            secret_fields=frozenset(secret_names),
-            created=_parse_time(str(created)),
-            updated=_parse_time(str(updated)),
-            problem="; ".join(problems) or None,
-        )
-
     # -- SQLite -------------------------------------------------------------------------
 
     @contextmanager
@@ -295,31 +348,37 @@ class LocalStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken at once (BEGIN IMMEDIATE) so two processes never both
-        read 'absent' and then both insert."""
-        conn = self._connect()
+        read 'absent' and then both insert.
+
+        Waits for another process's write lock at most ``lock_wait`` seconds in all (opening,
+        taking the lock and committing share one deadline), then fails naming the holder."""
+        deadline = time.monotonic() + self.lock_wait
+        conn = self._connect(deadline)
         try:
-            _retry_locked(lambda: conn.execute("BEGIN IMMEDIATE"))
+            _retry_locked(conn, "BEGIN IMMEDIATE", deadline)
             try:
                 yield conn
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            _retry_locked(lambda: conn.execute("COMMIT"))
+            # its own wait: the keyring calls above may have used up the first one
+            _retry_locked(conn, "COMMIT", time.monotonic() + self.lock_wait)
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         finally:
             conn.close()
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, deadline: float | None = None) -> sqlite3.Connection:
+        if deadline is None:
+            deadline = time.monotonic() + self.lock_wait
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fresh = not self.path.exists()
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn = sqlite3.connect(self.path, timeout=self.lock_wait, isolation_level=None)
             if fresh:
                 self.path.chmod(0o600)  # names of the user's credentials are nobody else's
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            _retry_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"))
-            self._ensure_schema(conn)
+            _retry_locked(conn, "PRAGMA journal_mode = WAL", deadline)
+            self._ensure_schema(conn, deadline)
         except sqlite3.Error as exc:
             raise self._error(exc) from None
         except OSError as exc:
@@ -328,12 +387,12 @@ class LocalStore:
             ) from None
         return conn
 
-    def _ensure_schema(self, conn: sqlite3.Connection) -> None:
+    def _ensure_schema(self, conn: sqlite3.Connection, deadline: float) -> None:
         version = _schema_version(conn)
         if version == SCHEMA_VERSION:
             return
         if version is None or version < SCHEMA_VERSION:
-            _retry_locked(lambda: conn.execute("BEGIN IMMEDIATE"))
+            _retry_locked(conn, "BEGIN IMMEDIATE", deadline)
             try:
                 version = _schema_version(conn)  # another process may have won the race
                 if version is None:
@@ -367,6 +426,12 @@ class LocalStore:
 
     def _error(self, exc: sqlite3.Error) -> BlockStoreError:
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
+            holders = ", ".join(lock_holders(self.path)) or "another process"
+            return BlockStoreError(
+                f"the block catalog {self.path} is locked by {holders}: gave up after "
+                f"{self.lock_wait:g} s; nothing was changed, try again when it has finished"
+            )
         if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
             return BlockStoreError(
                 f"the block catalog {self.path} is not a SQLite database: move it aside "
@@ -375,49 +440,59 @@ class LocalStore:
         return BlockStoreError(f"the block catalog {self.path} failed: {text}")
 
 
-class _SecretChecker:
-    """Reads (or checks) secret fields of listed rows; after the keyring fails once it stops
-    asking, so a list over a locked keyring is not one timeout per row."""
+def _block(row: tuple[object, ...]) -> Block:
+    """A catalog row as a Block, from the catalog alone (secrets "unchecked" or "none")."""
+    kind, name, fields_json, secret_json, created, updated = row
+    kind, name = str(kind), str(name)
+    problems: list[str] = []
+    try:
+        plain = json.loads(str(fields_json))
+        if not isinstance(plain, dict):
+            raise ValueError
+    except ValueError:
+        plain, problems = {}, ["its fields in the catalog are unreadable"]
+    secret_names = _json_list(secret_json)
+    spec = BLOCK_TYPES.get(kind)
+    if spec is None:
+        problems.append(f"unknown block type {kind!r}")
+    data: dict[str, str | SecretStr | None] = {}
+    order = [f.name for f in spec.fields] if spec else sorted({*plain, *secret_names})
+    for field in order:
+        if field in secret_names:
+            data[field] = None
+        elif field in plain:
+            value = plain[field]
+            data[field] = value if isinstance(value, str) or value is None else str(value)
+    return Block(
+        type=kind,
+        name=name,
+        data=data,
+        secret_fields=frozenset(secret_names),
+        created=_parse_time(str(created)),
+        updated=_parse_time(str(updated)),
+        problem="; ".join(problems) or None,
+        secrets="unchecked" if secret_names else "none",
+    )
 
-    def __init__(self, keyring: SecretKeyring, catalog_id: str) -> None:
-        self.keyring = keyring
-        self.catalog_id = catalog_id
-        self.failure: str | None = None
-        self.known: dict[str, str | None] = {}
 
-    def prefetch(self, keys: Iterable[tuple[str, str, str]]) -> None:
-        """Read every listed secret at once; read() then answers from memory."""
-        usernames = [_username(self.catalog_id, kind, name, field) for kind, name, field in keys]
-        if not usernames:
-            return
-        try:
-            self.keyring.require("secrets cannot be read")
-            self.known = self.keyring.get_many(usernames)
-        except NoKeyringError:
-            self.failure = "no usable keyring to read its secret from"
-        except BlockStoreError as exc:
-            self.failure = f"its secret cannot be read: {exc.message}"
+def _missing(block: Block, fields: list[str]) -> str:
+    text = "; ".join(f"secret field {f!r} missing from the keyring" for f in fields)
+    return f"{block.problem}; {text}" if block.problem else text
 
-    def read(self, kind: str, name: str, field: str) -> tuple[str | None, str | None]:
-        username = _username(self.catalog_id, kind, name, field)
-        if self.failure is None and username in self.known:
-            value = self.known[username]
-            if value is None:
-                return None, f"secret field {field!r} missing from the keyring"
-            return value, None
-        if self.failure is None:
-            try:
-                self.keyring.require("secrets cannot be read")
-                value = self.keyring.get(_username(self.catalog_id, kind, name, field))
-            except NoKeyringError:
-                self.failure = "no usable keyring to read its secret from"
-            except BlockStoreError as exc:
-                self.failure = f"its secret cannot be read: {exc.message}"
-            else:
-                if value is None:
-                    return None, f"secret field {field!r} missing from the keyring"
-                return value, None
-        return None, self.failure
+
+def _judged(block: Block, found: Mapping[str, bool], failure: str | None, catalog_id: str) -> Block:
+    """The block with what the keyring said about its secret fields."""
+    if not block.secret_fields:
+        return replace(block, secrets="none")
+    names = {
+        f: _username(catalog_id, block.type, block.name, f) for f in sorted(block.secret_fields)
+    }
+    if not all(u in found for u in names.values()):
+        return replace(block, secrets="unknown", unknown=failure or "its secret was not checked")
+    missing = [f for f, u in names.items() if not found[u]]
+    if missing:
+        return replace(block, secrets="missing", problem=_missing(block, missing))
+    return replace(block, secrets="present")
 
 
 def _checked(kind: str, name: str) -> tuple[str, str]:
@@ -447,14 +522,72 @@ def _schema_version(conn: sqlite3.Connection) -> int | None:
     return int(row[0]) if row is not None else None
 
 
-def _retry_locked(step: Callable[[], object], attempts: int = 50) -> None:
-    """Run a statement that SQLite may refuse with 'locked' without calling the busy handler
-    (switching to WAL, taking the write lock while another process is checkpointing)."""
-    for attempt in range(attempts):
+def _lock_wait(env: Mapping[str, str]) -> float:
+    """Seconds to wait for another process's write lock: LOCK_WAIT_ENV, else BUSY_TIMEOUT_MS."""
+    try:
+        seconds = float(env.get(LOCK_WAIT_ENV, ""))
+    except ValueError:
+        return BUSY_TIMEOUT_MS / 1000
+    return seconds if 0 <= seconds <= BUSY_TIMEOUT_MS / 1000 else BUSY_TIMEOUT_MS / 1000
+
+
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
+def _retry_locked(conn: sqlite3.Connection, statement: str, deadline: float) -> None:
+    """Run a statement another process's lock may refuse, until ``deadline`` (monotonic).
+
+    SQLite's busy handler waits ``busy_timeout`` per statement, and some refusals (switching
+    to WAL, taking the write lock while another process checkpoints) skip it; so the handler
+    gets only the time left each try, and the whole wait is bounded by the deadline.
+    """
+    while True:
+        left = deadline - time.monotonic()
+        conn.execute(f"PRAGMA busy_timeout = {max(int(left * 1000), 0)}")
         try:
-            step()
+            conn.execute(statement)
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc) or attempt == attempts - 1:
+            if not _is_locked(exc) or time.monotonic() >= deadline:
                 raise
-            time.sleep(0.05 + 0.01 * attempt)
+            time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
+
+
+def lock_holders(path: Path) -> list[str]:
+    """"pid N (name)" of the processes holding a write lock on the catalog or its WAL index,
+    read from Linux's /proc/locks; [] elsewhere or when none is found. Only the process name
+    (/proc/N/comm) is shown: another program's command line may hold anything."""
+    inodes: set[tuple[int, int, int]] = set()
+    for candidate in (path, path.with_name(path.name + "-shm")):
+        try:
+            st = candidate.stat()
+        except OSError:
+            continue
+        inodes.add((os.major(st.st_dev), os.minor(st.st_dev), st.st_ino))
+    try:
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return []
+    found: list[str] = []
+    for line in lines:
+        parts = line.split()
+        if "->" in parts or len(parts) < 6 or parts[3] != "WRITE":
+            continue
+        try:
+            pid = int(parts[4])
+            major, minor, inode = parts[5].split(":")
+            key = (int(major, 16), int(minor, 16), int(inode))
+        except ValueError:
+            continue
+        if key not in inodes or pid in (os.getpid(), -1):
+            continue
+        try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            name = "?"
+        label = f"pid {pid} ({name})"
+        if label not in found:
+            found.append(label)
+    return found

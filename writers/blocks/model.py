@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from flowwiz.detectors.errors import UserError, WorldError
 from flowwiz.detectors.secret import (
@@ -212,6 +212,15 @@ def reference(kind: str, name: str) -> str:
     return "{{ prefect.blocks." + kind + "." + name + " }}"
 
 
+# Whether a block's secret values are in the secret store, as far as flowwiz knows:
+# "none": the block has no secret field; "unchecked": not looked at (a listing never reads a
+# secret); "present"/"missing": looked at; "unknown": the look could not finish (a locked or
+# hanging keyring), which never makes a block broken.
+SecretState = Literal["none", "unchecked", "present", "missing", "unknown"]
+# What a block's status reads: "broken" only when something is known to be wrong.
+BlockStatus = Literal["ok", "broken", "unknown"]
+
+
 @dataclass(frozen=True, slots=True)
 class Block:
     """One stored block. Secret field values are SecretStr when read with secrets, else None."""
@@ -225,6 +234,20 @@ class Block:
     # set when the block cannot be used as stored, e.g. "secret value missing from the keyring"
     problem: str | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
+    # whether its secret values were found (see SecretState); ``unknown`` says why not known
+    secrets: SecretState = "unchecked"
+    unknown: str | None = None
+
+    @property
+    def status(self) -> BlockStatus:
+        """"broken" when ``problem`` is set, "unknown" when a secret could not be checked,
+        else "ok" (a listing, which checks no secret, says "ok" unless the catalog row itself
+        is broken)."""
+        if self.problem:
+            return "broken"
+        if self.secrets == "unknown":
+            return "unknown"
+        return "ok"
 
     @property
     def slug(self) -> str:
@@ -283,4 +306,16 @@ class BlockStore(Protocol):
     def check(self) -> None:
         """Raise the store's clear error (no usable keyring, server unreachable) before anyone
         is asked for a secret."""
+        ...
+
+
+@runtime_checkable
+class SecretChecking(Protocol):
+    """A store whose secret values live apart from its catalog (the local store: the OS
+    keyring), so a listed block's secrets can be gone: ``check_secrets`` looks."""
+
+    def check_secrets(self, blocks: Iterable[Block]) -> list[Block]:
+        """The same blocks, in order, each with ``secrets`` set to "present", "missing"
+        (then ``problem`` says which field) or "unknown" (then ``unknown`` says why); never
+        raises for the keyring, whose failures make the rest "unknown"."""
         ...
