@@ -7,6 +7,8 @@ worker pulls with Prefect's own steps (writers/remote_storage.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import os
 from typing import Any
 
@@ -145,7 +147,10 @@ def _paths_in_use(session: Session, kind: str, block: str, name: str) -> dict[st
     from flowwiz.wizard.deploy import _existing_entries
 
     used: dict[str, str] = {}
-    for other, entry in _existing_entries(session).items():
+    for entry in _existing_entries(session):
+        if not isinstance(entry, Mapping) or not entry.get("name"):
+            continue
+        other = str(entry["name"])
         if other == name:
             continue
         found = remote_storage.storage_of(entry.get("pull"), entry.get("push"))
