@@ -304,6 +304,26 @@ def resolve_commit(path: Path, sha: str, env: Mapping[str, str] | None = None) -
         return None
 
 
+def ref_on_remote(
+    path: Path, remote: str, ref: str, env: Mapping[str, str] | None = None
+) -> bool | None:
+    """Whether the remote ``remote`` has the branch or tag ``ref``, as this clone last saw it
+    (``refs/remotes/<remote>/<ref>``, else ``refs/tags/<ref>``; nothing is fetched). None when
+    git cannot tell (not a repository, a remote never fetched). Reads only."""
+    if not ref or ref.startswith("-") or not remote:
+        return None
+    try:
+        git = _Git(Path(path), env)
+        if git.ref_exists(f"refs/remotes/{remote}/{ref}") or git.ref_exists(f"refs/tags/{ref}"):
+            return True
+        fetched = git.out(
+            "for-each-ref", "--count=1", "--format=%(refname)", f"refs/remotes/{remote}/"
+        )
+        return False if fetched else None
+    except DetectionError:
+        return None
+
+
 def _repo_error(path: Path, stderr: str) -> DetectionError:
     lowered = stderr.lower()
     if "dubious ownership" in lowered:

@@ -514,7 +514,7 @@ def ask_name(session: Session, flow: Any) -> tuple[str, Mapping[str, Any]]:
         convert=str.strip,
         name_of="deployment name",
     )
-    name = asker.ask(question, opts.name if opts.name else UNSET)
+    name = asker.ask(question, opts.name if opts.name is not None else UNSET)
     while True:
         index = match(name)
         if index is None:
@@ -626,6 +626,11 @@ def ask_schedule(session: Session, existing: Mapping[str, Any]) -> tuple[Schedul
         ),
         flag_kind,
     )
+    if kind in ("none", "keep") and opts.timezone:
+        raise UserError(
+            "--timezone goes with a new schedule (--cron, --interval or --rrule); "
+            + ("there is none" if kind == "none" else "the current one is kept as it is")
+        )
     if kind == "keep":
         return kept
     if kind == "none":

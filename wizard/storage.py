@@ -271,6 +271,14 @@ def ask_branch(session: Session, current: str | None = None) -> str | None:
     elif state is not None and branch in state.tags:
         remote = git.preferred.name if git.preferred is not None else "origin"
         asker.note(f"!Make sure the tag is on the remote: git push {remote} {branch}")
+    elif git is not None and git.preferred is not None and not _WHOLE_TEMPLATE.match(branch):
+        from flowwiz.detectors.git import ref_on_remote
+
+        if ref_on_remote(Path(git.root), git.preferred.name, branch) is False:
+            asker.note(
+                f"{git.preferred.name} has no branch or tag {_shown(branch)} (as this clone last "
+                f"fetched it): a worker's clone would fail. Push it, or pick another --branch."
+            )
     return branch
 
 
@@ -823,7 +831,7 @@ def ask_other_storage(
         from flowwiz.wizard.block_storage import ask_fsspec
 
         return ask_fsspec(session, flow, name, same)  # type: ignore[arg-type]
-    return _local_storage(session), ()
+    return _local_storage(session, same), ()
 
 
 def _kind_of(storage: Storage | None) -> str | None:
@@ -846,7 +854,12 @@ def _kind_of(storage: Storage | None) -> str | None:
     return None
 
 
-def _local_storage(session: Session) -> LocalStorage:
+def _local_storage(session: Session, previous: Storage | None = None) -> LocalStorage:
+    """A directory on the worker's machine: the one the deployment uses now (a re-run keeps
+    it, e.g. ``/opt/prefect/flows`` baked into an image), else this project's folder."""
+    if isinstance(previous, LocalStorage) and previous.directory:
+        session.asker.note(f"!Keeping the working directory {previous.directory}.")
+        return previous
     root = session.detected.root
     session.asker.note(
         f"Flow code will be read from {root} on the worker's machine: only a worker on this "

@@ -50,7 +50,8 @@ def announce(session: Session) -> None:
     (interactive runs; under --yes the flags decide, and fail_fast has spoken)."""
     if session.store_problem and session.asker.interactive:
         terminal.warn(
-            f"{session.store_problem}. A private repository's token or new bucket credentials "
+            f"{session.store_problem.rstrip('.')}. A private repository's token or new bucket "
+            "credentials "
             "can go to a Prefect server (--api-url) or stay in the workers' environment "
             "(--token-worker-env VAR); existing blocks still work."
         )

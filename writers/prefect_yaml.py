@@ -645,7 +645,9 @@ def new_document(
 
 
 def _header(name: str) -> str:
-    safe = " ".join(name.split())  # a comment must stay on one line
+    import shlex
+
+    safe = shlex.quote(" ".join(name.split()))  # a comment must stay on one line
     return (
         "# Written by flowwiz. Deploy with:\n"
         f"#   prefect deploy -n {safe}      (or: prefect deploy --all)\n"
@@ -679,7 +681,8 @@ def find_entry(
 
     A deployment's name is compared as text (``name: 123`` is ``--name 123``). An entry of the
     same name is the same deployment when its entrypoint is the same, or when ``flow_of``
-    says its entrypoint's flow is ``flow_name`` (the flow moved to another file). Without
+    says its entrypoint's flow is ``flow_name`` (the flow moved to another file) or finds no
+    flow there (the file or function is gone: the entry can only be this one, moved). Without
     ``flow_of`` the name alone decides (the wizard always passes it). Raises UserError when
     two entries match."""
     found = []
@@ -691,7 +694,9 @@ def find_entry(
         other = item.get("entrypoint")
         if flow_of is None or other is None or other == entrypoint:
             found.append(i)
-        elif flow_of is not None and isinstance(other, str) and flow_of(other) == flow_name:
+        elif isinstance(other, str) and flow_of(other) in (flow_name, None):
+            # its flow is this one (moved to another file), or its file/function is gone:
+            # Prefect could not deploy it any more, so it is this deployment, moved
             found.append(i)
     if len(found) > 1:
         raise UserError(

@@ -288,7 +288,17 @@ class Editor:
         start = int(node.start_mark.index)
         end = line_end(self.text, content_end(node, self.text))
         col = int(node.start_mark.column) if column is None else column
-        self._edit(start, end, value_text(new, col, self.style))
+        self._edit(start, end, self._keep_comment(node, value_text(new, col, self.style)))
+
+    def _keep_comment(self, node: yaml.Node, new_text: str) -> str:
+        """A comment that ended the replaced value's line (``tags: [a]  # owned by team A``)
+        ends the new text's first line: a comment is the user's, never flowwiz's to drop."""
+        end = content_end(node, self.text)
+        tail = self.text[end : line_end(self.text, end)].rstrip("\r\n")
+        if not tail.strip().startswith("#") or not new_text.endswith("\n"):
+            return new_text
+        first, _, rest = new_text.partition("\n")
+        return first + tail + "\n" + rest
 
     def _scalar_in_place(self, node: yaml.Node, new: Any) -> bool:
         if not isinstance(node, yaml.ScalarNode) or node.style in ("|", ">"):
@@ -359,7 +369,8 @@ class Editor:
                 return
         start = int(key.start_mark.index)
         end = line_end(self.text, content_end(value, self.text))
-        self._edit(start, end, pair_text(name, new, column, self.style, first=False))
+        text = pair_text(name, new, column, self.style, first=False)
+        self._edit(start, end, self._keep_comment(value, text))
 
     def _delete_pair(self, node: yaml.MappingNode, index: int) -> None:
         text = self.text

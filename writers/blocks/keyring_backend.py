@@ -87,7 +87,7 @@ def no_keyring_message(what: str, status: KeyringStatus) -> str:
         "flowwiz inside `dbus-run-session` after `gnome-keyring-daemon --unlock`); or set "
         "PREFECT_API_URL (or pass --api-url) to keep blocks on a Prefect server; or, for CI and "
         f"tests only, set {OPT_IN}=1 and PYTHON_KEYRING_BACKEND to the backend to accept "
-        "(secrets are then stored unencrypted)."
+        "(secrets are then stored unencrypted)"
     )
 
 

@@ -124,7 +124,7 @@ class LocalStore:
         """A readable catalog (when there is one) and a usable keyring, or the clear error."""
         with self._read():
             pass
-        self.keyring.require("nothing was stored (no secret can be kept on this machine)")
+        self.keyring.require("no secret can be kept on this machine")
 
     def list(self, block_type: str | None = None) -> list[Block]:
         """Every block (of one type) from the catalog alone, ordered by type and name.
