@@ -50,11 +50,18 @@ def announce(session: Session) -> None:
     (interactive runs; under --yes the flags decide, and fail_fast has spoken)."""
     if session.store_problem and session.asker.interactive:
         terminal.warn(
-            f"{session.store_problem.rstrip('.')}. A private repository's token or new bucket "
-            "credentials "
+            f"{_before_asking(session.store_problem)}. A private repository's token or new "
+            "bucket credentials "
             "can go to a Prefect server (--api-url) or stay in the workers' environment "
             "(--token-worker-env VAR); existing blocks still work."
         )
+
+
+def _before_asking(problem: str) -> str:
+    """The store's error, worded for before any question (nothing was stored *yet*)."""
+    from flowwiz.writers.blocks.local import NOT_STORED
+
+    return problem.rstrip(".").replace(NOT_STORED, "no secret can be kept on this machine")
 
 
 def store_usable(session: Session) -> bool:

@@ -94,6 +94,10 @@ def _parse_time(text: str | None) -> datetime | None:
         return None
 
 
+# what check() says did not happen: a store that cannot keep a secret stores nothing
+NOT_STORED = "nothing was stored (no secret can be kept on this machine)"
+
+
 class LocalStore:
     """Blocks in the local catalog, secret values in the OS keyring.
 
@@ -124,7 +128,7 @@ class LocalStore:
         """A readable catalog (when there is one) and a usable keyring, or the clear error."""
         with self._read():
             pass
-        self.keyring.require("no secret can be kept on this machine")
+        self.keyring.require(NOT_STORED)
 
     def list(self, block_type: str | None = None) -> list[Block]:
         """Every block (of one type) from the catalog alone, ordered by type and name.
