@@ -43,7 +43,10 @@ def ok(repo: Path, *args: str, env: dict[str, str] | None = None):
 
 def next_steps(stderr: str) -> list[str]:
     tail = stderr.split("Next steps", 1)[1]
-    return [line.strip() for line in tail.splitlines() if line.strip()]
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    # the commands to run, without the note that no `prefect` was found on this machine
+    note = ("No `prefect` was found", "(pip install prefect) to run:")  # wrapped at 80 columns
+    return [line for line in lines if not line.startswith(note)]
 
 
 # --------------------------------------------------------------------------- sub-folders
