@@ -97,7 +97,7 @@ def ask_block(
     default = (
         given_path
         or (same.path if same is not None else "")
-        or (f"{slugify(session.detected.root.name) or 'flows'}/{slugify(name)}" if writable else "")
+        or (f"{slugify(session.detected.project_name()) or 'flows'}/{slugify(name)}" if writable else "")
     )
     taken = _paths_in_use(session, kind, block, name)
     path = asker.ask(
