@@ -18,7 +18,12 @@ def test_words_push_warnings_name_and_whole_yaml(tmp_path: Path) -> None:
     repo = github_like_repo(tmp_path, push=False)
     long = "A description long enough to pass the eighty columns of a narrow terminal, " * 2
     first = run_deploy(
-        repo, "--yes", "--param", "count=3", "--description", long.strip(),
+        repo,
+        "--yes",
+        "--param",
+        "count=3",
+        "--description",
+        long.strip(),
         env={"COLUMNS": "80"},
     )
     assert first.returncode == 0, first.stderr
@@ -46,7 +51,14 @@ def test_one_project_name_for_file_and_bucket_folder(tmp_path: Path) -> None:
     # the folder is "repo", the remote "acme/flows": both defaults say "flows"
     repo = github_like_repo(tmp_path, {"flows/etl.py": FLOW})
     result = run_deploy(
-        repo, "--yes", "--param", "count=1", "--storage", "s3", "--bucket", "acme-flows",
+        repo,
+        "--yes",
+        "--param",
+        "count=1",
+        "--storage",
+        "s3",
+        "--bucket",
+        "acme-flows",
         "--dry-run",
     )
     assert result.returncode == 0, result.stderr
@@ -55,3 +67,123 @@ def test_one_project_name_for_file_and_bucket_folder(tmp_path: Path) -> None:
     push = doc["deployments"][0].get("push") or doc.get("push")
     step = push[0]["prefect_aws.deployments.steps.push_to_s3"]
     assert step["folder"] == "flows/nightly-etl"
+
+
+def equivalent_of(stderr: str, heading: str = "The same answers, unattended") -> list[str]:
+    """The printed command's words (after `flowwiz`), read from the line under heading."""
+    import shlex
+
+    lines = stderr.splitlines()
+    index = max(i for i, line in enumerate(lines) if heading in line)
+    words = shlex.split(lines[index + 1])
+    assert words[:3] == ["flowwiz", "deploy", "--yes"], lines[index + 1]
+    return words[2:]
+
+
+def test_equivalent_command_replays_to_the_same_file(tmp_path: Path) -> None:
+    repo = github_like_repo(tmp_path)
+    first = run_deploy(
+        repo,
+        "--yes",
+        "--param",
+        "count=3",
+        "--param",
+        "label=it's 'quoted'",
+        "--cron",
+        "0 3 * * 1-5",
+        "--timezone",
+        "Europe/Paris",
+        "--tag",
+        "a, b",
+        "--queue",
+        "q1",
+        "--job-variable",
+        "env.LEVEL=5",
+        "--job-variable",
+        "image=python:3.12",
+        "--job-variable",
+        "cpu=2",
+        "--description",
+        "it's a $HOME `test`",
+    )
+    assert first.returncode == 0, first.stderr
+    written = (repo / "prefect.yaml").read_bytes()
+    words = equivalent_of(first.stderr)
+    assert words[words.index("--cron") + 1] == "0 3 * * 1-5"
+    (repo / "prefect.yaml").unlink()
+    (repo / ".prefectignore").unlink()
+    again = run_deploy(repo, *words)
+    assert again.returncode == 0, again.stderr
+    assert (repo / "prefect.yaml").read_bytes() == written
+    # a dry run from the same start shows the same command
+    (repo / "prefect.yaml").unlink()
+    dry = run_deploy(repo, *words, "--dry-run")
+    assert dry.returncode == 0 and equivalent_of(dry.stderr) == words
+
+
+def test_failure_at_the_end_prints_the_command_and_its_replay_writes_it(
+    tmp_path: Path, file_keyring: Path
+) -> None:
+    # a private repository, a token typed at the hidden prompt, a schedule; the block catalog
+    # breaks between the review and the write: the command is printed again, without the
+    # token, and replaying it with the token in the environment writes the file the review
+    # showed
+    import os
+
+    from tests.leaks import assert_not_leaked, canary
+    from tests.test_deploy_interactive import ENTER, Transcript, spawn
+
+    repo = github_like_repo(tmp_path)
+    token = canary()
+    t = Transcript(spawn(repo))
+    for prompt in ("Which flow", "Deployment name", "Description", "Tags"):
+        t.answer(prompt, ENTER)
+    t.answer("Schedule", "\x1b[B", ENTER)  # interval
+    t.answer("Seconds between runs", "\x15", "900", ENTER)
+    t.answer("Time zone", ENTER)
+    for prompt in ("Work pool", "Work queue", "Job variables"):
+        t.answer(prompt, ENTER)
+    t.answer("Parameter count", "5", ENTER)
+    t.answer("Override parameters with defaults", ENTER)
+    t.answer("Pull flow code from the remote repository", ENTER)
+    t.answer("Repository URL", ENTER)
+    t.answer("Branch to pull", ENTER)
+    t.answer("Is this a private repository", "y")
+    t.answer("Repository token", ENTER)
+    t.answer(r"Access token \(input hidden\)", token, ENTER)
+    t.answer("Check now that this token", "n")
+    t.expect(r"Write prefect.yaml\?")
+    from flowwiz.writers.paths import catalog_path
+
+    catalog = catalog_path()
+    moved = catalog.with_suffix(".moved")
+    if catalog.exists():
+        catalog.rename(moved)
+    catalog.parent.mkdir(parents=True, exist_ok=True)
+    catalog.write_bytes(b"this is not a database\n" * 10)
+    t.child.send(ENTER)
+    assert t.finish() == 1, t.text
+    assert not (repo / "prefect.yaml").exists()
+    text = t.text.replace("\r\n", "\n")
+    assert "Nothing typed is lost" in text
+    words = equivalent_of(text, "Nothing typed is lost")
+    assert words[words.index("--token-env") + 1] == "GIT_TOKEN"
+    assert words[words.index("--interval") + 1] == "900"
+    assert "export GIT_TOKEN" in text
+    assert_not_leaked(token, texts=[t.text], roots=[repo])
+
+    catalog.unlink()
+    if moved.exists():
+        moved.rename(catalog)
+    again = run_deploy(repo, *words, env={"GIT_TOKEN": token})
+    assert again.returncode == 0, again.stderr
+    import re
+
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    shown = plain.split("New file prefect.yaml", 1)[1].split("The same answers", 1)[0]
+    shown_lines = [line[2:].rstrip() for line in shown.split("\n")[1:]]
+    while shown_lines and not shown_lines[-1]:
+        shown_lines.pop()
+    assert (repo / "prefect.yaml").read_text().splitlines() == shown_lines
+    assert_not_leaked(token, texts=[again.stdout, again.stderr], roots=[repo])
+    assert os.environ.get("GIT_TOKEN") is None

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flowwiz.detectors.errors import DetectionError, UserError
+from flowwiz.detectors.errors import DetectionError, FlowwizError, UserError
 from flowwiz.detectors.slug import slugify
 from flowwiz.wizard import values
 from flowwiz.wizard.project_file import choose_project
@@ -40,7 +40,16 @@ def run(options: DeployOptions) -> int:
     if options.token_stdin and not options.yes:
         raise UserError("--token-stdin reads the token from standard input: use it with --yes")
     refuse_tokens_as_names(options)
-    asker: Asker = (UnattendedAsker if options.yes else InteractiveAsker)(notes=_note)
+    notes = Notes(inline=not options.yes)
+    asker: Asker = (UnattendedAsker if options.yes else InteractiveAsker)(notes=notes)
+    try:
+        return _run(options, asker, notes)
+    except FlowwizError:
+        notes.release()  # a run that stops still says what it warned about (Ctrl-C: nothing)
+        raise
+
+
+def _run(options: DeployOptions, asker: Asker, notes: Notes) -> int:
     from flowwiz.detectors.prefect_settings import resolve_settings
 
     settings = resolve_settings(api_url=options.api_url)  # a bad profile or URL: before anything
@@ -79,7 +88,12 @@ def run(options: DeployOptions) -> int:
     from flowwiz.wizard.register_step import look_for_prefect, offer_register
 
     look_for_prefect(plan, session)
+    notes.release()
     review(plan, rendered, session)
+    from flowwiz.wizard.equivalent import equivalent_command, show
+
+    same = equivalent_command(plan, session)
+    show(same)
     if options.dry_run:
         terminal.line(("Dry run:", "bold"), " nothing was written.")
         return 0
@@ -89,16 +103,21 @@ def run(options: DeployOptions) -> int:
         )
         if not asker.ask(confirm):
             terminal.info("Nothing was written.")
+            show(same, "To write it later")
             return 0
     from flowwiz.wizard.work_pool import create_pending_pool
 
-    create_pending_pool(session)
-    apply(plan, rendered, session)
-    from flowwiz.wizard.block_storage import upload_now  # block and fsspec storage: --upload
+    try:
+        create_pending_pool(session)
+        apply(plan, rendered, session)
+        from flowwiz.wizard.block_storage import upload_now  # block and fsspec: --upload
 
-    upload_now(plan, session)
-    write_dockerignore(session)
-    offer_register(plan, session)
+        upload_now(plan, session)
+        write_dockerignore(session)
+        offer_register(plan, session)
+    except FlowwizError:
+        show(same, "Nothing typed is lost: to finish, fix the problem below and run")
+        raise
     next_steps(plan, session)
     return 0
 
@@ -240,12 +259,40 @@ def check_entrypoint_in_clone(plan: DeploymentPlan, session: Session) -> None:
         )
 
 
-def _note(message: str) -> None:
-    """Notes from the questions: a leading "!" marks plain information, the rest are warnings."""
-    if message.startswith("!"):
-        terminal.info(message[1:])
-    else:
-        terminal.warn(message)
+class Notes:
+    """The notes printer of one run: a leading "!" marks plain information (shown where it
+    arises), the rest are warnings. Until :meth:`release` (just before the review) warnings
+    are also gathered, and the review starts with all of them in one block: a person sees
+    each where it explains the next question and again before deciding to write; under
+    --yes (no questions to explain) only the block is printed. After the review, notes print
+    as they come."""
+
+    def __init__(self, *, inline: bool) -> None:
+        self.inline = inline
+        self.held: list[str] = []
+        self.holding = True
+
+    def __call__(self, message: str) -> None:
+        if message.startswith("!"):
+            terminal.info(message[1:])
+            return
+        if not self.holding:
+            terminal.warn(message)
+            return
+        if message not in self.held:
+            self.held.append(message)
+        if self.inline:
+            terminal.warn(message)
+
+    def release(self) -> None:
+        """Print the gathered warnings as one block (once) and stop holding."""
+        held, self.held, self.holding = self.held, [], False
+        if not held:
+            return
+        terminal.err.print()
+        terminal.heading("Warnings")
+        for message in held:
+            terminal.warn(message)
 
 
 def detect(path: Path, *, interactive: bool, needs_git: bool = True) -> Detected:
@@ -877,13 +924,7 @@ def _parameter_question(schema: Any, param: Any, *, required: bool) -> Question:
 
 
 def _project_name(det: Detected) -> str:
-    git = det.git
-    if git is not None and git.preferred is not None and git.preferred.url.path:
-        stem = git.preferred.url.path.rstrip("/").rsplit("/", 1)[-1]
-        stem = stem[:-4] if stem.endswith(".git") else stem
-        if stem:
-            return stem
-    return det.root.name
+    return det.project_name()
 
 
 _PIN = re.compile(r"^\s*prefect\s*(?:\[[^\]]*\])?\s*==\s*([0-9][0-9A-Za-z.+-]*)", re.MULTILINE)
