@@ -187,3 +187,49 @@ def test_failure_at_the_end_prints_the_command_and_its_replay_writes_it(
     assert (repo / "prefect.yaml").read_text().splitlines() == shown_lines
     assert_not_leaked(token, texts=[again.stdout, again.stderr], roots=[repo])
     assert os.environ.get("GIT_TOKEN") is None
+
+
+def test_change_answers_at_the_review_then_write(tmp_path: Path) -> None:
+    # a schedule, then the storage kind, changed at the review: only those (and what
+    # depends on them) are asked again; the other answers are kept
+    from tests.test_deploy_interactive import DOWN, ENTER, Transcript, spawn
+
+    repo = github_like_repo(tmp_path)
+    t = Transcript(spawn(repo, "--public"))
+    for prompt in ("Which flow", "Deployment name"):
+        t.answer(prompt, ENTER)
+    t.answer("Description", "\x15", "kept description", ENTER)
+    t.answer("Tags", "nightly", ENTER)
+    t.answer("Schedule", ENTER)  # none
+    for prompt in ("Work pool", "Work queue", "Job variables"):
+        t.answer(prompt, ENTER)
+    t.answer("Parameter count", "7", ENTER)
+    t.answer("Override parameters with defaults", ENTER)
+    t.answer("Pull flow code from the remote repository", ENTER)
+    t.answer("Repository URL", ENTER)
+    t.answer("Branch to pull", ENTER)
+    t.answer(r"Write prefect.yaml\?", DOWN, ENTER)  # Change an answer
+    t.answer("Which answer", *([DOWN] * 4), ENTER)  # ... Tags, Schedule
+    t.answer("Schedule", DOWN, DOWN, ENTER)  # cron
+    t.answer("Cron string", "\x15", "0 4 * * *", ENTER)
+    t.answer("Time zone", "\x15", "UTC", ENTER)
+    t.expect("Review")
+    t.answer(r"Write prefect.yaml\?", DOWN, ENTER)
+    t.expect("Which answer")
+    t.child.send("Pull flow")  # a long list filters as you type
+    t.child.send(ENTER)
+    t.answer("Pull flow code from the remote repository", "n")
+    t.answer("Where should workers get the flow code", ENTER)  # this machine's directory
+    t.answer(r"Write prefect.yaml\?", ENTER)
+    assert t.finish() == 0, t.text
+    # the answers not changed were kept without being asked (the transcript would have
+    # stopped at a prompt it did not expect)
+    assert "Schedule: No schedule" in t.text  # the change list shows each answer
+    entry = yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"][0]
+    assert entry["description"] == "kept description"
+    assert entry["tags"] == ["nightly"]
+    assert entry["parameters"] == {"count": 7}
+    assert entry["schedules"] == [{"cron": "0 4 * * *", "timezone": "UTC", "active": True}]
+    assert entry["pull"] == [
+        {"prefect.deployments.steps.set_working_directory": {"directory": str(repo)}}
+    ]

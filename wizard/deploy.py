@@ -66,45 +66,58 @@ def _run(options: DeployOptions, asker: Asker, notes: Notes) -> int:
     announce(session)
     session.target = load_target(detected, options)
     session.flow_of = flow_resolver(detected.root)
-    plan = ask(session)
+    from copy import copy
 
-    from flowwiz.writers.prefect_yaml import render
-
-    check_entrypoint_in_clone(plan, session)
-    # the file as parsed before the questions (once per run); apply checks it is unchanged
-    existing = session.target.document if session.target is not None else None
-    rendered = render(plan, existing, flow_of=session.flow_of)
-    ignore_text = _effective_prefectignore(plan)
-    _check_not_ignored(plan, ignore_text)
-    _check_upload(plan, ignore_text, session)
-    from flowwiz.wizard.docker_storage import check_build_context, write_dockerignore
-    from flowwiz.writers.plan import DockerStorage
-
-    if isinstance(plan.storage, DockerStorage):
-        from flowwiz.wizard.work_pool import check_pool_runs_images
-
-        check_pool_runs_images(session, plan.storage)
-        check_build_context(session, plan.storage)
-    from flowwiz.wizard.register_step import look_for_prefect, offer_register
-
-    look_for_prefect(plan, session)
-    notes.release()
-    review(plan, rendered, session)
+    from flowwiz.wizard.answers import RecordingAsker, change_choices
+    from flowwiz.wizard.docker_storage import write_dockerignore
     from flowwiz.wizard.equivalent import equivalent_command, show
+    from flowwiz.wizard.register_step import offer_register
 
-    same = equivalent_command(plan, session)
-    show(same)
-    if options.dry_run:
-        terminal.line(("Dry run:", "bold"), " nothing was written.")
-        return 0
-    if asker.interactive:
-        confirm = Question(
-            "write", f"Write {plan.prefect_yaml.name}?", "confirm", "--yes", default=True
+    start = copy(session)  # what a changed answer starts again from
+    recorder = RecordingAsker(asker)
+    while True:
+        session.asker = recorder
+        plan, rendered = _ask_and_review(session, notes)
+        same = equivalent_command(plan, session)
+        show(same)
+        if options.dry_run:
+            terminal.line(("Dry run:", "bold"), " nothing was written.")
+            return 0
+        if not asker.interactive:
+            break
+        what = asker.ask(
+            Question(
+                "write",
+                f"Write {plan.prefect_yaml.name}?",
+                "select",
+                "--yes",
+                default="write",
+                choices=(
+                    Choice(f"Yes, write {plan.prefect_yaml.name}", "write"),
+                    Choice("Change an answer", "change"),
+                    Choice("No, cancel (nothing is written)", "cancel"),
+                ),
+            )
         )
-        if not asker.ask(confirm):
+        if what == "write":
+            break
+        if what == "cancel":
             terminal.info("Nothing was written.")
             show(same, "To write it later")
             return 0
+        key = asker.ask(
+            Question(
+                "change",
+                "Which answer?",
+                "select",
+                "--yes",
+                choices=change_choices(recorder.answers),
+            )
+        )
+        recorder = RecordingAsker(asker, recorder.answers, change=key)
+        for field in Session.__dataclass_fields__:  # every answer-made state, as at the start
+            setattr(session, field, getattr(start, field))
+        notes.hold()
     from flowwiz.wizard.work_pool import create_pending_pool
 
     try:
@@ -120,6 +133,36 @@ def _run(options: DeployOptions, asker: Asker, notes: Notes) -> int:
         raise
     next_steps(plan, session)
     return 0
+
+
+def _ask_and_review(session: Session, notes: Notes) -> tuple[DeploymentPlan, Any]:
+    """Ask, check, and show the review (the gathered warnings first): one pass of the
+    review loop. Returns the plan and its rendering."""
+    plan = ask(session)
+
+    from flowwiz.writers.prefect_yaml import render
+
+    check_entrypoint_in_clone(plan, session)
+    # the file as parsed before the questions (once per run); apply checks it is unchanged
+    existing = session.target.document if session.target is not None else None
+    rendered = render(plan, existing, flow_of=session.flow_of)
+    ignore_text = _effective_prefectignore(plan)
+    _check_not_ignored(plan, ignore_text)
+    _check_upload(plan, ignore_text, session)
+    from flowwiz.wizard.docker_storage import check_build_context
+    from flowwiz.writers.plan import DockerStorage
+
+    if isinstance(plan.storage, DockerStorage):
+        from flowwiz.wizard.work_pool import check_pool_runs_images
+
+        check_pool_runs_images(session, plan.storage)
+        check_build_context(session, plan.storage)
+    from flowwiz.wizard.register_step import look_for_prefect
+
+    look_for_prefect(plan, session)
+    notes.release()
+    review(plan, rendered, session)
+    return plan, rendered
 
 
 # flag, its value(s), what kind of name it takes
@@ -283,6 +326,10 @@ class Notes:
             self.held.append(message)
         if self.inline:
             terminal.warn(message)
+
+    def hold(self) -> None:
+        """Gather warnings again (the questions are asked again after a change)."""
+        self.holding = True
 
     def release(self) -> None:
         """Print the gathered warnings as one block (once) and stop holding."""
