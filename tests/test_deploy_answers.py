@@ -233,3 +233,63 @@ def test_change_answers_at_the_review_then_write(tmp_path: Path) -> None:
     assert entry["pull"] == [
         {"prefect.deployments.steps.set_working_directory": {"directory": str(repo)}}
     ]
+
+
+def test_same_names_in_two_repositories_never_share_a_token_default(
+    tmp_path: Path, file_keyring: Path
+) -> None:
+    # repository A stores its token under Prefect's name (deployment + flow only); in B, with
+    # the same deployment and flow names, A's token is never the default: B gets its own
+    from tests.leaks import canary
+    from tests.test_deploy_interactive import ENTER, Transcript, spawn
+
+    a = github_like_repo(tmp_path / "a", url="https://github.com/acme/flows.git")
+    b = github_like_repo(tmp_path / "b", url="https://github.com/other/flows.git")
+    token_a, token_b = canary(), canary()
+    base = "deployment-nightly-etl-nightly-etl-repo-token"
+    stored = run_deploy(
+        a, "--yes", "--param", "count=1", "--token-env", "TOKEN_A", "--no-verify",
+        env={"TOKEN_A": token_a},
+    )  # fmt: skip
+    assert stored.returncode == 0, stored.stderr
+
+    # --yes in B: no token flag, A's block is not taken as a default
+    refused = run_deploy(b, "--yes", "--param", "count=1", "--private", "--no-verify")
+    assert refused.returncode == 2, refused.stderr
+    assert "no safe answer for 'Repository token'" in refused.stderr
+
+    t = Transcript(spawn(b))
+    for prompt in ("Which flow", "Deployment name", "Description", "Tags", "Schedule"):
+        t.answer(prompt, ENTER)
+    for prompt in ("Work pool", "Work queue", "Job variables"):
+        t.answer(prompt, ENTER)
+    t.answer("Parameter count", "2", ENTER)
+    t.answer("Override parameters with defaults", ENTER)
+    t.answer("Pull flow code from the remote repository", ENTER)
+    t.answer("Repository URL", ENTER)
+    t.answer("Branch to pull", ENTER)
+    t.answer("Is this a private repository", "y")
+    t.expect(r"holds the token stored for\s+https://github.com/acme/flows.git")
+    t.answer("Repository token", ENTER)  # the first choice: a new token, not A's
+    t.answer(r"Access token \(input hidden\)", token_b, ENTER)
+    t.answer("Check now that this token", "n")
+    t.answer(r"Write prefect.yaml\?", ENTER)
+    assert t.finish() == 0, t.text
+    assert "Use the token already stored" not in t.text
+
+    from flowwiz.writers.blocks import open_store
+
+    store = open_store()
+    own = f"{base}-other-flows"
+    assert store.get("secret", base, include_secrets=True).data["value"].reveal() == token_a
+    assert store.get("secret", own, include_secrets=True).data["value"].reveal() == token_b
+    step = yaml.safe_load((b / "prefect.yaml").read_text())["deployments"][0]["pull"][0]
+    clone = step["prefect.deployments.steps.git_clone"]
+    assert clone["access_token"] == "{{ prefect.blocks.secret." + own + " }}"
+    # each repository's own token is its default again
+    again_b = run_deploy(b, "--yes", "--param", "count=1", "--private", "--no-verify")
+    assert again_b.returncode == 0, again_b.stderr
+    assert f"secret.{own} " in (b / "prefect.yaml").read_text()
+    again_a = run_deploy(a, "--yes", "--param", "count=1", "--private", "--no-verify")
+    assert again_a.returncode == 0, again_a.stderr
+    assert f"secret.{base} " in (a / "prefect.yaml").read_text()

@@ -210,6 +210,10 @@ def _apply(plan: DeploymentPlan, rendered: Any, session: Session, done: list[str
         store = session.open_store()
         store.save(secret.block_type, secret.name, secret.data, overwrite=secret.overwrite)
         done.append(f"saved {secret.block_type}/{secret.name}")
+        if secret.repository:
+            from flowwiz.writers.token_origins import record
+
+            record(store, secret.name, secret.repository)
         where = "the OS keyring" if store.kind == "local" else store.location
         what = "the token" if secret.block_type == "secret" else "the credentials"
         terminal.success(f"Saved {what} as {secret.block_type}/{secret.name} ({where})")
