@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flowwiz.wizard.prompts import UNSET, Asker, Choice, Question
@@ -50,6 +50,12 @@ class RecordingAsker:
             if _still_offered(question, value):
                 self.answers.append(Answer(question.key, question, value))
                 return value
+        elif queue and question.kind != "password":  # the one being changed: starts from
+            value = queue.popleft()  # the answer it had (a hidden answer is typed again)
+            if question.kind != "text" and _still_offered(question, value):
+                question = replace(question, suggestion=value)
+            elif isinstance(value, (str, int, float)):  # text as typed; not a parsed object
+                question = replace(question, suggestion=str(value))
         value = self.inner.ask(question)
         self.answers.append(Answer(question.key, question, value))
         return value

@@ -145,6 +145,15 @@ def equivalent_command(plan: DeploymentPlan, session: Any, cwd: Path | None = No
         args.append("--no-prefectignore")
     if opts.allow_plaintext_secrets:
         args.append("--allow-plaintext-secrets")
+    from flowwiz.detectors.secret import scrub
+    from flowwiz.wizard.review import plaintext_tokens
+
+    hidden = plaintext_tokens(plan)  # written in plain text by choice, never shown
+    if hidden:
+        masked = [scrub(arg, *hidden) for arg in args]
+        if masked != args:
+            notes.append("token-looking values are masked: put them back before running it")
+            args = masked
     return Equivalent(tuple(args), tuple(notes))
 
 
@@ -178,8 +187,8 @@ def _storage_args(plan: DeploymentPlan, session: Any, notes: list[str]) -> list[
             args += ["--token-env", variable]
             if not opts.token_env:
                 notes.append(
-                    f"export {variable} with the token first (read from the environment, "
-                    f"saved again as secret/{token_block})"
+                    f"export {variable} with the token first: it is read from there and "
+                    f"saved as secret/{token_block} again"
                 )
         elif token_block:
             args += ["--token-block", token_block]
@@ -220,10 +229,11 @@ def _storage_args(plan: DeploymentPlan, session: Any, notes: list[str]) -> list[
         return ["--storage", "block", "--storage-block", address, "--path", storage.path]
     if isinstance(storage, FsspecStorage):
         args = ["--storage", "fsspec", "--url", storage.url]
+        given = dict(item.partition("=")[::2] for item in opts.storage_secret_envs)
         for key, value in storage.settings.items():
             block = _template_name(value if isinstance(value, str) else None, "secret")
             if block is not None and ("secret", block) in saved:
-                variable = f"FLOWWIZ_{key.upper()}"
+                variable = given.get(key) or f"FLOWWIZ_{key.upper()}"
                 args += ["--storage-secret-env", f"{key}={variable}"]
                 notes.append(f"export {variable} with the {key} setting first")
             else:
