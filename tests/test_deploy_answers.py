@@ -293,3 +293,20 @@ def test_same_names_in_two_repositories_never_share_a_token_default(
     again_a = run_deploy(a, "--yes", "--param", "count=1", "--private", "--no-verify")
     assert again_a.returncode == 0, again_a.stderr
     assert f"secret.{base} " in (a / "prefect.yaml").read_text()
+
+
+def test_equivalent_command_for_other_storages_renders_the_same(tmp_path: Path) -> None:
+    # bucket, local directory, worker-env token, image: the dry run's command renders the same file
+    repo = github_like_repo(tmp_path)
+    for args in (
+        ("--storage", "s3", "--bucket", "acme-flows", "--interval", "600"),
+        ("--storage", "local", "--tag", "x"),
+        ("--private", "--token-worker-env", "GIT_TOKEN", "--no-verify", "--no-schedule"),
+        ("--storage", "docker", "--image", "ghcr.io/acme/flows", "--no-push-image"),
+    ):
+        first = run_deploy(repo, "--yes", "--param", "count=2", "--dry-run", *args)
+        assert first.returncode == 0, first.stderr
+        words = equivalent_of(first.stderr)
+        again = run_deploy(repo, *words, "--dry-run")
+        assert again.returncode == 0, again.stderr
+        assert again.stdout == first.stdout, words
