@@ -190,7 +190,7 @@ def test_docker_image_without_registry_is_not_pushed_by_default(tmp_path: Path) 
     repo = github_like_repo(tmp_path)
     deploy_ok(repo, "--storage", "docker")
     entry = entry_of(repo)
-    assert entry["build"][0][BUILD]["image_name"] == "repo"
+    assert entry["build"][0][BUILD]["image_name"] == "flows"  # the project name
     assert "push" not in entry
 
 
