@@ -181,6 +181,14 @@ def wizard_screens(outdir: Path, to_png: Callable[[Path], Path] | None = None) -
             pane.keys("n")
             pane.wait_for("Write prefect.yaml?")
             shot(pane, "wizard-review", "flowwiz deploy: review before anything is written")
+            pane.keys("Down", "Enter")
+            pane.wait_for("Which answer")
+            pane.keys("Down", "Down", "Down", "Down", "Down")
+            shot(pane, "wizard-change", "flowwiz deploy: change one answer at the review")
+            pane.keys("Enter", pause=1.0)  # the cron string, asked again from its answer
+            pane.keys("C-u", "0 4 * * *", "Enter")
+            pane.wait_for("--cron '0 4 * * *'")  # the review again, with the new answer
+            pane.wait_for("Write prefect.yaml?")
             pane.keys("Enter", pause=1.5)
             pane.wait_for("Next steps")
             shot(pane, "wizard-done", "flowwiz deploy: saved and written")

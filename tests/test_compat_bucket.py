@@ -59,7 +59,7 @@ def test_s3_storage_uploads_on_deploy_and_runs_on_a_worker(
 
     # prefect-aws uploaded the project, with flowwiz's .prefectignore applied
     keys = bucket_keys(s3_url)
-    folder = "repo/compat-s3/"
+    folder = "flows/compat-s3/"
     assert f"{folder}flows/etl.py" in keys
     assert f"{folder}requirements.txt" in keys
     assert not [k for k in keys if k.endswith(".env") or "/.git/" in k], keys
@@ -71,7 +71,7 @@ def test_s3_storage_uploads_on_deploy_and_runs_on_a_worker(
                 "id": "pull_code",
                 "requires": "prefect-aws>=0.3.4",
                 "bucket": BUCKET,
-                "folder": "repo/compat-s3",
+                "folder": "flows/compat-s3",
                 "credentials": "{{ prefect.blocks.aws-credentials.compat-s3 }}",
             }
         }

@@ -131,7 +131,7 @@ def test_block_and_fsspec_storage_upload_on_deploy_and_run_on_a_worker(
         },
         {
             "prefect.deployments.steps.set_working_directory": {
-                "directory": "{{ pull_code.directory }}/repo/compat-rfs-a"
+                "directory": "{{ pull_code.directory }}/flows/compat-rfs-a"
             }
         },
         {"prefect.deployments.steps.set_working_directory": {"directory": "."}},
@@ -143,7 +143,7 @@ def test_block_and_fsspec_storage_upload_on_deploy_and_run_on_a_worker(
     assert stored is not None and stored["data"]["value"] == ftp.password
 
     uploads = [
-        ftp.root / "blocks" / "repo" / "compat-rfs-a",
+        ftp.root / "blocks" / "flows" / "compat-rfs-a",
         ftp.root / "blocks" / "team" / "b",
         ftp.root / "shared" / "etl",
         mount / "etl",
@@ -163,7 +163,7 @@ def test_block_and_fsspec_storage_upload_on_deploy_and_run_on_a_worker(
     for folder in uploads:
         assert not (folder / "flows" / "stale.py").exists(), folder
         assert (folder / "flows" / "etl.py").is_file()
-    assert sorted(p.name for p in (ftp.root / "blocks").iterdir()) == ["repo", "team"]
+    assert sorted(p.name for p in (ftp.root / "blocks").iterdir()) == ["flows", "team"]
 
     # an unreachable target: the push step fails, prefect deploy fails, nothing registered
     blocker = tmp_path / "not-a-folder"

@@ -225,7 +225,8 @@ def test_decline_write_writes_nothing(tmp_path: Path) -> None:
     t.answer("Pull flow code from the remote repository", ENTER)
     t.answer("Repository URL", ENTER)
     t.answer("Branch to pull", ENTER)
-    t.answer(r"Write prefect.yaml\?", "n")
+    t.answer(r"Write prefect.yaml\?", DOWN, DOWN, ENTER)  # "No, cancel"
     assert t.finish() == 0
     assert "Nothing was written" in t.text
+    assert "To write it later" in t.text  # the answers are not lost: the command is shown
     assert tree_hashes(repo) == before

@@ -43,14 +43,14 @@ def test_two_deployments_share_a_block_each_in_its_own_sub_path(tmp_path: Path) 
     assert "create it there" in out  # the local store cannot see the server's blocks
     deploy_ok(repo, "--name", "second", "--storage", "block", "--storage-block", block)
     found = entries(repo)
-    assert found["first"]["push"][0][PUSH_BLOCK]["path"] == "repo/first"
-    assert found["second"]["push"][0][PUSH_BLOCK]["path"] == "repo/second"
+    assert found["first"]["push"][0][PUSH_BLOCK]["path"] == "flows/first"
+    assert found["second"]["push"][0][PUSH_BLOCK]["path"] == "flows/second"
     # a third one may not upload into a folder another deployment replaces at each deploy
     line = deploy_refused(
         repo, "--name", "third", "--storage", "block", "--storage-block", block,
-        "--path", "repo/first",
+        "--path", "flows/first",
     )  # fmt: skip
-    assert "'first' already uploads to 'repo/first'" in line
+    assert "'first' already uploads to 'flows/first'" in line
     line = deploy_refused(
         repo, "--name", "third", "--storage", "block", "--storage-block", f"{block}/x",
         "--path", "y",

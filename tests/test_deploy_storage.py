@@ -53,7 +53,7 @@ def test_s3_by_flags_uploads_per_deployment_folder(tmp_path: Path) -> None:
     expected = {
         "requires": "prefect-aws>=0.3.4",
         "bucket": "acme-flows",
-        "folder": "repo/nightly-etl",
+        "folder": "flows/nightly-etl",
     }
     assert entry["push"] == [{PUSH_S3: {"id": "push_code", **expected}}]
     assert entry["pull"] == [{PULL_S3: {"id": "pull_code", **expected}}]
@@ -190,7 +190,7 @@ def test_docker_image_without_registry_is_not_pushed_by_default(tmp_path: Path) 
     repo = github_like_repo(tmp_path)
     deploy_ok(repo, "--storage", "docker")
     entry = entry_of(repo)
-    assert entry["build"][0][BUILD]["image_name"] == "repo"
+    assert entry["build"][0][BUILD]["image_name"] == "flows"  # the project name
     assert "push" not in entry
 
 
@@ -274,7 +274,7 @@ def test_interactive_s3_with_a_new_credentials_block(tmp_path: Path, file_keyrin
         "id": "pull_code",
         "requires": "prefect-aws>=0.3.4",
         "bucket": "acme-flows",
-        "folder": "repo/nightly-etl",
+        "folder": "flows/nightly-etl",
         "credentials": ref,
     }
     from flowwiz.writers.blocks import open_store

@@ -7,9 +7,8 @@ worker pulls with Prefect's own steps (writers/remote_storage.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from flowwiz.detectors.errors import UserError
@@ -96,10 +95,11 @@ def ask_block(
         same = previous
     if opts.sub_path is not None and given_path:
         raise UserError("give the sub-path once: in --storage-block TYPE/NAME/PATH or in --path")
+    project = slugify(session.detected.project_name()) or "flows"
     default = (
         given_path
         or (same.path if same is not None else "")
-        or (f"{slugify(session.detected.root.name) or 'flows'}/{slugify(name)}" if writable else "")
+        or (f"{project}/{slugify(name)}" if writable else "")
     )
     taken = _paths_in_use(session, kind, block, name)
     path = asker.ask(
@@ -147,12 +147,10 @@ def _paths_in_use(session: Session, kind: str, block: str, name: str) -> dict[st
     from flowwiz.wizard.deploy import _existing_entries
 
     used: dict[str, str] = {}
-    for entry in _existing_entries(session):
-        if not isinstance(entry, Mapping) or not entry.get("name"):
+    for entry in _existing_entries(session):  # a list since issue 9 (flow/name identity)
+        if not isinstance(entry, Mapping) or str(entry.get("name")) == name:
             continue
-        other = str(entry["name"])
-        if other == name:
-            continue
+        other = str(entry.get("name"))
         found = remote_storage.storage_of(entry.get("pull"), entry.get("push"))
         if not isinstance(found, BlockStorage):
             continue

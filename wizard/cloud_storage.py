@@ -51,7 +51,7 @@ def ask_cloud(
             "--folder",
             default=previous.folder
             if previous is not None and previous.folder
-            else f"{slugify(session.detected.root.name) or 'flows'}/{slugify(name)}",
+            else f"{slugify(session.detected.project_name()) or 'flows'}/{slugify(name)}",
             validate=_folder_problem,
             convert=lambda t: t.strip().strip("/"),
         ),

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flowwiz.detectors.errors import DetectionError, UserError
+from flowwiz.detectors.errors import DetectionError, FlowwizError, UserError
 from flowwiz.detectors.slug import slugify
 from flowwiz.wizard import values
 from flowwiz.wizard.project_file import choose_project
@@ -40,7 +40,16 @@ def run(options: DeployOptions) -> int:
     if options.token_stdin and not options.yes:
         raise UserError("--token-stdin reads the token from standard input: use it with --yes")
     refuse_tokens_as_names(options)
-    asker: Asker = (UnattendedAsker if options.yes else InteractiveAsker)(notes=_note)
+    notes = Notes(inline=not options.yes)
+    asker: Asker = (UnattendedAsker if options.yes else InteractiveAsker)(notes=notes)
+    try:
+        return _run(options, asker, notes)
+    except FlowwizError:
+        notes.release()  # a run that stops still says what it warned about (Ctrl-C: nothing)
+        raise
+
+
+def _run(options: DeployOptions, asker: Asker, notes: Notes) -> int:
     from flowwiz.detectors.prefect_settings import resolve_settings
 
     settings = resolve_settings(api_url=options.api_url)  # a bad profile or URL: before anything
@@ -57,6 +66,78 @@ def run(options: DeployOptions) -> int:
     announce(session)
     session.target = load_target(detected, options)
     session.flow_of = flow_resolver(detected.root)
+    from copy import copy
+
+    from flowwiz.wizard.answers import RecordingAsker, change_choices
+    from flowwiz.wizard.docker_storage import write_dockerignore
+    from flowwiz.wizard.equivalent import equivalent_command, show
+    from flowwiz.wizard.register_step import offer_register
+
+    start = copy(session)  # what a changed answer starts again from
+    recorder = RecordingAsker(asker)
+    while True:
+        session.asker = recorder
+        plan, rendered = _ask_and_review(session, notes)
+        same = equivalent_command(plan, session)
+        show(same)
+        if options.dry_run:
+            terminal.line(("Dry run:", "bold"), " nothing was written.")
+            return 0
+        if not asker.interactive:
+            break
+        what = asker.ask(
+            Question(
+                "write",
+                f"Write {plan.prefect_yaml.name}?",
+                "select",
+                "--yes",
+                default="write",
+                choices=(
+                    Choice(f"Yes, write {plan.prefect_yaml.name}", "write"),
+                    Choice("Change an answer", "change"),
+                    Choice("No, cancel (nothing is written)", "cancel"),
+                ),
+            )
+        )
+        if what == "write":
+            break
+        if what == "cancel":
+            terminal.info("Nothing was written.")
+            show(same, "To write it later")
+            return 0
+        key = asker.ask(
+            Question(
+                "change",
+                "Which answer?",
+                "select",
+                "--yes",
+                choices=change_choices(recorder.answers),
+            )
+        )
+        recorder = RecordingAsker(asker, recorder.answers, change=key)
+        for field in Session.__dataclass_fields__:  # every answer-made state, as at the start
+            setattr(session, field, getattr(start, field))
+        notes.hold()
+    from flowwiz.wizard.work_pool import create_pending_pool
+
+    try:
+        create_pending_pool(session)
+        apply(plan, rendered, session)
+        from flowwiz.wizard.block_storage import upload_now  # block and fsspec: --upload
+
+        upload_now(plan, session)
+        write_dockerignore(session)
+        offer_register(plan, session)
+    except FlowwizError:
+        show(same, "Nothing typed is lost: to finish, fix the problem below and run")
+        raise
+    next_steps(plan, session)
+    return 0
+
+
+def _ask_and_review(session: Session, notes: Notes) -> tuple[DeploymentPlan, Any]:
+    """Ask, check, and show the review (the gathered warnings first): one pass of the
+    review loop. Returns the plan and its rendering."""
     plan = ask(session)
 
     from flowwiz.writers.prefect_yaml import render
@@ -68,7 +149,7 @@ def run(options: DeployOptions) -> int:
     ignore_text = _effective_prefectignore(plan)
     _check_not_ignored(plan, ignore_text)
     _check_upload(plan, ignore_text, session)
-    from flowwiz.wizard.docker_storage import check_build_context, write_dockerignore
+    from flowwiz.wizard.docker_storage import check_build_context
     from flowwiz.writers.plan import DockerStorage
 
     if isinstance(plan.storage, DockerStorage):
@@ -76,31 +157,12 @@ def run(options: DeployOptions) -> int:
 
         check_pool_runs_images(session, plan.storage)
         check_build_context(session, plan.storage)
-    from flowwiz.wizard.register_step import look_for_prefect, offer_register
+    from flowwiz.wizard.register_step import look_for_prefect
 
     look_for_prefect(plan, session)
+    notes.release()
     review(plan, rendered, session)
-    if options.dry_run:
-        terminal.line(("Dry run:", "bold"), " nothing was written.")
-        return 0
-    if asker.interactive:
-        confirm = Question(
-            "write", f"Write {plan.prefect_yaml.name}?", "confirm", "--yes", default=True
-        )
-        if not asker.ask(confirm):
-            terminal.info("Nothing was written.")
-            return 0
-    from flowwiz.wizard.work_pool import create_pending_pool
-
-    create_pending_pool(session)
-    apply(plan, rendered, session)
-    from flowwiz.wizard.block_storage import upload_now  # block and fsspec storage: --upload
-
-    upload_now(plan, session)
-    write_dockerignore(session)
-    offer_register(plan, session)
-    next_steps(plan, session)
-    return 0
+    return plan, rendered
 
 
 # flag, its value(s), what kind of name it takes
@@ -240,12 +302,44 @@ def check_entrypoint_in_clone(plan: DeploymentPlan, session: Session) -> None:
         )
 
 
-def _note(message: str) -> None:
-    """Notes from the questions: a leading "!" marks plain information, the rest are warnings."""
-    if message.startswith("!"):
-        terminal.info(message[1:])
-    else:
-        terminal.warn(message)
+class Notes:
+    """The notes printer of one run: a leading "!" marks plain information (shown where it
+    arises), the rest are warnings. Until :meth:`release` (just before the review) warnings
+    are also gathered, and the review starts with all of them in one block: a person sees
+    each where it explains the next question and again before deciding to write; under
+    --yes (no questions to explain) only the block is printed. After the review, notes print
+    as they come."""
+
+    def __init__(self, *, inline: bool) -> None:
+        self.inline = inline
+        self.held: list[str] = []
+        self.holding = True
+
+    def __call__(self, message: str) -> None:
+        if message.startswith("!"):
+            terminal.info(message[1:])
+            return
+        if not self.holding:
+            terminal.warn(message)
+            return
+        if message not in self.held:
+            self.held.append(message)
+        if self.inline:
+            terminal.warn(message)
+
+    def hold(self) -> None:
+        """Gather warnings again (the questions are asked again after a change)."""
+        self.holding = True
+
+    def release(self) -> None:
+        """Print the gathered warnings as one block (once) and stop holding."""
+        held, self.held, self.holding = self.held, [], False
+        if not held:
+            return
+        terminal.err.print()
+        terminal.heading("Warnings")
+        for message in held:
+            terminal.warn(message)
 
 
 def detect(path: Path, *, interactive: bool, needs_git: bool = True) -> Detected:
@@ -882,13 +976,7 @@ def _parameter_question(schema: Any, param: Any, *, required: bool) -> Question:
 
 
 def _project_name(det: Detected) -> str:
-    git = det.git
-    if git is not None and git.preferred is not None and git.preferred.url.path:
-        stem = git.preferred.url.path.rstrip("/").rsplit("/", 1)[-1]
-        stem = stem[:-4] if stem.endswith(".git") else stem
-        if stem:
-            return stem
-    return det.root.name
+    return det.project_name()
 
 
 _PIN = re.compile(r"^\s*prefect\s*(?:\[[^\]]*\])?\s*==\s*([0-9][0-9A-Za-z.+-]*)", re.MULTILINE)

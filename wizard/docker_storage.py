@@ -17,7 +17,7 @@ from flowwiz.writers.plan import DockerStorage, SecretToSave
 def ask_docker(session: Session, previous: DockerStorage | None = None) -> DockerStorage:
     """``previous``: the image storage of the deployment being updated (defaults)."""
     opts, asker, det = session.options, session.asker, session.detected
-    project = previous.image if previous is not None else (slugify(det.root.name) or "flows")
+    project = previous.image if previous is not None else (slugify(det.project_name()) or "flows")
     given_image = opts.image if opts.image else UNSET
     image = asker.ask(
         Question(

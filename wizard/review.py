@@ -163,24 +163,19 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
     err.print()
     if rendered.action == "updated" and rendered.diff:
         terminal.heading(f"Changes to {plan.prefect_yaml.name}")
-        body = Syntax(
-            printable(scrub(rendered.diff, *hidden), multiline=True),
-            "diff",
-            theme="ansi_dark",
-            background_color="default",
-        )
+        shown, lexer = printable(scrub(rendered.diff, *hidden), multiline=True), "diff"
     else:
         terminal.heading(
             f"{'New file' if rendered.action == 'created' else 'Added to'} {plan.prefect_yaml.name}"
         )
         text = rendered.text if rendered.action == "created" else rendered.entry_text
-        body = Syntax(
-            printable(scrub(text, *hidden), multiline=True),
-            "yaml",
-            theme="ansi_dark",
-            background_color="default",
-        )
-    err.print(Padding(body, (0, 2)))
+        shown, lexer = printable(scrub(text, *hidden), multiline=True), "yaml"
+    if err.is_terminal:  # coloured, long lines wrapped (never cropped)
+        body = Syntax(shown, lexer, theme="ansi_dark", background_color="default", word_wrap=True)
+        err.print(Padding(body, (0, 2)))
+    else:  # piped or captured: the text as written, whole lines, whatever the width
+        for text_line in shown.splitlines():
+            err.print(styled("  " + text_line if text_line else ""), soft_wrap=True)
     if session.options.dry_run:
         terminal.data(rendered.text)
 
@@ -215,6 +210,10 @@ def _apply(plan: DeploymentPlan, rendered: Any, session: Session, done: list[str
         store = session.open_store()
         store.save(secret.block_type, secret.name, secret.data, overwrite=secret.overwrite)
         done.append(f"saved {secret.block_type}/{secret.name}")
+        if secret.repository:
+            from flowwiz.writers.token_origins import record
+
+            record(store, secret.name, secret.repository)
         where = "the OS keyring" if store.kind == "local" else store.location
         what = "the token" if secret.block_type == "secret" else "the credentials"
         terminal.success(f"Saved {what} as {secret.block_type}/{secret.name} ({where})")
@@ -243,9 +242,11 @@ def _apply(plan: DeploymentPlan, rendered: Any, session: Session, done: list[str
                 done.append(f"wrote {plan.prefect_yaml}")
             raise
         done.append(f"wrote {plan.prefect_yaml}")
-    terminal.success(
-        f"{rendered.action.capitalize()} deployment {plan.name!r} in {plan.prefect_yaml}"
-    )
+    # a file entry, not a registration: "registered" is said only by offer_register
+    if rendered.action == "updated":
+        terminal.success(f"Updated deployment {plan.name!r} in {plan.prefect_yaml}")
+    else:
+        terminal.success(f"Added deployment {plan.name!r} to {plan.prefect_yaml}")
     if plan.write_prefectignore and write_prefectignore(plan.project_root, prefectignore_text()):
         done.append("created .prefectignore")
         terminal.success("Created .prefectignore")
@@ -400,6 +401,8 @@ def next_steps(plan: DeploymentPlan, session: Session) -> None:
         say("    pip install prefect-docker")
         if storage.push:
             say(f"  and you must be logged in to the registry: docker login {_registry(storage)}")
+    for line in push_lines(storage, session):
+        say(line)
     if session.prefect_cli is None and session.registered is None:
         say(
             "  No `prefect` was found here (the project's .venv or venv, or PATH): install it "
@@ -412,6 +415,28 @@ def next_steps(plan: DeploymentPlan, session: Session) -> None:
             say(f"  {line}")
     say(f"  prefect worker start --pool {_shell_quote(plan.work_pool)}")
     say(f"  prefect deployment run {_shell_quote(plan.flow_name + '/' + plan.name)}")
+
+
+def push_lines(storage: Any, session: Session) -> list[str]:
+    """``git push`` when the branch a worker clones is this clone's branch and the remote
+    lacks it or lacks commits of it (detectors.git BranchState: on_remote, ahead)."""
+    git = session.detected.git
+    if not isinstance(storage, GitStorage) or git is None or git.preferred is None:
+        return []
+    state = git.branch
+    if state.detached or not state.name or storage.branch != state.name:
+        return []
+    remote, branch = _shell_quote(git.preferred.name), _shell_quote(state.name)
+    if state.on_remote is False:
+        why = f"branch {state.name!r} is not on {git.preferred.name} yet"
+        command = f"git push -u {remote} {branch}"
+    elif state.ahead:
+        plural = "commit" if state.ahead == 1 else "commits"
+        why = f"{state.ahead} {plural} on {state.name!r} are not pushed"
+        command = f"git push {remote} {branch}"
+    else:
+        return []
+    return [f"  A worker clones the remote, and {why}: commit, then", f"    {command}"]
 
 
 def deploy_commands(plan: DeploymentPlan, cwd: Path | None = None) -> list[str]:

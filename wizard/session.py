@@ -85,6 +85,18 @@ class Detected:
     scan: Any  # detectors.flows.FlowScan
     project: Any  # detectors.project.ProjectInfo
 
+    def project_name(self) -> str:
+        """The project's one name: prefect.yaml's ``name:`` and the default bucket/block
+        folder both come from here. The preferred remote's repository name (``acme/sales.git``
+        -> ``sales``), else the folder's name."""
+        git = self.git
+        if git is not None and git.preferred is not None and git.preferred.url.path:
+            stem = git.preferred.url.path.rstrip("/").rsplit("/", 1)[-1]
+            stem = stem[:-4] if stem.endswith(".git") else stem
+            if stem:
+                return str(stem)
+        return self.root.name
+
 
 @dataclass(slots=True)
 class Session:

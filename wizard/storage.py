@@ -16,7 +16,7 @@ from typing import Any
 from flowwiz.detectors.errors import UserError
 from flowwiz.detectors.git_ref import branch_problem
 from flowwiz.detectors.secret import SecretStr, forbidden_character
-from flowwiz.detectors.slug import repo_token_block_name
+from flowwiz.detectors.slug import repo_token_block_name, slugify
 from flowwiz.wizard.prompts import UNSET, Choice, Question
 from flowwiz.wizard.session import Session
 from flowwiz.wizard.terminal import terminal
@@ -484,6 +484,21 @@ def ask_token(
 
     usable = store_usable(session)
     exists = _quietly(lambda: store.exists("secret", block_name), False, usable)
+    from flowwiz.writers.token_origins import same_repository, stored_for
+
+    owner = stored_for(store, block_name) if exists else None
+    if owner is not None and not same_repository(owner, repository):
+        # Prefect's name has only the deployment and the flow: another repository with the
+        # same names stored its token there. Never offered as this one's; a new token for
+        # this repository gets a name of its own.
+        other = block_name
+        block_name = f"{block_name}-{slugify(_repository_path(repository)) or 'repo'}"
+        asker.note(
+            f"!secret/{other} holds the token stored for {owner}, not for {repository}: "
+            f"this repository's token is secret/{block_name}."
+        )
+        exists = _quietly(lambda: store.exists("secret", block_name), False, usable)
+        owner = stored_for(store, block_name) if exists else None
     has_remote_token = remote is not None and remote.url.had_credentials and remote.url.credential
     source: Any = UNSET
     if opts.token_env:
@@ -496,7 +511,10 @@ def ask_token(
         source = "remote"
     rows = []
     if exists:
-        rows.append(Choice(f"Use the token already stored as secret/{block_name}", "existing"))
+        mine = f" (stored for {owner})" if owner else ""
+        rows.append(
+            Choice(f"Use the token already stored as secret/{block_name}{mine}", "existing")
+        )
     if has_remote_token and usable:
         rows.append(Choice("Store the token found in the remote URL", "remote"))
     if usable:
@@ -545,7 +563,10 @@ def ask_token(
                 "Secret block",
                 "select",
                 "--token-block",
-                choices=tuple(Choice(b.name, b.name) for b in other_secrets),
+                choices=tuple(
+                    Choice(b.name + _stored_for_suffix(store, b.name), b.name)
+                    for b in other_secrets
+                ),
             )
         )
         return storage_for(picked), ()
@@ -576,9 +597,27 @@ def ask_token(
         if not replace:
             return storage_for(block_name), ()
     secret = SecretToSave(
-        block_type="secret", name=block_name, data={"value": token}, overwrite=exists
+        block_type="secret",
+        name=block_name,
+        data={"value": token},
+        overwrite=exists,
+        repository=repository,
     )
     return storage_for(block_name), (secret,)
+
+
+def _repository_path(url: str) -> str:
+    """``https://github.com/acme/flows.git`` -> ``acme/flows`` (names a token block)."""
+    rest = url.partition("://")[2] or url
+    path = rest.partition("/")[2].rstrip("/")
+    return path[:-4] if path.endswith(".git") else path
+
+
+def _stored_for_suffix(store: Any, name: str) -> str:
+    from flowwiz.writers.token_origins import stored_for
+
+    owner = stored_for(store, name)
+    return f" (stored for {owner})" if owner else ""
 
 
 def _worker_env_storage(

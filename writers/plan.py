@@ -114,6 +114,7 @@ class SecretToSave:
     name: str
     data: Mapping[str, str | SecretStr]
     overwrite: bool = False
+    repository: str | None = None  # a repository token: the URL it is for (token_origins)
 
 
 @dataclass(frozen=True, slots=True)
