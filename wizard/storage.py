@@ -271,7 +271,7 @@ def ask_branch(session: Session, current: str | None = None) -> str | None:
     elif state is not None and branch in state.tags:
         remote = git.preferred.name if git.preferred is not None else "origin"
         asker.note(f"!Make sure the tag is on the remote: git push {remote} {branch}")
-    elif git is not None and git.preferred is not None and not _WHOLE_TEMPLATE.match(branch):
+    elif git is not None and git.preferred is not None and not _TEMPLATE.match(branch):
         from flowwiz.detectors.git import ref_on_remote
 
         if ref_on_remote(Path(git.root), git.preferred.name, branch) is False:
@@ -282,13 +282,11 @@ def ask_branch(session: Session, current: str | None = None) -> str | None:
     return branch
 
 
-# a whole value Prefect fills in where the step runs, e.g. '{{ $GIT_BRANCH }}'
-_WHOLE_TEMPLATE = re.compile(r"\A\{\{[^{}]+\}\}\Z")
 
 
 def branch_answer_problem(text: str) -> str | None:
     """git's rules for a branch or tag name (detectors.git_ref), or None for a template."""
-    return None if _WHOLE_TEMPLATE.match(text) else branch_problem(text)
+    return None if _TEMPLATE.match(text) else branch_problem(text)
 
 
 def _detached_note(state: Any, proposed: str) -> str:
