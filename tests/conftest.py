@@ -12,6 +12,11 @@ from pathlib import Path
 
 import pytest
 
+# uv (the Prefect harnesses, the `uv tool install` test) trusts the system's certificate store,
+# as pip does through its config: without SSL_CERT_FILE in the environment, uv's bundled roots
+# refuse a network whose TLS is re-signed by a local CA ("UnknownIssuer")
+os.environ.setdefault("UV_NATIVE_TLS", "1")
+
 pytest_plugins = ["tests.prefect_harness", "tests.s3_harness"]
 
 # flowwiz's console script, next to the interpreter running the tests
