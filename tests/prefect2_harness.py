@@ -26,11 +26,9 @@ from tests.prefect_harness import (
     _bin,
     _clean_env,
     _run,
-    _start_server,
-    _stop_server,
     _tail,
     _uv_command,
-    ensure_template_db,
+    serve,
 )
 
 PREFECT2_VERSION = "2.20.27"
@@ -82,26 +80,6 @@ def ensure_prefect2(venv: Path = PREFECT2_VENV) -> Path:
 
 @pytest.fixture(scope="module")
 def prefect2_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
-    root = tmp_path_factory.mktemp("prefect2")
-    try:
-        venv = ensure_prefect2()
-        template = ensure_template_db(venv)  # a migrated database: half the start-up
-        server = _start_server(
-            venv, root / "server-home", root / "server.log", template_db=template
-        )
-    except HarnessError as exc:
-        pytest.fail(f"real Prefect {PREFECT2_VERSION} is not available: {exc}", pytrace=False)
-    client_home = root / "client-home"
-    client_home.mkdir()
-    try:
-        yield PrefectServer(
-            api_url=server.api_url,
-            python=_bin(venv, "python"),
-            prefect=_bin(venv, "prefect"),
-            venv=venv,
-            client_home=client_home,
-            server_log=server.log,
-            seconds_to_healthy=server.seconds_to_healthy,
-        )
-    finally:
-        _stop_server(server.process)
+    yield from serve(
+        ensure_prefect2, tmp_path_factory.mktemp("prefect2"), f"real Prefect {PREFECT2_VERSION}"
+    )

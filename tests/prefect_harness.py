@@ -76,7 +76,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -594,14 +594,21 @@ class PrefectServer:
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
     """A real Prefect server for this session (see the module docstring)."""
-    root = tmp_path_factory.mktemp("prefect")
+    yield from serve(ensure_prefect, tmp_path_factory.mktemp("prefect"), "real Prefect")
+
+
+def serve(
+    install: Callable[[], Path], root: Path, what: str
+) -> Iterator[PrefectServer]:
+    """Install (``install()`` returns the venv), start a server under ``root`` from a migrated
+    template database, yield it, stop it; a harness failure fails the test naming ``what``."""
     try:
-        venv = ensure_prefect()
-        template = ensure_template_db(venv)
+        venv = install()
+        template = ensure_template_db(venv)  # a migrated database: half the start-up
         server = _start_server(venv, root / "server-home", root / "server.log",
                                template_db=template)
     except HarnessError as exc:
-        pytest.fail(f"real Prefect is not available: {exc}", pytrace=False)
+        pytest.fail(f"{what} is not available: {exc}", pytrace=False)
     client_home = root / "client-home"
     client_home.mkdir()
     try:
