@@ -191,11 +191,20 @@ def _requirements(root: Path) -> tuple[str, ...]:
 
 
 def _python_version(root: Path) -> str:
-    """The first usable line of .python-version (pyenv's file), as major.minor."""
-    try:
-        text = (root / ".python-version").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        text = ""
+    """The first usable line of the nearest .python-version, as major.minor.
+
+    The nearest file is looked for in ``root`` and then each parent folder, as pyenv's
+    ``pyenv version-file`` and uv do, so a project in a sub-folder of a repository reads the
+    repository's file. The first file found decides, even when its line is not a version
+    (``system``): then, as without a file, the running interpreter's version.
+    """
+    text = ""
+    for folder in (root, *root.resolve().parents):
+        try:
+            text = (folder / ".python-version").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        break
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):

@@ -300,3 +300,14 @@ def test_block_references_nested_deduplicated_in_order() -> None:
 @pytest.mark.parametrize("value", [None, 3, 2.5, True, "", "no templates", [], {}])
 def test_block_references_none(value: object) -> None:
     assert block_references(value) == ()
+
+
+def test_python_version_file_of_a_parent_folder(tmp_path: Path) -> None:
+    """pyenv and uv read the nearest .python-version up the tree: a project in a sub-folder of
+    a repository gets the repository's, and a nearer one wins."""
+    write(tmp_path, ".python-version", "3.10.13\n")
+    sub = tmp_path / "pipelines" / "sales"
+    sub.mkdir(parents=True)
+    assert detect_project(sub).python_version == "3.10"
+    write(tmp_path / "pipelines", ".python-version", "system\n")
+    assert detect_project(sub).python_version == RUNNING
