@@ -280,6 +280,8 @@ def measure(count: int, args: argparse.Namespace) -> dict[str, object]:
         # the console script, plaintext backend, wall clock
         set_backend("plaintext")
         env = {**os.environ, "PYTHON_KEYRING_BACKEND": PLAINTEXT}
+        # bytecode cached, as an installed flowwiz has it (the untimed first run writes it)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         script = str(Path(sys.executable).with_name("flowwiz"))
 
         def cli() -> None:
