@@ -220,19 +220,37 @@ class LocalStore:
             return [line(row) for row in rows]
         # every name needs no escape and every timestamp is canonical: rows without plain
         # fields (most) fill the template of the rows before them, without a check
-        last: tuple[object, object] = (None, None)
+        last_kind: object = None
+        last_secret: object = None
         template: _Template | None = None
+        pieces: tuple[str, ...] = ()
+        pick: Callable[[tuple[str, ...]], tuple[str, ...]] = operator.itemgetter(0)
+        scan, escape = _scan_json, _json_string
         for row in rows:
             kind, name, fields_json, secret_json, created, updated = row
             if fields_json is None:
-                if (kind, secret_json) != last:
-                    last = (kind, secret_json)
+                if kind != last_kind or secret_json != last_secret:
+                    last_kind, last_secret = kind, secret_json
                     template = template_of(kind, secret_json, ())
+                    if template is not None:
+                        pieces, pick = template
                 if template is not None:
-                    pieces, pick = template
                     stamp = created if updated is None else updated
                     append("".join(pick(pieces + (name, created, stamp))))
                     continue
+            else:  # line() inlined: a fifth of the rows at most, each a call less
+                try:
+                    plain, end = scan(fields_json, 0)
+                    if type(plain) is dict and end == len(fields_json):  # type: ignore[arg-type]
+                        values = tuple(map(escape, plain.values()))  # TypeError if not text
+                        shaped = template_of(kind, secret_json, tuple(plain))
+                        if shaped is not None:
+                            stamp = created if updated is None else updated
+                            whole = shaped[0] + (name, created, stamp) + values
+                            append("".join(shaped[1](whole)))
+                            continue
+                except (StopIteration, TypeError, ValueError):
+                    pass
             append(line(row, checked=True))
         return lines
 
@@ -605,13 +623,13 @@ def _plain_rows(rows: Sequence[tuple[object, ...]]) -> bool:
     (``_CANONICAL_TIME``): one regex pass over each column, not a call per row."""
     if not rows:
         return True
-    updated = [row[5] for row in rows if row[5] is not None and row[5] != row[4]]
+    later = [row[5] for row in rows if row[5] is not None and row[5] != row[4]]
     try:
-        names = "\n".join([row[1] for row in rows])  # type: ignore[misc]
-        times = "\n".join([row[4] for row in rows] + updated)  # type: ignore[misc]
+        names_text = "\n".join([row[1] for row in rows])  # type: ignore[misc]
+        times = "\n".join([row[4] for row in rows] + later)  # type: ignore[misc]
     except TypeError:  # a value that is not text
         return False
-    return bool(re.fullmatch(_PLAIN_NAMES, names) and re.fullmatch(_CANONICAL_TIMES, times))
+    return bool(re.fullmatch(_PLAIN_NAMES, names_text) and re.fullmatch(_CANONICAL_TIMES, times))
 
 
 # the probe's markers: a name json.dumps writes as \u0001, two canonical timestamps, and
