@@ -71,7 +71,7 @@ def test_create_from_stdin_then_list_and_inspect_masked(file_keyring: Path) -> N
     token = canary()
     created = run("create", "secret", "my-token", "--stdin", stdin=token + "\n")
     assert created.returncode == 0, created.stderr
-    assert _has(created.stderr, f"Saved secret/my-token in the local catalog {catalog_path()}")
+    assert _has(created.stderr, "Saved secret/my-token")
     assert "{{ prefect.blocks.secret.my-token }}" in created.stderr
     assert _has(created.stderr, "stored UNENCRYPTED by keyrings.alt.file.PlaintextKeyring")
     assert _stored("secret", "my-token", "value") == token  # the trailing newline is not kept
@@ -104,6 +104,106 @@ def test_create_from_stdin_then_list_and_inspect_masked(file_keyring: Path) -> N
         texts=_outputs(created, listed, as_json, inspected),
         roots=[flowwiz_home()],
     )
+
+
+def test_create_says_where_each_part_went(file_keyring: Path) -> None:
+    """The catalog keeps the name, type and plain fields; the keyring (its backend named)
+    keeps the secret values: the message says which went where, never the value."""
+    token = canary()
+    created = run(
+        "create",
+        "gitlab-credentials",
+        "gl",
+        "--field",
+        "url=https://gitlab.example.com",
+        "--stdin",
+        stdin=token,
+        env={"COLUMNS": "200"},
+    )
+    assert created.returncode == 0, created.stderr
+    lines = [line.strip() for line in created.stderr.splitlines()]
+    assert "✓ Saved gitlab-credentials/gl" in lines
+    assert (
+        f"catalog  {catalog_path()} keeps the name and type, and 'url' (no secret value)" in lines
+    ), created.stderr
+    assert (
+        "keyring  a plain-text file (keyrings.alt.file.PlaintextKeyring) keeps the secret "
+        "value of 'token'" in lines
+    ), created.stderr
+    assert _stored("gitlab-credentials", "gl", "token") == token
+
+    plain = run("create", "aws-credentials", "ids-only", "--field", "aws_access_key_id=AKIA1")
+    assert plain.returncode == 0, plain.stderr
+    assert _has(plain.stderr, "keyring nothing: no secret field was given")
+    assert _has(plain.stderr, "keeps the name and type, and 'aws_access_key_id'")
+    assert_not_leaked(token, texts=_outputs(created, plain), roots=[flowwiz_home()])
+
+
+def _block_cells(table: str) -> list[str]:
+    """The BLOCK column of a `blocks ls` table, a cell per block (its wrapped lines joined:
+    a row's first line has its status, the lines under it do not)."""
+    cells: list[str] = []
+    for line in table.splitlines():
+        parts = line.split("│")
+        if len(parts) < 3:
+            continue
+        name, status = parts[1].strip(), parts[-2].strip()
+        if status and status != "STATUS":
+            cells.append(name)
+        elif cells and name:
+            cells[-1] += name
+    return cells
+
+
+def test_long_names_are_whole_at_80_columns(file_keyring: Path, tmp_path: Path) -> None:
+    """Two names that differ only at the end stay whole, on one line, in `blocks ls` at 80
+    columns (the name column wins over the fields); a name too long for the line wraps and
+    is never cut, in `blocks ls`, `blocks check` and the deploy review."""
+    from tests.deployutil import github_like_repo, run_deploy
+
+    token = canary()
+    pair = ["warehouse-sync-token-a", "warehouse-sync-token-b"]
+    longer = ["production-warehouse-nightly-sync-deploy-key-for-ci-" + s for s in ("1a", "1b")]
+    for name in pair + longer:
+        assert run("create", "secret", name, "--stdin", stdin=token).returncode == 0
+    url = "url=https://gitlab.example.com/a/long/path/to/a/self-hosted/instance"
+    made = run("create", "gitlab-credentials", "gl", "--field", url, "--stdin", stdin=token)
+    assert made.returncode == 0, made.stderr
+
+    listed = run("ls", env={"COLUMNS": "80"})
+    assert listed.returncode == 0, listed.stderr
+    assert max(len(line) for line in listed.stdout.splitlines()) <= 80
+    for name in pair:
+        assert any(f"│ secret/{name} " in line for line in listed.stdout.splitlines()), name
+    cells = _block_cells(listed.stdout)
+    assert cells == sorted(["gitlab-credentials/gl", *(f"secret/{n}" for n in pair + longer)])
+    assert "…" not in listed.stdout
+
+    checked = run("check", env={"COLUMNS": "80"})
+    assert checked.returncode == 0, checked.stderr
+    assert [c for c in _block_cells(checked.stdout) if "1a" in c or "1b" in c] == [
+        f"secret/{n}" for n in longer
+    ]
+
+    repo = github_like_repo(tmp_path)
+    deployed = run_deploy(
+        repo,
+        "--yes",
+        "--token-block",
+        longer[1],
+        "--pool",
+        "prod",
+        "--param",
+        "count=1",
+        env={"COLUMNS": "80"},
+    )
+    assert deployed.returncode == 0, deployed.stderr
+    review = deployed.stderr.split("\nReview\n", 1)[1].split("\nNew file", 1)[0]
+    assert "…" not in review
+    assert f"prefect.blocks.secret.{longer[1]}" in "".join(
+        line.strip() for line in review.splitlines()
+    )
+    assert_not_leaked(token, texts=_outputs(listed, checked, deployed), roots=[flowwiz_home()])
 
 
 def test_show_secrets_is_the_one_way_to_see_a_value_and_it_warns(file_keyring: Path) -> None:

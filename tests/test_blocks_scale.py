@@ -17,7 +17,7 @@ from pathlib import Path
 import keyring
 import pytest
 
-from flowwiz.detectors.secret import SecretStr
+from flowwiz.detectors.secret import MASK, SecretStr
 from flowwiz.writers.blocks import keyring_backend
 from flowwiz.writers.blocks.local import BUSY_TIMEOUT_MS, LocalStore, _lock_wait
 from flowwiz.writers.paths import catalog_path
@@ -216,3 +216,115 @@ def test_a_catalog_locked_by_another_process_waits_the_set_time_then_names_it(
         holder.wait(timeout=30)
     again = flowwiz("blocks", "create", "secret", "second", "--stdin", stdin=canary())
     assert again.returncode == 0, again.stderr
+
+
+# -- the lean listing ----------------------------------------------------------------------
+
+# rows no `blocks create` writes (a catalog edited by hand, another version, bad luck with the
+# clock): each must come out of the lean listing exactly as the long way writes it.
+# (type, name, fields, secret_fields); created and updated canonical
+ODD_FIELDS = [
+    ("gitlab-credentials", "not-json", "not json", '["token"]'),
+    ("gitlab-credentials", "trailing", '{"url": "x"} x', '["token"]'),
+    ("gitlab-credentials", "number", '{"url": 5}', '["token"]'),
+    ("gitlab-credentials", "null", '{"url": null}', '["token"]'),
+    ("gitlab-credentials", "a-list", '["url"]', '["token"]'),
+    ("gitlab-credentials", "unknown-key", '{"nope": "x", "url": "u"}', '["token"]'),
+    ("gitlab-credentials", "spaced", '{"url":"u"}', '["token"]'),
+    ("gitlab-credentials", "markers",
+     '{"url": "1111-11-11T11:11:11.111111+00:00 \\u0001 \\u0002A {0} %s"}', '["token"]'),
+    ("aws-credentials", "reordered", '{"region_name": "r", "aws_access_key_id": "k"}',
+     '["aws_secret_access_key"]'),
+    ("aws-credentials", "no-secret", '{"aws_access_key_id": "k"}', "[]"),
+    ("mystery-type", "unknown", '{"a": "b"}', '["s"]'),
+    ("secret", "odd-secrets", "{}", '"value"'),
+]
+# (name, created, updated) of secret blocks
+ODD_TIMES = [
+    ("zero-micro", "2026-11-30T10:00:00.000000+00:00", None),
+    ("leap-day", "2024-02-29T10:00:00.123456+00:00", None),
+    ("no-such-day", "2026-02-30T10:00:00.123456+00:00", None),
+    ("zulu", "2026-11-30T10:00:00.123456Z", None),
+    ("india", "2026-11-30T10:00:00.123456+05:30", None),
+    ("updated-odd", "2026-01-01T10:00:00.123456+00:00", "2026-12-31T23:59:59+00:00"),
+    ('needs "escapes" \\ \u00e9 \t', "2026-11-30T10:00:00.123456+00:00", None),
+    (b"a-blob", "2026-11-30T10:00:00.123456+00:00", None),
+]
+
+
+def test_the_lean_listing_writes_what_the_long_way_writes(
+    isolated_env: Path, memory_keyring: object
+) -> None:
+    """`blocks ls --json` builds no Block per row (LocalStore.listing_json): every line must
+    equal json.dumps of the block's JSON from store.list(), for every row the catalog can
+    hold: rows as `blocks create` writes them, odd fields (the one-pass check of names and
+    timestamps holds), then odd names and timestamps (every row checked on its own)."""
+    from click.testing import CliRunner
+
+    from flowwiz.wizard.cli import cli
+    from flowwiz.wizard.commands.blocks import _block_line
+    from flowwiz.writers.blocks.local import _plain_rows
+
+    store = LocalStore(catalog_path(), env={})
+    store.save("secret", "plain", {"value": SecretStr("v")})
+    store.save("github-credentials", "gh", {"token": SecretStr("t")})
+    store.save("gitlab-credentials", "gl", {"token": SecretStr("t"), "url": "https://\u00e9.x"})
+    store.save("gitlab-credentials", "gl-bare", {"token": SecretStr("t")})
+    store.save(
+        "aws-credentials",
+        "aws-full",
+        {
+            "aws_access_key_id": "AKIA0",
+            "aws_secret_access_key": SecretStr("s"),
+            "aws_session_token": SecretStr("s"),
+            "profile_name": 'pro"file',
+            "region_name": "eu-west-1",
+        },
+    )
+    store.save("aws-credentials", "aws-some", {"aws_secret_access_key": SecretStr("s")})
+    store.save(
+        "docker-registry-credentials",
+        "dr",
+        {"username": "u", "password": SecretStr("p"), "registry_url": "r.example"},
+    )
+    store.save("gcp-credentials", "gcp", {"service_account_info": SecretStr("{}"), "project": "p"})
+    store.save("secret", "plain", {"value": SecretStr("w")}, overwrite=True)  # updated later
+
+    def same(one_pass: bool) -> int:
+        assert _plain_rows(store._rows(None, lean=True)) is one_pass
+        blocks = store.list()
+        assert store.listing_json(_block_line) == [_block_line(b) for b in blocks]
+        for kind in ("secret", "gitlab-credentials", "aws-credentials", "gcp-credentials"):
+            assert store.listing_json(_block_line, kind) == [
+                _block_line(b) for b in store.list(kind)
+            ]
+        listed = CliRunner().invoke(cli, ["blocks", "ls", "--json"], catch_exceptions=False)
+        assert listed.exit_code == 0
+        # the text as it was written before the lean listing: a block per line
+        store_json = json.dumps({"kind": "local", "location": str(catalog_path())})
+        lines = ",\n".join("  " + _block_line(b) for b in blocks)
+        assert listed.stdout == f'{{"store": {store_json}, "blocks": [\n{lines}\n]}}\n'
+        return len(blocks)
+
+    assert same(one_pass=True) == 8
+    now = "2026-11-30T10:00:00.123456+00:00"
+    with sqlite3.connect(catalog_path()) as db:
+        for kind, name, fields, secret_fields in ODD_FIELDS:
+            db.execute(
+                "INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?)",
+                (kind, name, fields, secret_fields, now, now),
+            )
+    assert same(one_pass=True) == 8 + len(ODD_FIELDS)
+    with sqlite3.connect(catalog_path()) as db:
+        for name, created, updated in ODD_TIMES:
+            db.execute(
+                "INSERT INTO blocks VALUES ('secret', ?, '{}', '[\"value\"]', ?, ?)",
+                (name, created, updated or created),
+            )
+    assert same(one_pass=False) == 8 + len(ODD_FIELDS) + len(ODD_TIMES)
+    lines = store.listing_json(_block_line)
+    shown = {json.loads(line)["name"]: json.loads(line) for line in lines}
+    assert shown["zero-micro"]["created"] == "2026-11-30T10:00:00+00:00"
+    assert shown["no-such-day"]["created"] is None
+    assert shown["number"]["fields"] == {"token": MASK, "url": "5"}
+    assert shown["not-json"]["status"] == "broken"

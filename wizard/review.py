@@ -94,8 +94,8 @@ def review(plan: DeploymentPlan, rendered: Any, session: Session) -> None:
 
     err = terminal.err
     table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")  # long values (block names) wrap, never cut
     table.add_column(style="dim")
     hidden = plaintext_tokens(plan)
     action = {

@@ -89,15 +89,36 @@ def _status_text(block: Block) -> Any:
     return _t("ok")
 
 
+def _block_line(block: Block) -> str:
+    return json.dumps(_block_json(block))
+
+
 def _listing_json(store: BlockStore, found: Sequence[Block]) -> str:
+    return _listing_text(store, [_block_line(b) for b in found])
+
+
+def _listing_text(store: BlockStore, lines: Sequence[str]) -> str:
     """``{"store": ..., "blocks": [...]}`` with one block per line: json's C encoder writes
     each line (``indent`` switches to its pure-Python one, about 10x slower at 10,000
     blocks), and a line per block still reads well and greps well."""
-    lines = ",\n".join("  " + json.dumps(_block_json(b)) for b in found)
-    store_text = json.dumps(_store_json(store))
+    head = '{"store": ' + json.dumps(_store_json(store)) + ', "blocks": ['
     if not lines:
-        return '{"store": ' + store_text + ', "blocks": []}'
-    return '{"store": ' + store_text + ', "blocks": [\n' + lines + "\n]}"
+        return head + "]}\n"
+    # one join makes the whole text (it is megabytes at 10,000 blocks): no copy after it
+    lines = list(lines)
+    lines[0] = head + "\n  " + lines[0]
+    lines[-1] = lines[-1] + "\n]}\n"
+    return ",\n  ".join(lines)
+
+
+def _listing_lines(store: BlockStore, kind: str | None) -> list[str]:
+    """The JSON line of every listed block; the local catalog writes them from its rows
+    without building a Block per row (``LocalStore.listing_json``), the same text."""
+    from flowwiz.writers.blocks.local import LocalStore
+
+    if isinstance(store, LocalStore):
+        return store.listing_json(_block_line, kind)
+    return [_block_line(b) for b in store.list(kind)]
 
 
 def _store_json(store: BlockStore) -> dict[str, str]:
@@ -111,6 +132,15 @@ def _when(block: Block) -> str:
 
 def _fields_text(block: Block) -> str:
     return ", ".join(f"{k}={'' if v is None else v}" for k, v in block.masked().items())
+
+
+def _name_width(found: Sequence[Block], columns: int, others: int) -> int:
+    """The BLOCK column's width in a table of ``columns`` columns on the output's width: the
+    longest name, but leaving ``others`` characters to the other columns and room for the
+    borders (3 a column, plus 1); never under 20."""
+    longest = max((len(printable(b.slug)) for b in found), default=5)
+    room = terminal.out.width - 3 * columns - 1 - others
+    return min(longest, max(room, 20))
 
 
 def _t(text: object, style: str = "") -> Any:
@@ -176,10 +206,10 @@ def ls_command(ctx: click.Context, kind: str | None, as_json: bool) -> None:
     if kind is not None:
         block_type(kind)
     store = _store(ctx)
-    found = store.list(kind)
     if as_json:
-        terminal.data(_listing_json(store, found))
+        terminal.data(_listing_text(store, _listing_lines(store, kind)))
         return
+    found = store.list(kind)
     if not found:
         what = f"{kind} blocks" if kind else "blocks"
         terminal.info(f"No {what} in {_where(store)}.")
@@ -187,9 +217,14 @@ def ls_command(ctx: click.Context, kind: str | None, as_json: bool) -> None:
     from rich.table import Table
 
     table = Table(title=_t(f"Blocks in {_where(store)}"), title_justify="left")
-    table.add_column("BLOCK", overflow="fold")
+    # the name column wins: as wide as the longest name while the others keep a masked
+    # field, the time and a status; longer names wrap, never cut
+    wide = terminal.out.width >= 70
+    updated = "2026-11-30 14:15" if wide else "2026-11-30"  # else the time wraps under it
+    room = _name_width(found, 4, len("value=********" + updated + "STATUS"))
+    table.add_column("BLOCK", overflow="fold", width=room)
     table.add_column("FIELDS", overflow="fold")
-    table.add_column("UPDATED", no_wrap=True)
+    table.add_column("UPDATED", no_wrap=wide, overflow="fold")
     table.add_column("STATUS", overflow="fold")
     for block in found:
         table.add_row(
@@ -309,7 +344,7 @@ def check_command(
         from rich.text import Text
 
         table = Table(title=Text(f"Blocks in {_where(store)}"), title_justify="left")
-        table.add_column("BLOCK", overflow="fold")
+        table.add_column("BLOCK", overflow="fold", width=_name_width(found, 2, len("broken:")))
         table.add_column("STATUS", overflow="fold")
         # past a screenful, only the blocks that are not ok (the summary counts the rest)
         for block in found:
@@ -531,8 +566,55 @@ def create_command(
                 f"give it with {how}"
             )
     block = store.save(spec.slug, name, data, overwrite=overwrite)
-    terminal.success(f"Saved {block.slug} in {_where(store)}")
+    _say_saved(store, block)
     terminal.info(f"Reference it as '{block.reference}'")
+
+
+# friendlier names for the keyring backends people have ("module.Class" -> words)
+_KEYRING_NAMES = {
+    "keyring.backends.SecretService.Keyring": "Secret Service (GNOME Keyring, KWallet)",
+    "keyring.backends.kwallet.DBusKeyring": "KWallet",
+    "keyring.backends.macOS.Keyring": "macOS Keychain",
+    "keyring.backends.Windows.WinVaultKeyring": "Windows Credential Manager",
+    "keyrings.alt.file.PlaintextKeyring": "a plain-text file",
+    "keyrings.alt.file.EncryptedKeyring": "an encrypted file",
+}
+
+
+def _say_saved(store: BlockStore, block: Block) -> None:
+    """Where each part of a saved block went: on a Prefect server, all of it; locally, the
+    name, type and plain fields in the catalog, and the secret values in the keyring,
+    its backend named (the one ``keyring`` chose, as the store's check found it)."""
+    if store.kind != "local":
+        terminal.success(f"Saved {block.slug} in {_where(store)}")
+        return
+    from flowwiz.writers.blocks.local import LocalStore
+
+    from rich.padding import Padding
+    from rich.table import Table
+
+    plain = [k for k in block.data if k not in block.secret_fields]
+    kept = "the name and type" + (f", and {_fields_named(plain)}" if plain else "")
+    where = Table.grid(padding=(0, 2))
+    where.add_column(no_wrap=True)
+    where.add_column(overflow="fold")
+    where.add_row(_t("catalog"), _t(f"{store.location} keeps {kept} (no secret value)"))
+    if block.secret_fields:
+        backend = store.keyring.status().backend if isinstance(store, LocalStore) else "?"
+        label = _KEYRING_NAMES.get(backend)
+        named = f"{label} ({backend})" if label else backend
+        secret = _fields_named(sorted(block.secret_fields))
+        where.add_row(_t("keyring"), _t(f"{named} keeps the secret value of {secret}"))
+    else:
+        where.add_row(_t("keyring"), _t("nothing: no secret field was given"))
+    terminal.success(f"Saved {block.slug}")
+    terminal.err.print(Padding(where, (0, 0, 0, 2)))
+
+
+def _fields_named(fields: Sequence[str]) -> str:
+    """'a', 'a' and 'b', 'a', 'b' and 'c' (field names, quoted)."""
+    names = [repr(f) for f in fields]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 # -- rm ----------------------------------------------------------------------------------
