@@ -24,8 +24,9 @@ from flowwiz.wizard.dashboard.data import (
     load_deployments,
     store_label,
 )
+from flowwiz.wizard.dashboard.deployments import DeploymentsView, DeploymentTable
 from flowwiz.wizard.dashboard.screens import ConfirmDeleteScreen, CreateSecretScreen, HelpScreen
-from flowwiz.wizard.dashboard.widgets import BlocksView, BlockTable, DeploymentsView, DeploymentTable
+from flowwiz.wizard.dashboard.widgets import BlocksView, BlockTable
 from flowwiz.wizard.terminal import printable
 from flowwiz.writers.blocks.model import Block, BlockStore
 
