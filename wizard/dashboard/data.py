@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
+from flowwiz.detectors.deployment_checks import DeploymentProblem, EntrypointChecker
 from flowwiz.detectors.secret import MASK
 from flowwiz.writers.blocks.model import BLOCK_TYPES, Block, BlockStore
 
@@ -201,6 +202,23 @@ DeploymentSource = Literal["file", "server", "both"]
 
 
 @dataclass(frozen=True, slots=True)
+class LastRun:
+    """A deployment's latest flow run that is not merely scheduled (server only)."""
+
+    state_type: str  # "COMPLETED", "FAILED", "CRASHED", "RUNNING", ...
+    state_name: str  # "Completed", "Failed", "Crashed", "Running", ...
+    when: datetime | None  # started, else expected to start (UTC)
+
+    @property
+    def text(self) -> str:
+        """'Failed 11-30 14:20' (UTC): the state and when, short enough for a column."""
+        if self.when is None:
+            return self.state_name
+        moment = self.when.astimezone(timezone.utc) if self.when.tzinfo else self.when
+        return f"{self.state_name} {moment:%m-%d %H:%M}"
+
+
+@dataclass(frozen=True, slots=True)
 class DeploymentRow:
     name: str
     entrypoint: str
@@ -212,6 +230,12 @@ class DeploymentRow:
     source: DeploymentSource = "file"
     # the deployment's own name (``name`` of a server row reads ``flow/deployment``)
     deployment_name: str = ""
+    # found when the file was read: its entrypoint's file or flow is gone (file rows only; a
+    # server-only deployment's code may live in another repository)
+    problems: tuple[DeploymentProblem, ...] = ()
+    # the server's id, and its latest run (None: no run, or no server)
+    deployment_id: str = ""
+    last_run: LastRun | None = None
 
     def missing(self, existing: Collection[tuple[str, str]]) -> tuple[BlockRef, ...]:
         return tuple(r for r in self.references if (r.type, r.name) not in existing)
@@ -227,7 +251,12 @@ class ProjectDeployments:
 
 
 def load_deployments(project_root: Path) -> ProjectDeployments:
-    """Read ``project_root/prefect.yaml``; raises ProjectFileError when it is malformed."""
+    """Read ``project_root/prefect.yaml`` and check each entrypoint against the files below
+    ``project_root`` (each file parsed once, never imported); raises ProjectFileError when
+    the file is malformed.
+
+    Only the root's prefect.yaml: it is the one ``prefect deploy`` reads there (a folder's
+    own prefect.yaml is deployed from that folder, with entrypoints relative to it)."""
     from flowwiz.detectors.project import block_references, load_prefect_yaml
 
     path = Path(project_root) / "prefect.yaml"
@@ -235,13 +264,19 @@ def load_deployments(project_root: Path) -> ProjectDeployments:
         return ProjectDeployments(path=path, found=False)
     document = load_prefect_yaml(path)
     top_pull = document.data.get("pull")
+    checker = EntrypointChecker(Path(project_root))
     rows = []
     for entry in document.deployments:
         pull = entry.get("pull", top_pull)
         # a deployment without its own pull steps runs the file's: their references count too
         effective = dict(entry, pull=pull)
         refs = tuple(BlockRef(t, n) for t, n in block_references(effective))
-        rows.append(deployment_row(entry, pull, refs))
+        row = deployment_row(entry, pull, refs)
+        if row.entrypoint != NOTHING:
+            problem = checker.check(row.entrypoint)
+            if problem is not None:
+                row = replace(row, problems=(problem,))
+        rows.append(row)
     return ProjectDeployments(path=path, found=True, deployments=tuple(rows))
 
 
@@ -290,7 +325,16 @@ def merge_deployments(
             continue
         pending.remove(twin)
         refs = tuple(dict.fromkeys((*row.references, *twin.references)))
-        merged.append(replace(row, name=twin.name, source="both", references=refs))
+        merged.append(
+            replace(
+                row,
+                name=twin.name,
+                source="both",
+                references=refs,
+                deployment_id=twin.deployment_id,
+                last_run=twin.last_run,
+            )
+        )
     return (*merged, *pending)
 
 
