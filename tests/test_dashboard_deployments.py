@@ -8,6 +8,7 @@ repositories; the server flags and the last run with the real Prefect 3.9.1 serv
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -321,7 +322,7 @@ def test_server_flags_and_last_run(
         + deployment("deps-no-pool", "flows/etl.py:etl", pool="deps-never-created")
         + deployment("deps-local", "flows/etl.py:etl", pool=POOL, block="deps-local-token")
     )
-    open_store(env={"PREFECT_API_URL": ""}).save(
+    open_store(env={**os.environ, "PREFECT_API_URL": ""}).save(
         "secret", "deps-local-token", {"value": SecretStr("local-value-1")}
     )
     created = prefect_server.api("POST", "/work_pools/", json={"name": POOL, "type": "process"})
