@@ -28,6 +28,7 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("n", "create a secret block (the value is typed into a password field)"),
     ("d", "delete the highlighted block (asks first)"),
     ("c", "copy the block's template reference for prefect.yaml"),
+    ("/ s n", "Deployments: filter, sort (or click a header), create the missing block"),
     ("r", "reload blocks and prefect.yaml"),
     ("?", "this help"),
     ("q", "quit"),
