@@ -382,3 +382,94 @@ def test_server_flags_and_last_run(
 
     session = drive_at(store, repo, scenario, (160, 40))
     assert session.notes("error") == [] and session.notes("warning") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# the entrypoint checks, judged by Prefect
+
+JOBS = '''\
+from prefect import flow
+
+
+class Jobs:
+    @staticmethod
+    @flow
+    def run():
+        pass
+
+    def helper(self):
+        pass
+
+
+def plain():
+    pass
+
+
+assigned = flow(plain)
+
+if True:
+    @flow
+    def conditional():
+        pass
+'''
+
+# entrypoint -> what the checker says (None: fine or not known, else the problem's kind)
+VERDICTS: dict[str, str | None] = {
+    "flows/etl.py:etl": None,
+    "flows/etl.py:extract": "entrypoint-flow",  # renamed
+    "flows/etl.py:helper": "entrypoint-flow",  # a plain function
+    "flows/old.py:old": "entrypoint-file",  # deleted
+    "flows/broken.py:etl": "entrypoint-parse",  # a syntax error
+    "flows/jobs.py:Jobs.run": None,  # a static method flow
+    "flows/jobs.py:Jobs.gone": "entrypoint-flow",
+    "flows/jobs.py:assigned": None,  # flow(fn)
+    "flows/jobs.py:conditional": None,  # defined under an if
+    "flows/jobs.py:plain": "entrypoint-flow",
+    "flows/etl.py": "entrypoint-invalid",
+}
+
+
+def entrypoint_repo(root: Path) -> Path:
+    repo = broken_repo(root)
+    (repo / "flows" / "jobs.py").write_text(JOBS)
+    (repo / "flows" / "broken.py").write_text("from prefect import flow\n\n@flow\ndef etl(:\n")
+    return repo
+
+
+def test_entrypoint_checks_without_the_ui(tmp_path: Path) -> None:
+    from flowwiz.detectors.deployment_checks import EntrypointChecker
+
+    checker = EntrypointChecker(entrypoint_repo(tmp_path / "repo"))
+    found = {}
+    for entrypoint in VERDICTS:
+        problem = checker.check(entrypoint)
+        found[entrypoint] = problem.kind if problem else None
+    assert found == VERDICTS
+
+
+@pytest.mark.prefect
+def test_prefect_fails_to_load_every_entrypoint_flagged(
+    prefect_server: PrefectServer, tmp_path: Path
+) -> None:
+    """Prefect's own loader, as a worker's run calls it (flow_engine: use_placeholder_flow
+    False), fails on each entrypoint the checker flags and loads each it passes."""
+    import json
+
+    repo = entrypoint_repo(tmp_path / "repo")
+    code = (
+        "import json, sys\n"
+        "from prefect.flows import load_flow_from_entrypoint\n"
+        "out = {}\n"
+        f"for ep in {list(VERDICTS)!r}:\n"
+        "    try:\n"
+        "        load_flow_from_entrypoint(ep, use_placeholder_flow=False)\n"
+        "        out[ep] = 'ok'\n"
+        "    except BaseException as exc:\n"
+        "        out[ep] = type(exc).__name__\n"
+        "print(json.dumps(out))\n"
+    )
+    result = prefect_server.check_python(code, cwd=repo)
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {ep: outcome == "ok" for ep, outcome in loaded.items()} == {
+        ep: kind is None for ep, kind in VERDICTS.items()
+    }, loaded
