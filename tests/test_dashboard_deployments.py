@@ -384,6 +384,48 @@ def test_server_flags_and_last_run(
     assert session.notes("error") == [] and session.notes("warning") == []
 
 
+def test_prefect_yaml_of_every_pipeline_folder(store: Any, tmp_path: Path) -> None:
+    """A repository of examples keeps a prefect.yaml per pipeline folder (deployed from that
+    folder, entrypoints relative to it): all are listed, marked by folder; a virtualenv's, an
+    ignored folder's and a hidden folder's are not; a malformed one is said."""
+    pipeline = "deployments:\n" + deployment("daily", "flow.py:etl", pool="pool-x")
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            ".gitignore": "build/\n",
+            "pipelines/alpha/flow.py": PLAIN_FLOW.format(name="etl"),
+            "pipelines/alpha/prefect.yaml": pipeline,
+            "pipelines/beta/prefect.yaml": pipeline,  # its flow.py is missing
+            "pipelines/gamma/prefect.yaml": "deployments: [unclosed\n",
+            "build/prefect.yaml": pipeline,
+            ".hidden/prefect.yaml": pipeline,
+            "venv/pyvenv.cfg": "home = /usr\n",
+            "venv/lib/prefect.yaml": pipeline,
+        },
+    )
+
+    async def scenario(app: Any, pilot: Any) -> None:
+        rows = row_map(app)
+        assert {name: row[1] for name, row in rows.items()} == {
+            "pipelines/alpha: daily": "ok",
+            "pipelines/beta: daily": "no file",
+        }
+        summary = str(app.query_one("#deployments-summary").render())
+        assert summary.startswith(
+            f"No prefect.yaml at {repo / 'prefect.yaml'} · 2 deployments in 2 prefect.yaml"
+            " files of folders below · pipelines/gamma/prefect.yaml could not be read: "
+        ), summary
+        table = app.query_one("#deployments-table")
+        view = app.query_one("#deployments-view")
+        index = [d.shown_name for d in view.rows].index("pipelines/beta: daily")
+        table.move_cursor(row=table.get_row_index(str(index)), animate=False)
+        await pilot.pause()
+        assert "file        pipelines/beta/prefect.yaml" in text_of(app, "#deployment-fields")
+        assert text_of(app, "#deployment-missing").startswith("✗ flow.py does not exist")
+
+    drive_at(store, repo, scenario, (120, 36))
+
+
 # ---------------------------------------------------------------------------------------------
 # the entrypoint checks, judged by Prefect
 

@@ -123,10 +123,12 @@ class FlowwizApp(App[None]):
             self.query_one(DeploymentsView).check_against(catalog.slugs)
             self.check_references(catalog)
 
-    @work(thread=True, exclusive=True, group="references", exit_on_error=False)
+    @work(thread=True, group="references", exit_on_error=False)
     def check_references(self, catalog: BlockCatalog) -> None:
         """The blocks prefect.yaml's deployments name (only those): one whose secret is gone
-        from the keyring counts as missing; one that cannot be checked stays as it is."""
+        from the keyring counts as missing; one that cannot be checked stays as it is. Not
+        exclusive: it runs once the blocks and once prefect.yaml are read (whichever comes
+        last has both), and a result for an older catalog is dropped."""
         from flowwiz.writers.blocks.model import SecretChecking
 
         if not isinstance(self.store, SecretChecking):

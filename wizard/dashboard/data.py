@@ -236,6 +236,14 @@ class DeploymentRow:
     # the server's id, and its latest run (None: no run, or no server)
     deployment_id: str = ""
     last_run: LastRun | None = None
+    # the folder (POSIX, below the project root) of the prefect.yaml it is in; "" for the
+    # root's own (a folder's prefect.yaml is deployed from there: entrypoints relative to it)
+    folder: str = ""
+
+    @property
+    def shown_name(self) -> str:
+        """The name with the folder of its prefect.yaml: ``pipelines/etl: daily``."""
+        return f"{self.folder}: {self.name}" if self.folder else self.name
 
     def missing(self, existing: Collection[tuple[str, str]]) -> tuple[BlockRef, ...]:
         return tuple(r for r in self.references if (r.type, r.name) not in existing)
@@ -248,30 +256,53 @@ class ProjectDeployments:
     path: Path
     found: bool
     deployments: tuple[DeploymentRow, ...] = ()
+    # the prefect.yaml files of folders below (their rows carry ``folder``), and those that
+    # could not be read: (relative path, one-line reason)
+    others: tuple[ProjectDeployments, ...] = ()
+    unreadable: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def every_deployment(self) -> tuple[DeploymentRow, ...]:
+        return (*self.deployments, *(row for other in self.others for row in other.deployments))
 
 
 def load_deployments(project_root: Path) -> ProjectDeployments:
-    """Read ``project_root/prefect.yaml`` and check each entrypoint against the files below
-    ``project_root`` (each file parsed once, never imported); raises ProjectFileError when
-    the file is malformed.
+    """Read ``project_root/prefect.yaml`` and the prefect.yaml of each folder below (found as
+    the flow discovery walks: ignore rules, no virtualenvs), checking each entrypoint against
+    the files below its prefect.yaml's folder (each file parsed once, never imported). Raises
+    ProjectFileError when the root's file is malformed; a folder's malformed file is listed
+    in ``unreadable``."""
+    from flowwiz.detectors.errors import ProjectFileError
+    from flowwiz.detectors.prefect_yamls import nested_prefect_yamls
 
-    Only the root's prefect.yaml: it is the one ``prefect deploy`` reads there (a folder's
-    own prefect.yaml is deployed from that folder, with entrypoints relative to it)."""
+    root = Path(project_root)
+    path = root / "prefect.yaml"
+    main = _load_one(root, "") if path.is_file() else ProjectDeployments(path=path, found=False)
+    others: list[ProjectDeployments] = []
+    unreadable: list[tuple[str, str]] = []
+    for relpath in nested_prefect_yamls(root):
+        folder = relpath.rpartition("/")[0]
+        try:
+            others.append(_load_one(root / folder, folder))
+        except ProjectFileError as exc:
+            unreadable.append((relpath, exc.message))
+    return replace(main, others=tuple(others), unreadable=tuple(unreadable))
+
+
+def _load_one(folder_path: Path, folder: str) -> ProjectDeployments:
     from flowwiz.detectors.project import block_references, load_prefect_yaml
 
-    path = Path(project_root) / "prefect.yaml"
-    if not path.is_file():
-        return ProjectDeployments(path=path, found=False)
+    path = folder_path / "prefect.yaml"
     document = load_prefect_yaml(path)
     top_pull = document.data.get("pull")
-    checker = EntrypointChecker(Path(project_root))
+    checker = EntrypointChecker(folder_path)
     rows = []
     for entry in document.deployments:
         pull = entry.get("pull", top_pull)
         # a deployment without its own pull steps runs the file's: their references count too
         effective = dict(entry, pull=pull)
         refs = tuple(BlockRef(t, n) for t, n in block_references(effective))
-        row = deployment_row(entry, pull, refs)
+        row = replace(deployment_row(entry, pull, refs), folder=folder)
         if row.entrypoint != NOTHING:
             problem = checker.check(row.entrypoint)
             if problem is not None:

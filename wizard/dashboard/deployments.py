@@ -313,7 +313,7 @@ class DeploymentsView(Vertical):
     def using(self, block_type: str, name: str) -> list[str]:
         """Names of the deployments that reference a block."""
         return [
-            d.name
+            d.shown_name
             for d in self.rows
             if any(r.type == block_type and r.name == name for r in d.references)
         ]
@@ -334,7 +334,7 @@ class DeploymentsView(Vertical):
         return tuple(found)
 
     def _merged(self) -> tuple[DeploymentRow, ...]:
-        in_file = self.project.deployments if self.project is not None else ()
+        in_file = self.project.every_deployment if self.project is not None else ()
         return merge_deployments(in_file, self.server or ())
 
     # -- drawing
@@ -398,7 +398,7 @@ class DeploymentsView(Vertical):
         entry_bad = any(p.kind.startswith("entrypoint-") for p in problems)
         shorts = ", ".join(dict.fromkeys(p.short for p in problems))
         cells = [
-            Text(printable(deployment.name), style=error if problems else ""),
+            Text(printable(deployment.shown_name), style=error if problems else ""),
             Text(shorts or "ok", style=error if problems else success),
             Text(printable(deployment.entrypoint), style=error if entry_bad else ""),
             Text(
@@ -421,17 +421,31 @@ class DeploymentsView(Vertical):
         return cells
 
     def _summarise(self, summary: Static) -> None:
+        summary.remove_class("problem")
         project, rows = self.project, self.rows
         if self.problem is not None:
             text = f"prefect.yaml could not be read: {self.problem}"
             summary.add_class("problem")
         elif project is not None and not project.found:
-            text = f"No prefect.yaml at {display_path(project.path)}."
-            text += " Run flowwiz deploy to write one." if not rows else ""
+            text = f"No prefect.yaml at {display_path(project.path)}"
+            text += ". Run flowwiz deploy to write one." if not rows else ""
         else:
             assert project is not None
             count = len(project.deployments)
             text = f"{count} deployment{'s' if count != 1 else ''} in {display_path(project.path)}"
+        if project is not None and project.others:
+            count = sum(len(other.deployments) for other in project.others)
+            files = len(project.others)
+            text += (
+                f" · {count} deployment{'s' if count != 1 else ''} in {files} prefect.yaml"
+                f" file{'s' if files != 1 else ''} of folders below"
+            )
+        if project is not None and project.unreadable:
+            relpath, reason = project.unreadable[0]
+            text += f" · {relpath} could not be read: {reason}"
+            if len(project.unreadable) > 1:
+                text += f" (and {len(project.unreadable) - 1} more)"
+            summary.add_class("problem")
         text += self._server_note()
         if rows and self.existing is None:
             text += " · block references not checked (the block store could not be read)"
@@ -480,7 +494,7 @@ class DeploymentsView(Vertical):
     def _sort_value(self, index: int) -> Any:
         deployment = self.rows[index]
         key = self.sort_key
-        name = deployment.name.lower()
+        name = deployment.shown_name.lower()
         if key == "problems":
             return (-len(self._problems[index]), name)
         if key == "last_run":
@@ -583,7 +597,7 @@ class DeploymentsView(Vertical):
         ok_box = self.query_one("#deployment-ok", Static)
         deployment = self.selected
         detail = self.query_one(DeploymentDetail)
-        detail.border_title = styled(deployment.name) if deployment else "Deployment"
+        detail.border_title = styled(deployment.shown_name) if deployment else "Deployment"
         if deployment is None:
             for widget in (fields, missing_box, ok_box):
                 widget.update("")
@@ -596,6 +610,8 @@ class DeploymentsView(Vertical):
             ("schedule", deployment.schedule),
             ("storage", deployment.storage),
         ]
+        if deployment.folder:
+            rows.insert(0, ("file", f"{deployment.folder}/prefect.yaml"))
         if self.server_url is not None:
             rows.insert(0, ("source", SOURCE_TEXT[deployment.source]))
             run = deployment.last_run
