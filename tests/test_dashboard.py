@@ -500,7 +500,13 @@ def test_broken_reference_flagged_in_red(store: Any, project: Path) -> None:
         rows = table_rows(app, "#deployments-table")
         assert [row[:4] + row[5:6] for row in rows] == [
             ["etl-nightly", "ok", "flows/etl.py:etl", "prod / default", "secret/github-token"],
-            ["report", "no block", "flows/report.py:report", "prod / reports", "secret/report-token"],
+            [
+                "report",
+                "no block",
+                "flows/report.py:report",
+                "prod / reports",
+                "secret/report-token",
+            ],
         ]
         # schedule and storage give way first: cut to the screen, whole in the detail pane
         assert rows[0][4].startswith("cron 0 3 * * *") and rows[1][4] == "every 1h"

@@ -466,7 +466,9 @@ class DeploymentsView(Vertical):
         entry = count(lambda p: p.kind.startswith("entrypoint-"))
         if entry:
             text += (
-                " · 1 entrypoint is broken" if entry == 1 else f" · {entry} entrypoints are broken"
+                " · 1 entrypoint is broken"
+                if entry == 1
+                else f" · {entry} entrypoints are broken"
             )
         if no_pool or broken or entry:
             summary.add_class("problem")
