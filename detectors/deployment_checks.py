@@ -91,6 +91,8 @@ class EntrypointChecker:
                 entrypoint,
                 f"entrypoint {entrypoint} is not <path/file.py>:<function>",
             )
+        if Path(relpath).is_absolute() or ".." in Path(relpath).parts:
+            return None  # outside the project: not this repository's to check
         full = self.root / relpath
         if not full.is_file():
             return DeploymentProblem(
