@@ -16,11 +16,13 @@ import pytest
 
 from tests.gitutil import flow_repo, git, make_repo
 from tests.prefect_harness import PrefectServer
+from tests.leaks import assert_not_leaked, canary
 from tests.test_dashboard import (
     Session,
     check_snapshot,
     frozen,
     run,
+    screen_texts,
     settle,
     table_rows,
     text_of,
@@ -247,15 +249,22 @@ def test_n_on_a_missing_reference_opens_its_form_prefilled(store: Any, tmp_path:
         assert type(app.screen).__name__ == "CreateSecretScreen"
         assert app.screen.query_one("#name").value == "absent-token"
         assert app.screen.focused is app.screen.query_one("#value")
-        await pilot.press(*"absent-value-1", "enter")
+        await pilot.press(*secret)
+        texts.extend(screen_texts(app))  # the form, the value typed in
+        await pilot.press("enter")
         await settle(pilot)
         await pilot.press("2")
         await settle(pilot)
         assert row_map(app)["block-gone"][1] == "ok"
+        texts.extend(screen_texts(app))
 
+    secret = canary()
+    texts: list[str] = []
     session = drive_at(store, repo, scenario, (120, 36))
-    assert store.get("secret", "absent-token") is not None
+    saved = store.get("secret", "absent-token", include_secrets=True)
+    assert saved.data["value"].reveal() == secret
     assert "This deployment references no missing block." in session.notes()
+    assert_not_leaked(secret, texts=[*texts, *map(str, session.notes())])
 
 
 def test_many_deployments(store: Any, tmp_path: Path) -> None:
