@@ -84,6 +84,15 @@ deployments:
 # the dashboard
 
 
+def write_demo_flows(project: Path) -> None:
+    """The flows DEMO_PREFECT_YAML's entrypoints name (the Deployments tab checks them)."""
+    (project / "flows").mkdir()
+    for name in ("etl", "sync", "report"):
+        (project / "flows" / f"{name}.py").write_text(
+            f"from prefect import flow\n\n\n@flow\ndef {name}():\n    pass\n"
+        )
+
+
 @contextmanager
 def demo_environment() -> Iterator[Path]:
     """A temp HOME and FLOWWIZ_HOME (the header shows ~/.flowwiz/...), an in-memory keyring,
@@ -232,6 +241,7 @@ def dashboard_screens(outdir: Path) -> list[Path]:
             project = home / "acme-flows"
             project.mkdir()
             (project / "prefect.yaml").write_text(DEMO_PREFECT_YAML)
+            write_demo_flows(project)
             asyncio.run(session(project, demo_store(), steps))
     return written
 

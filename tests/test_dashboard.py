@@ -78,7 +78,17 @@ def project(isolated_env: Path) -> Path:
     root = isolated_env / "project"  # under HOME: shown as ~/project/prefect.yaml
     root.mkdir()
     (root / "prefect.yaml").write_text(GOOD_AND_BROKEN)
+    write_flows(root)
     return root
+
+
+def write_flows(root: Path) -> None:
+    """The flows GOOD_AND_BROKEN's entrypoints name (a gone one is flagged)."""
+    (root / "flows").mkdir()
+    for name in ("etl", "report"):
+        (root / "flows" / f"{name}.py").write_text(
+            f"from prefect import flow\n\n\n@flow\ndef {name}():\n    pass\n"
+        )
 
 
 def seed(store: Any, secret_value: str = "not-a-real-token-123") -> None:
@@ -488,24 +498,20 @@ def test_broken_reference_flagged_in_red(store: Any, project: Path) -> None:
         )
         assert summary.has_class("problem")
         rows = table_rows(app, "#deployments-table")
-        assert [row[:5] for row in rows] == [
-            [
-                "etl-nightly",
-                "flows/etl.py:etl",
-                "prod / default",
-                "cron 0 3 * * * (UTC)",
-                "secret/github-token",
-            ],
+        assert [row[:4] + row[5:6] for row in rows] == [
+            ["etl-nightly", "ok", "flows/etl.py:etl", "prod / default", "secret/github-token"],
             [
                 "report",
+                "no block",
                 "flows/report.py:report",
                 "prod / reports",
-                "every 1h",
                 "secret/report-token",
             ],
         ]
+        # schedule and storage give way first: cut to the screen, whole in the detail pane
+        assert rows[0][4].startswith("cron 0 3 * * *") and rows[1][4] == "every 1h"
         # storage is the last column: cut to the screen's width, whole in the detail pane
-        assert all(row[5].startswith("git github.com/ac") for row in rows)
+        assert all(row[6].startswith("git git") for row in rows)
         error = app.get_css_variables()["text-error"]
         table = app.query_one("#deployments-table")
         assert str(table.get_row_at(1)[0].style) == error  # the broken one is red
@@ -521,7 +527,9 @@ def test_broken_reference_flagged_in_red(store: Any, project: Path) -> None:
         missing = app.query_one("#deployment-missing")
         assert missing.display and missing.has_class("problem")
         assert str(missing.render()) == (
-            "✗ missing: secret/report-token — runs will fail on the worker"
+            "✗ secret/report-token does not exist: runs will fail on the worker (Block not found)"
+            "\n  → create it: flowwiz blocks create secret report-token"
+            "\n  (n opens the form for the first missing block)"
         )
         assert "storage     git https://github.com/acme/flows.git @ dev" in text_of(
             app, "#deployment-fields"

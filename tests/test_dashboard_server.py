@@ -54,7 +54,10 @@ FILE_ONLY = """\
 
 def columns(row: list[str]) -> dict[str, str]:
     """A deployments table row by column (the Source column is second with a server)."""
-    titles = ["name", "source", "entrypoint", "pool", "schedule", "blocks", "storage"]
+    titles = [
+        "name", "problems", "last_run", "source", "entrypoint", "pool", "schedule", "blocks",
+        "storage",
+    ]
     return dict(zip(titles, row, strict=True))
 
 
@@ -115,22 +118,28 @@ def test_server_deployments_beside_the_file(prefect_server: PrefectServer, tmp_p
         # the table: one row each, the Source column second, the broken name in red
         rows = table_rows(app, "#deployments-table")
         assert len(rows) == len(view.rows)
-        assert [rows[i][1] for i in (both_at, server_at, file_at)] == ["both", "server", "file"]
+        by_name = {row[0]: row for row in rows}
+        assert [by_name[view.rows[i].name][3] for i in (both_at, server_at, file_at)] == [
+            "both",
+            "server",
+            "file",
+        ]
         table = app.query_one("#deployments-table")
         error = app.get_css_variables()["text-error"]
-        assert str(table.get_row_at(server_at)[0].style) == error
-        assert str(table.get_row_at(both_at)[0].style) == ""
-        assert str(table.get_row_at(file_at)[0].style) == ""
-        names = [d.name for d in view.rows]
+        assert str(table.get_row(str(server_at))[0].style) == error
+        assert str(table.get_row(str(both_at))[0].style) == ""
+        assert str(table.get_row(str(file_at))[0].style) == ""
         # its detail: where it comes from, the whole storage, and the missing block in red
-        table.move_cursor(row=names.index(f"{FLOW_NAME}/dash-server-only"), animate=False)
+        table.move_cursor(row=table.get_row_index(str(server_at)), animate=False)
         await pilot.pause()
         fields = text_of(app, "#deployment-fields")
         assert "source      the server only (not in prefect.yaml)" in fields
         assert "storage     git https://github.com/acme/flows.git @ main" in fields
         missing = app.query_one("#deployment-missing")
         assert missing.display and missing.has_class("problem")
-        assert str(missing.render()) == (f"✗ missing: secret/{GONE} — runs will fail on the worker")
+        assert str(missing.render()).startswith(
+            f"✗ secret/{GONE} does not exist: runs will fail on the worker (Block not found)"
+        )
         summary = str(app.query_one("#deployments-summary").render())
         # other modules share the server: its counts may be larger than this test's
         assert re.fullmatch(
@@ -157,9 +166,11 @@ def test_unreachable_server_warns_and_file_deployments_still_show(tmp_path: Path
         await pilot.press("2")
         await settle(pilot)
         rows = [columns(r) for r in table_rows(app, "#deployments-table")]
-        assert [(r["name"], r["source"], r["storage"]) for r in rows] == [
-            ("dash-file-only", "file", "dir /srv/flows")
+        assert [(r["name"], r["source"], r["last_run"]) for r in rows] == [
+            ("dash-file-only", "file", "—")
         ]
+        view = app.query_one("#deployments-view")
+        assert view.rows[0].storage == "dir /srv/flows"  # the column is cut at 120
         summary = str(app.query_one("#deployments-summary").render())
         assert "1 deployment in " in summary and "server deployments not read" in summary
 

@@ -101,3 +101,51 @@ def test_json_reports_project_folder_submodules_tag_and_ci_variable(tmp_path: Pa
     assert "Project folder projects/sales (below the git root" in tables
     assert "Submodules projects/sales/vendor" in tables
     assert "tag v2.0, suggested: v2.0" in tables
+
+
+def test_deployments_whose_runs_will_break(tmp_path: Path, file_keyring: Path) -> None:
+    """The Deployments tab's checks (detectors.deployment_checks), in text and JSON: an
+    entrypoint whose file was deleted in git, one whose function was renamed, one naming a
+    helper that is no flow, a block the local store lacks; the fine ones are not listed."""
+    flows = {"flows/etl.py": ("etl", "etl"), "flows/old.py": ("old", "old")}
+    repo = flow_repo(tmp_path / "repo", flows)
+    with (repo / "flows" / "etl.py").open("a") as source:
+        source.write("\n\ndef helper():\n    pass\n")
+    git(repo, "rm", "-q", "flows/old.py")
+    git(repo, "commit", "-qam", "old flow removed, a helper added")
+    token = "{{ prefect.blocks.secret.%s }}"
+    (repo / "prefect.yaml").write_text(
+        "pull:\n- prefect.deployments.steps.git_clone:\n"
+        "    repository: https://github.com/acme/flows.git\n"
+        f"    access_token: '{token % 'present-token'}'\n"
+        "deployments:\n"
+        "- {name: good, entrypoint: 'flows/etl.py:etl'}\n"
+        "- {name: file-gone, entrypoint: 'flows/old.py:old'}\n"
+        "- {name: renamed, entrypoint: 'flows/etl.py:extract'}\n"
+        "- {name: not-a-flow, entrypoint: 'flows/etl.py:helper'}\n"
+        "- name: block-gone\n  entrypoint: flows/etl.py:etl\n  pull:\n"
+        "  - prefect.deployments.steps.git_clone:\n"
+        "      repository: https://github.com/acme/flows.git\n"
+        f"      access_token: '{token % 'absent-token'}'\n"
+    )
+    made = flowwiz("blocks", "create", "secret", "present-token", "--stdin", stdin="value-1")
+    assert made.returncode == 0, made.stderr
+    data = json.loads(detect(str(repo), "--json").stdout)["prefect_yaml"]
+    assert [(p["deployment"], p["kind"], p["subject"]) for p in data["problems"]] == [
+        ("file-gone", "entrypoint-file", "flows/old.py:old"),
+        ("renamed", "entrypoint-flow", "flows/etl.py:extract"),
+        ("not-a-flow", "entrypoint-flow", "flows/etl.py:helper"),
+        ("block-gone", "block-missing", "secret/absent-token"),
+    ]
+    assert data["problems"][1]["message"] == (
+        "flows/etl.py has no function extract (its flows: etl)"
+    )
+    assert data["problems"][3]["fix"] == "create it: flowwiz blocks create secret absent-token"
+    assert data["checked"] == "block references checked in the local store"
+    text = " ".join(detect(cwd=repo).stdout.split())
+    assert (
+        "✗ file-gone: flows/old.py does not exist (moved or deleted?): runs will fail to load"
+        " the flow → fix the entrypoint, or restore flows/old.py" in text
+    )
+    assert "✗ not-a-flow: helper in flows/etl.py is not a flow (no @flow decorator)" in text
+    assert "✗ good" not in text

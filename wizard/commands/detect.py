@@ -26,6 +26,10 @@ class Seen:
     project: Any
     in_clone: tuple[str, ...] | None = None  # per flow: tracked/untracked/ignored/outside...
     settings: Any = None  # detectors.prefect_settings.PrefectSettings
+    # what will break prefect.yaml's deployments: (deployment name, DeploymentProblem)
+    problems: tuple[tuple[str, Any], ...] = ()
+    # what the block references (and work pools) were checked against, or why they were not
+    checked: str | None = None
 
 
 def gather(path: Path, api_url: str | None = None) -> Seen:
@@ -50,7 +54,76 @@ def gather(path: Path, api_url: str | None = None) -> Seen:
     from flowwiz.detectors.prefect_settings import resolve_settings
 
     settings = resolve_settings(api_url=api_url)
-    return Seen(root, git, problem, scan, detect_project(root), in_clone, settings)
+    project = detect_project(root)
+    problems, checked = deployment_problems(root, project, settings)
+    return Seen(root, git, problem, scan, project, in_clone, settings, problems, checked)
+
+
+def deployment_problems(
+    root: Path, project: Any, settings: Any
+) -> tuple[tuple[tuple[str, Any], ...], str | None]:
+    """What will break each prefect.yaml deployment's runs (detectors.deployment_checks, as
+    the dashboard's Deployments tab says it): entrypoints always; block references against
+    the active store, and work pools when that store is a Prefect server (read only when a
+    deployment names a block or a pool). Returns the problems by deployment name, and what
+    they were checked against (or why blocks were not checked)."""
+    from flowwiz.detectors.deployment_checks import (
+        EntrypointChecker,
+        block_problems,
+        pool_problem,
+    )
+    from flowwiz.detectors.project import block_references
+
+    document = project.prefect_yaml
+    if document is None:
+        return (), None
+    top_pull = document.data.get("pull")
+    entries = []
+    for entry in document.deployments:
+        pool = entry.get("work_pool")
+        pool_name = pool.get("name") if isinstance(pool, dict) else None
+        refs = block_references(dict(entry, pull=entry.get("pull", top_pull)))
+        name = entry.get("name")
+        entries.append((str(name) if name else "(unnamed)", entry, refs, pool_name))
+    wanted = any(refs for _n, _e, refs, _p in entries) or (
+        settings is not None and settings.api_url and any(p for *_, p in entries)
+    )
+    existing, local_only, pools, checked = (
+        _store_facts(settings) if wanted else (None, (), None, None)
+    )
+    checker = EntrypointChecker(root)
+    found: list[tuple[str, Any]] = []
+    for name, entry, refs, pool_name in entries:
+        entrypoint = entry.get("entrypoint")
+        if isinstance(entrypoint, str) and entrypoint.strip():
+            problem = checker.check(entrypoint)
+            if problem is not None:
+                found.append((name, problem))
+        found += [(name, p) for p in block_problems(refs, existing, local_only)]
+        problem = pool_problem(pool_name if isinstance(pool_name, str) else None, pools)
+        if problem is not None:
+            found.append((name, problem))
+    return tuple(found), checked
+
+
+def _store_facts(settings: Any) -> tuple[Any, Any, Any, str]:
+    """(blocks of the active store or None, blocks only the local catalog holds, the
+    server's work pools or None, what was checked / why not)."""
+    from flowwiz.detectors.errors import FlowwizError
+    from flowwiz.writers.blocks import open_store
+
+    try:
+        store = open_store(settings=settings)
+        existing = frozenset((b.type, b.name) for b in store.list())
+    except FlowwizError as exc:
+        return None, (), None, f"block references not checked: {exc.message}"
+    if store.kind != "prefect":
+        return existing, (), None, "block references checked in the local store"
+    from flowwiz.wizard.dashboard.server import server_context
+
+    pools, local = server_context(store.location, settings=settings)
+    where = settings.describe_server()
+    return existing, local, pools, f"blocks and work pools checked on the Prefect server {where}"
 
 
 def as_json(seen: Seen) -> dict[str, Any]:
@@ -129,6 +202,18 @@ def as_json(seen: Seen) -> dict[str, Any]:
         else {
             "path": str(project.prefect_yaml.path),
             "deployments": list(project.prefect_yaml.deployment_names),
+            # what will break a deployment's runs (detectors.deployment_checks)
+            "problems": [
+                {
+                    "deployment": name,
+                    "kind": problem.kind,
+                    "subject": problem.subject,
+                    "message": problem.message,
+                    "fix": problem.fix,
+                }
+                for name, problem in seen.problems
+            ],
+            "checked": seen.checked,
         },
         "prefect_yaml_error": project.prefect_yaml_error,
         "dockerfile": str(project.dockerfile) if project.dockerfile else None,
@@ -251,6 +336,12 @@ def show(seen: Seen) -> None:
     elif data["prefect_yaml"]:
         names = ", ".join(data["prefect_yaml"]["deployments"]) or "no deployments"
         say(("prefect.yaml", "bold"), f" {names}")
+        for problem in data["prefect_yaml"]["problems"]:
+            say("  ", ("✗", "red"), f" {problem['deployment']}: {problem['message']}")
+            if problem["fix"]:
+                say(f"      → {problem['fix']}")
+        if data["prefect_yaml"]["checked"]:
+            say(("  ", ""), (data["prefect_yaml"]["checked"], "dim"))
     else:
         say(("prefect.yaml", "bold"), " none yet")
     dockerfile = data["dockerfile"]

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
+from flowwiz.detectors.deployment_checks import DeploymentProblem, EntrypointChecker
 from flowwiz.detectors.secret import MASK
 from flowwiz.writers.blocks.model import BLOCK_TYPES, Block, BlockStore
 
@@ -201,6 +202,23 @@ DeploymentSource = Literal["file", "server", "both"]
 
 
 @dataclass(frozen=True, slots=True)
+class LastRun:
+    """A deployment's latest flow run that is not merely scheduled (server only)."""
+
+    state_type: str  # "COMPLETED", "FAILED", "CRASHED", "RUNNING", ...
+    state_name: str  # "Completed", "Failed", "Crashed", "Running", ...
+    when: datetime | None  # started, else expected to start (UTC)
+
+    @property
+    def text(self) -> str:
+        """'Failed 11-30 14:20' (UTC): the state and when, short enough for a column."""
+        if self.when is None:
+            return self.state_name
+        moment = self.when.astimezone(timezone.utc) if self.when.tzinfo else self.when
+        return f"{self.state_name} {moment:%m-%d %H:%M}"
+
+
+@dataclass(frozen=True, slots=True)
 class DeploymentRow:
     name: str
     entrypoint: str
@@ -212,6 +230,20 @@ class DeploymentRow:
     source: DeploymentSource = "file"
     # the deployment's own name (``name`` of a server row reads ``flow/deployment``)
     deployment_name: str = ""
+    # found when the file was read: its entrypoint's file or flow is gone (file rows only; a
+    # server-only deployment's code may live in another repository)
+    problems: tuple[DeploymentProblem, ...] = ()
+    # the server's id, and its latest run (None: no run, or no server)
+    deployment_id: str = ""
+    last_run: LastRun | None = None
+    # the folder (POSIX, below the project root) of the prefect.yaml it is in; "" for the
+    # root's own (a folder's prefect.yaml is deployed from there: entrypoints relative to it)
+    folder: str = ""
+
+    @property
+    def shown_name(self) -> str:
+        """The name with the folder of its prefect.yaml: ``pipelines/etl: daily``."""
+        return f"{self.folder}: {self.name}" if self.folder else self.name
 
     def missing(self, existing: Collection[tuple[str, str]]) -> tuple[BlockRef, ...]:
         return tuple(r for r in self.references if (r.type, r.name) not in existing)
@@ -224,24 +256,58 @@ class ProjectDeployments:
     path: Path
     found: bool
     deployments: tuple[DeploymentRow, ...] = ()
+    # the prefect.yaml files of folders below (their rows carry ``folder``), and those that
+    # could not be read: (relative path, one-line reason)
+    others: tuple[ProjectDeployments, ...] = ()
+    unreadable: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def every_deployment(self) -> tuple[DeploymentRow, ...]:
+        return (*self.deployments, *(row for other in self.others for row in other.deployments))
 
 
 def load_deployments(project_root: Path) -> ProjectDeployments:
-    """Read ``project_root/prefect.yaml``; raises ProjectFileError when it is malformed."""
+    """Read ``project_root/prefect.yaml`` and the prefect.yaml of each folder below (found as
+    the flow discovery walks: ignore rules, no virtualenvs), checking each entrypoint against
+    the files below its prefect.yaml's folder (each file parsed once, never imported). Raises
+    ProjectFileError when the root's file is malformed; a folder's malformed file is listed
+    in ``unreadable``."""
+    from flowwiz.detectors.errors import ProjectFileError
+    from flowwiz.detectors.prefect_yamls import nested_prefect_yamls
+
+    root = Path(project_root)
+    path = root / "prefect.yaml"
+    main = _load_one(root, "") if path.is_file() else ProjectDeployments(path=path, found=False)
+    others: list[ProjectDeployments] = []
+    unreadable: list[tuple[str, str]] = []
+    for relpath in nested_prefect_yamls(root):
+        folder = relpath.rpartition("/")[0]
+        try:
+            others.append(_load_one(root / folder, folder))
+        except ProjectFileError as exc:
+            unreadable.append((relpath, exc.message))
+    return replace(main, others=tuple(others), unreadable=tuple(unreadable))
+
+
+def _load_one(folder_path: Path, folder: str) -> ProjectDeployments:
     from flowwiz.detectors.project import block_references, load_prefect_yaml
 
-    path = Path(project_root) / "prefect.yaml"
-    if not path.is_file():
-        return ProjectDeployments(path=path, found=False)
+    path = folder_path / "prefect.yaml"
     document = load_prefect_yaml(path)
     top_pull = document.data.get("pull")
+    checker = EntrypointChecker(folder_path)
     rows = []
     for entry in document.deployments:
         pull = entry.get("pull", top_pull)
         # a deployment without its own pull steps runs the file's: their references count too
         effective = dict(entry, pull=pull)
         refs = tuple(BlockRef(t, n) for t, n in block_references(effective))
-        rows.append(deployment_row(entry, pull, refs))
+        row = replace(deployment_row(entry, pull, refs), folder=folder)
+        if row.entrypoint != NOTHING:
+            problem = checker.check(row.entrypoint)
+            if problem is not None:
+                row = replace(row, problems=(problem,))
+        rows.append(row)
     return ProjectDeployments(path=path, found=True, deployments=tuple(rows))
 
 
@@ -290,7 +356,16 @@ def merge_deployments(
             continue
         pending.remove(twin)
         refs = tuple(dict.fromkeys((*row.references, *twin.references)))
-        merged.append(replace(row, name=twin.name, source="both", references=refs))
+        merged.append(
+            replace(
+                row,
+                name=twin.name,
+                source="both",
+                references=refs,
+                deployment_id=twin.deployment_id,
+                last_run=twin.last_run,
+            )
+        )
     return (*merged, *pending)
 
 

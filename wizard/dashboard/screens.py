@@ -28,6 +28,7 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("n", "create a secret block (the value is typed into a password field)"),
     ("d", "delete the highlighted block (asks first)"),
     ("c", "copy the block's template reference for prefect.yaml"),
+    ("/ s n", "Deployments: filter, sort (or click a header), create the missing block"),
     ("r", "reload blocks and prefect.yaml"),
     ("?", "this help"),
     ("q", "quit"),
@@ -93,15 +94,18 @@ class CreateSecretScreen(ModalScreen[Block | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, save: Callable[[str, SecretStr], Block]) -> None:
+    def __init__(self, save: Callable[[str, SecretStr], Block], name: str | None = None) -> None:
+        """``name``: prefilled (a block a deployment references), the value field focused."""
         super().__init__()
         self._save = save
+        self._name = name
 
     def compose(self) -> ComposeResult:
         with Vertical(id="create-dialog", classes="dialog"):
             yield Label("New secret block", classes="dialog-title")
             yield Label("Name (referenced as secret/<name>)")
             yield Input(
+                self._name or "",
                 placeholder="e.g. github-token",
                 id="name",
                 validators=[Function(is_block_name, f"use {BLOCK_NAME_RULE}")],
@@ -115,7 +119,7 @@ class CreateSecretScreen(ModalScreen[Block | None]):
 
     def on_mount(self) -> None:
         self.query_one("#form-error", Static).display = False
-        self.query_one("#name", Input).focus()
+        self.query_one("#value" if self._name else "#name", Input).focus()
 
     def _error(self, message: str | None) -> None:
         box = self.query_one("#form-error", Static)

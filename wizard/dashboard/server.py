@@ -7,6 +7,9 @@ against a Prefect 3.9.1 server:
 - ``POST /deployments/filter``  (limit, offset, sort)   the deployments, a page at a time
 - ``POST /flows/filter``        (flows.id.any_)         their flows' names (a deployment
                                                        carries only its flow's id)
+- ``POST /flow_runs/filter``    (deployments.id.any_,   the latest run of each deployment:
+                                 state.type.not_any_,   one request for all of them, newest
+                                 sort START_TIME_DESC)  first (start time, else expected)
 
 Response bodies never reach a message: only status codes and our own words do.
 """
@@ -23,6 +26,7 @@ from flowwiz.wizard.dashboard.data import (
     NOTHING,
     BlockRef,
     DeploymentRow,
+    LastRun,
     schedule_summary,
     storage_summary,
 )
@@ -34,6 +38,9 @@ CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 10.0
 # Enough for any real workspace; a runaway server cannot keep the worker paging forever.
 MAX_DEPLOYMENTS = 10_000
+# Requests for the latest runs: the first answers for every deployment among the newest
+# PAGE runs; each next one asks only for the deployments not answered yet.
+MAX_RUN_PAGES = 5
 
 
 class ServerReadError(WorldError):
@@ -64,8 +71,64 @@ def load_server_deployments(
     with client:
         documents = _all_deployments(client)
         flows = _flow_names(client, {str(d.get("flow_id")) for d in documents})
-    rows = [server_row(d, flows.get(str(d.get("flow_id")), "?")) for d in documents]
+        try:
+            runs = last_runs(client, [str(d.get("id")) for d in documents if d.get("id")])
+        except ServerReadError:
+            runs = {}  # the deployments still show; their last runs are not known
+    rows = [
+        server_row(d, flows.get(str(d.get("flow_id")), "?"), runs.get(str(d.get("id"))))
+        for d in documents
+    ]
     return tuple(sorted(rows, key=lambda r: r.name))
+
+
+def last_runs(client: Any, deployment_ids: Sequence[str]) -> dict[str, LastRun]:
+    """The latest flow run of each deployment that is past SCHEDULED (a run that crashed
+    before it started counts), by deployment id: ``/flow_runs/filter`` for all of them at
+    once, newest first. When the newest PAGE runs leave some deployments unanswered, the
+    next request asks for those only (at most MAX_RUN_PAGES requests)."""
+    found: dict[str, LastRun] = {}
+    wanted = set(deployment_ids)
+    for _ in range(MAX_RUN_PAGES):
+        if not wanted - found.keys():
+            break
+        page = _post(
+            client,
+            "/flow_runs/filter",
+            {
+                "deployments": {"id": {"any_": sorted(wanted - found.keys())}},
+                "flow_runs": {"state": {"type": {"not_any_": ["SCHEDULED"]}}},
+                "sort": "START_TIME_DESC",
+                "limit": PAGE,
+            },
+        )
+        for run in page:
+            if isinstance(run, Mapping):
+                key = str(run.get("deployment_id"))
+                if key in wanted and key not in found:
+                    found[key] = _last_run(run)
+        if len(page) < PAGE:
+            break  # every run of the deployments left was read: the rest never ran
+    return found
+
+
+def _last_run(run: Mapping[str, Any]) -> LastRun:
+    from datetime import datetime
+
+    when = None
+    for key in ("start_time", "expected_start_time"):
+        value = run.get(key)
+        if isinstance(value, str):
+            try:
+                when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            break
+    return LastRun(
+        state_type=_text(run.get("state_type")) or "?",
+        state_name=_text(run.get("state_name")) or _text(run.get("state_type")) or "?",
+        when=when,
+    )
 
 
 def _all_deployments(client: Any) -> list[Mapping[str, Any]]:
@@ -132,7 +195,9 @@ def server_context(
     return pools, local
 
 
-def server_row(document: Mapping[str, Any], flow_name: str) -> DeploymentRow:
+def server_row(
+    document: Mapping[str, Any], flow_name: str, last_run: LastRun | None = None
+) -> DeploymentRow:
     """One deployment as the server returns it (``DeploymentResponse``)."""
     from flowwiz.detectors.project import block_references
 
@@ -147,6 +212,8 @@ def server_row(document: Mapping[str, Any], flow_name: str) -> DeploymentRow:
         references=tuple(BlockRef(t, n) for t, n in block_references(pull or [])),
         source="server",
         deployment_name=_text(document.get("name")),
+        deployment_id=_text(document.get("id")),
+        last_run=last_run,
     )
 
 
