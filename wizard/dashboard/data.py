@@ -365,3 +365,38 @@ def storage_summary(pull: object) -> str:
             folder = args.get("folder")
             return f"{kind.removeprefix('pull_from_')} {where}" + (f"/{folder}" if folder else "")
     return "none"
+
+
+# ---------------------------------------------------------------------------------------------
+# where a block is used
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One deployment that references a block: its name as the Deployments tab shows it and
+    where it was found (prefect.yaml, the server, or both)."""
+
+    deployment: str
+    source: DeploymentSource
+
+    @property
+    def where(self) -> str:
+        return {"file": "prefect.yaml", "server": "server", "both": "prefect.yaml, server"}[
+            self.source
+        ]
+
+
+def where_used(
+    block_type: str, name: str, deployments: Iterable[DeploymentRow]
+) -> tuple[Usage, ...]:
+    """The deployments that reference the block ``block_type/name``, in the order given.
+
+    ``deployments`` are the rows the Deployments tab shows (prefect.yaml's, merged with the
+    server's by merge_deployments when a server is read); a reference is one of a row's
+    ``references`` (``{{ prefect.blocks.TYPE.NAME }}`` in the deployment or the pull steps it
+    runs, as detectors.project.block_references finds them)."""
+    return tuple(
+        Usage(d.name, d.source)
+        for d in deployments
+        if any(r.type == block_type and r.name == name for r in d.references)
+    )

@@ -6,7 +6,7 @@ themselves; the app owns the store and hands them what it loaded.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import ClassVar
 
 from flowwiz.wizard.dashboard.data import (
@@ -15,14 +15,17 @@ from flowwiz.wizard.dashboard.data import (
     BlockRow,
     DeploymentRow,
     ProjectDeployments,
+    Usage,
     block_fields,
     display_path,
     format_time,
     merge_deployments,
 )
+from flowwiz.wizard.dashboard.examples import code_example
 from flowwiz.wizard.terminal import printable, styled
 from flowwiz.writers.blocks.model import BLOCK_TYPES, Block
 from rich.markup import escape
+from rich.syntax import Syntax
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -179,6 +182,10 @@ def natural_widths(rows: Sequence[BlockRow]) -> list[int]:
 
 class BlockTable(RowTable[LazyCell]):
     """Blocks one per row, keyed by ``type/name``; columns sized to the data and the screen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "app.block_page", "Block page", show=False),
+    ]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -359,26 +366,46 @@ class BlockTable(RowTable[LazyCell]):
         return row_key.value
 
 
-class BlockDetail(Horizontal):
-    """Every field of the highlighted block (secrets read ``********``), its reference and
-    what is wrong with it."""
+class BlockDetail(VerticalScroll):
+    """The block page: every field of the highlighted block (secrets read ``********``), its
+    reference, what is wrong with it, the deployments that use it and how a flow loads it.
+
+    Enter on the table makes it the page (it takes the room and the keys: arrows scroll it);
+    Enter or Escape gives both back to the table."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,escape", "app.block_page", "Back to the table"),
+    ]
 
     def compose(self) -> ComposeResult:
-        yield Static(id="block-fields")
-        with Vertical(id="block-side"):
-            yield Static(id="block-reference")
-            yield Static(id="block-problem", classes="problem")
+        # the reference and what is wrong first: on a short screen they are what stays in view
+        yield Static(id="block-reference")
+        yield Static(id="block-problem", classes="problem")
+        with Horizontal(id="block-top"):
+            yield Static(id="block-fields")
+            with Vertical(id="block-side"):
+                yield Static(id="block-usage")
+                yield Static(id="block-example")
 
-    def show(self, block: Block | None, empty: str = "No block selected.") -> None:
+    def show(
+        self,
+        block: Block | None,
+        empty: str = "No block selected.",
+        usage: Sequence[Usage] | None = None,
+    ) -> None:
+        """Show ``block`` (or the ``empty`` text); ``usage``: the deployments that reference
+        it (None: not known, prefect.yaml could not be read)."""
         fields = self.query_one("#block-fields", Static)
         problem = self.query_one("#block-problem", Static)
         reference = self.query_one("#block-reference", Static)
+        used = self.query_one("#block-usage", Static)
+        example = self.query_one("#block-example", Static)
         if block is None:
             self.border_title = "Block"
             fields.update(Text(empty))
-            reference.update("")
-            problem.update("")
-            problem.display = False
+            for widget in (reference, problem, used, example):
+                widget.update("")
+                widget.display = False
             return
         spec = BLOCK_TYPES.get(block.type)
         self.border_title = styled(f"{block.slug} · {spec.title if spec else block.type}")
@@ -393,9 +420,10 @@ class BlockDetail(Horizontal):
         fields.update(lines)
         reference.update(
             Text.assemble(
-                ("Reference for prefect.yaml (c copies it)\n", "dim"), printable(block.reference)
+                ("Reference ", "dim"), printable(block.reference), ("  c copies it", "dim")
             )
         )
+        reference.display = True
         if block.problem:
             problem.update(Text(f"⚠ {printable(block.problem)}"))
         elif block.status == "unknown":
@@ -405,6 +433,28 @@ class BlockDetail(Horizontal):
         else:
             problem.update("")
         problem.display = block.status != "ok"
+        used.update(usage_text(usage))
+        used.display = True
+        code = code_example(block.type, printable(block.name))
+        highlighted = Syntax(code, "python", theme="ansi_dark").highlight(code)
+        highlighted.rstrip()
+        example.update(Text.assemble(("Load it in a flow\n", "dim"), highlighted))
+        example.display = True
+
+
+def usage_text(usage: Sequence[Usage] | None) -> Text:
+    """'Used by 2 deployments' and one line each (name, where it was found)."""
+    if usage is None:
+        return Text("Used by: not known (prefect.yaml could not be read)", style="dim")
+    if not usage:
+        return Text("Used by no deployment", style="dim")
+    count = len(usage)
+    text = Text(f"Used by {count} deployment{'s' if count != 1 else ''}", style="dim")
+    for item in usage:
+        text.append("\n• ")
+        text.append(printable(item.deployment), style="bold")
+        text.append(f" ({item.where})")
+    return text
 
 
 class FilterInput(Input):
@@ -445,6 +495,8 @@ class BlocksView(Horizontal):
         self._shown: tuple[str, ...] | None = None
         self._debounce: Timer | None = None
         self._check_timer: Timer | None = None
+        # the deployments that reference a block (set by the app, which holds them)
+        self.usage_of: Callable[[Block], Sequence[Usage] | None] = lambda _block: ()
 
     def compose(self) -> ComposeResult:
         yield TypeSidebar(id="types")
@@ -494,10 +546,28 @@ class BlocksView(Horizontal):
             table.mark_problem(block.slug)
         selected = self.selected
         if selected is not None and selected.slug == block.slug:
-            self.query_one(BlockDetail).show(selected)
+            self.query_one(BlockDetail).show(selected, usage=self.usage_of(selected))
 
     def select(self, slug: str) -> None:
         self.query_one(BlockTable).go_to(slug)
+
+    def refresh_usage(self) -> None:
+        """The deployments changed (prefect.yaml or the server's were read): the block page
+        says again where its block is used."""
+        block = self.selected
+        if block is not None:
+            self.query_one(BlockDetail).show(block, usage=self.usage_of(block))
+
+    # -- the block page
+
+    def toggle_page(self) -> None:
+        """Enter: the block page takes the room of the table (a few rows stay above it) and
+        the keys, or gives them back."""
+        self.toggle_class("-page")
+        if self.has_class("-page"):
+            self.query_one(BlockDetail).focus()
+        else:
+            self.query_one(BlockTable).focus()
 
     # -- filtering
 
@@ -549,7 +619,7 @@ class BlocksView(Horizontal):
             detail.show(None, "No block matches." if self.catalog.rows else _NO_BLOCKS)
         else:
             block = self.selected
-            detail.show(block)
+            detail.show(block, usage=self.usage_of(block) if block is not None else ())
             if self._check_timer is not None:
                 self._check_timer.stop()
                 self._check_timer = None

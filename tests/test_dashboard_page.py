@@ -1,0 +1,308 @@
+"""`flowwiz ui`: the block page (reference, code example, where it is used), the command
+palette (ctrl+p) and the layout at 80x24, driven with Pilot over the real local store and a
+real prefect.yaml (fixtures and helpers of tests/test_dashboard.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowwiz.detectors.secret import SecretStr
+from tests.leaks import assert_not_leaked, canary
+from tests.test_dashboard import (  # noqa: F401 - fixtures
+    check_snapshot,
+    drive,
+    frozen,
+    project,
+    screen_texts,
+    seed,
+    settle,
+    snapshot_store,
+    store,
+    table_rows,
+    text_of,
+)
+
+
+def screen_text(app: Any) -> str:
+    """The screen as plain text, line by line (what a person reads)."""
+    strips = app.screen._compositor.render_strips()  # noqa: SLF001
+    return "\n".join(strip.text.rstrip() for strip in strips)
+
+
+async def select(app: Any, pilot: Any, slug: str) -> None:
+    table = app.query_one("#blocks-table")
+    table.move_cursor(row=table.get_row_index(slug), animate=False)
+    await settle(pilot)
+
+
+# ---------------------------------------------------------------------------------------------
+# the block page
+
+
+def test_block_page_reference_example_and_where_used(store: Any, project: Path) -> None:
+    secret = canary()
+    seed(store, secret)
+
+    async def scenario(app: Any, pilot: Any) -> None:
+        await select(app, pilot, "secret/github-token")
+        assert text_of(app, "#block-reference") == (
+            "Reference {{ prefect.blocks.secret.github-token }}  c copies it"
+        )
+        # the file's top-level pull step names it: etl-nightly runs that step; report has its own
+        assert text_of(app, "#block-usage") == (
+            "Used by 1 deployment\n• etl-nightly (prefect.yaml)"
+        )
+        assert text_of(app, "#block-example") == (
+            "Load it in a flow\n"
+            "from prefect.blocks.system import Secret\n"
+            'secret = Secret.load("github-token")\n'
+            "secret.get()"
+        )
+        await select(app, pilot, "aws-credentials/aws-prod")
+        assert text_of(app, "#block-usage") == "Used by no deployment"
+        assert text_of(app, "#block-example").splitlines()[1:3] == [
+            "from prefect_aws import AwsCredentials",
+            'creds = AwsCredentials.load("aws-prod")',
+        ]
+        # prefect.yaml changes: r reads it again, and the page follows
+        (project / "prefect.yaml").write_text(
+            (project / "prefect.yaml")
+            .read_text()
+            .replace(
+                "prefect.blocks.secret.report-token", "prefect.blocks.aws-credentials.aws-prod"
+            )
+        )
+        await pilot.press("r")
+        await settle(pilot)
+        assert text_of(app, "#block-usage") == "Used by 1 deployment\n• report (prefect.yaml)"
+        # Enter: the page gets the room (the example in full), Enter again gives it back
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.query_one("#blocks-view").has_class("-page")
+        assert "creds.get_boto3_session()" in screen_text(app)
+        await pilot.press("enter")  # the page has the keys now: Enter gives them back
+        await settle(pilot)
+        assert not app.query_one("#blocks-view").has_class("-page")
+        assert_not_leaked(secret, texts=screen_texts(app))
+
+    drive(store, project, scenario)
+
+
+def test_delete_of_a_block_in_use_lists_its_deployments(store: Any, project: Path) -> None:
+    seed(store)
+    (project / "prefect.yaml").write_text(
+        (project / "prefect.yaml").read_text().replace("report-token", "github-token")
+    )
+
+    async def scenario(app: Any, pilot: Any) -> None:
+        from flowwiz.wizard.dashboard.screens import ConfirmDeleteScreen
+
+        await select(app, pilot, "secret/github-token")
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDeleteScreen)
+        warning = str(app.screen.query_one("#delete-used").render())
+        assert warning == (
+            "Used by 2 deployments; their runs will fail without it:\n"
+            "• etl-nightly (prefect.yaml)\n"
+            "• report (prefect.yaml)"
+        )
+        await pilot.press("n")
+        await settle(pilot)
+        # a block no deployment uses: no list
+        await select(app, pilot, "aws-credentials/aws-prod")
+        await pilot.press("d")
+        await settle(pilot)
+        assert not app.screen.query("#delete-used")
+        await pilot.press("y")
+        await settle(pilot)
+
+    drive(store, project, scenario)
+    assert store.exists("secret", "github-token")
+    assert not store.exists("aws-credentials", "aws-prod")
+
+
+def test_code_example_for_every_kind_of_type() -> None:
+    from flowwiz.wizard.dashboard.examples import code_example
+
+    assert code_example("github-credentials", "gh") == (
+        "from prefect_github import GitHubCredentials\n"
+        'creds = GitHubCredentials.load("gh")\n'
+        "creds.token.get_secret_value()"
+    )
+    assert code_example("s3-bucket", "data").splitlines()[:2] == [
+        "from prefect_aws import S3Bucket",
+        'bucket = S3Bucket.load("data")',
+    ]
+    # a type the table does not know: Prefect's base class loads "type/name"
+    assert code_example("my-custom-block", 'odd"name') == (
+        "from prefect.blocks.core import Block\n"
+        'block = Block.load("my-custom-block/odd\\"name")'
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the command palette
+
+
+async def palette(pilot: Any, query: str) -> list[str]:
+    """Open ctrl+p, type query; the commands it lists (their titles)."""
+    from textual.command import CommandList, CommandPalette
+
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await settle(pilot)
+    assert isinstance(app.screen, CommandPalette)
+    await pilot.press(*query)
+    await settle(pilot, 0.3)
+    found = app.screen.query_one(CommandList)
+    return [str(found.get_option_at_index(i).prompt).split("\n")[0]
+            for i in range(found.option_count)]
+
+
+def test_palette_runs_the_apps_commands(store: Any, project: Path) -> None:
+    seed(store)
+
+    async def scenario(app: Any, pilot: Any) -> None:
+        from textual.screen import ModalScreen
+
+        from flowwiz.wizard.dashboard.commands import app_commands
+
+        titles = [c.title for c in app_commands(app)]
+        assert titles == [
+            "New block",
+            "Copy reference",
+            "Delete block",
+            "Filter blocks",
+            "Block page",
+            "Refresh",
+            "Show blocks",
+            "Show deployments",
+            "Help",
+        ]  # no server: no push, no switch
+        await select(app, pilot, "secret/github-token")
+        assert (await palette(pilot, "copy ref"))[0] == "Copy reference"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.clipboard == "{{ prefect.blocks.secret.github-token }}"
+        assert (await palette(pilot, "show dep"))[0] == "Show deployments"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.query_one("TabbedContent").active == "deployments"
+        await palette(pilot, "show blocks")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.query_one("TabbedContent").active == "blocks"
+        await palette(pilot, "new block")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ModalScreen)  # the create form
+        await pilot.press("escape")
+        await settle(pilot)
+        await palette(pilot, "help")
+        await pilot.press("enter")
+        await settle(pilot)
+        from flowwiz.wizard.dashboard.screens import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)
+
+    session = drive(store, project, scenario)
+    assert "Copied {{ prefect.blocks.secret.github-token }}" in session.notes()
+
+
+def test_palette_offers_push_and_switch_with_a_server(store: Any, project: Path) -> None:
+    """A server configured beside the local store: push and switch are offered (the server
+    test runs them); nothing is contacted to list them."""
+    from flowwiz.wizard.dashboard.app import FlowwizApp
+    from flowwiz.wizard.dashboard.commands import app_commands
+
+    app = FlowwizApp(store, project, server_url="http://127.0.0.1:9/api")
+    titles = [c.title for c in app_commands(app)]
+    assert titles[1] == "Push block to server"
+    assert "Switch store: server" in titles
+
+
+# ---------------------------------------------------------------------------------------------
+# 80x24
+
+
+def many(store: Any) -> None:
+    seed(store)
+    for i in range(9):
+        store.save("secret", f"team-{i}-token", {"value": SecretStr(f"value-{i}-abcdef")})
+
+
+def drive_at(store: Any, project: Path, size: tuple[int, int], scenario: Any) -> Any:
+    from tests import test_dashboard
+
+    previous = test_dashboard.SIZE
+    test_dashboard.SIZE = size
+    try:
+        return drive(store, project, scenario)
+    finally:
+        test_dashboard.SIZE = previous
+
+
+def test_usable_at_80x24(store: Any, project: Path) -> None:
+    many(store)
+
+    async def scenario(app: Any, pilot: Any) -> None:
+        await select(app, pilot, "aws-credentials/aws-prod")
+        text = screen_text(app)
+        lines = text.splitlines()
+        assert len(lines) == 24 and max(map(len, lines)) <= 80
+        # several rows of the table
+        names = [r[1] for r in table_rows(app)]
+        shown = [name for name in names if re.search(rf"\s{name}\s", text)]
+        assert len(shown) >= 6, text
+        # the selected block's key facts: what it is, its reference, its first fields
+        assert "aws-credentials/aws-prod · AWS Credentials" in text
+        assert "Reference {{ prefect.blocks.aws-credentials.aws-prod }}" in text
+        assert re.search(r"aws_access_key_id\s+AKIAEXAMPLE", text)
+        # the footer: every key it lists is whole, the palette's too
+        footer = lines[-1]
+        for key in ("/ Filter", "d Delete", "c Copy ref", "q Quit", "? Help", "r Refresh"):
+            assert key in footer, footer
+        assert "^p palette" in footer
+        # Enter: the block page, with where it is used and the code, a few rows still above
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.focused is app.query_one("#block-detail")  # the arrows scroll the page
+        await pilot.press("pagedown")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Used by no deployment" in text and "creds.get_boto3_session()" in text
+        assert "│ aws-credentials     aws-prod" in text  # the row stays in view above
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.focused is app.query_one("#blocks-table")
+        assert not app.query_one("#blocks-view").has_class("-page")
+
+    drive_at(store, project, (80, 24), scenario)
+
+
+# ---------------------------------------------------------------------------------------------
+# snapshots
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "keys"),
+    [
+        ("block_page", (120, 36), ("end",)),
+        ("blocks_80x24", (80, 24), ("end",)),
+    ],
+)
+def test_snapshot_block_page(
+    snapshot_store: Any, project: Path, name: str, size: tuple[int, int], keys: tuple[str, ...]
+) -> None:
+    async def scenario(app: Any, pilot: Any) -> None:
+        await pilot.press(*keys)
+        await settle(pilot, 0.3)
+        await frozen(pilot)
+        check_snapshot(name, app.export_screenshot())
+
+    drive_at(snapshot_store, project, size, scenario)
