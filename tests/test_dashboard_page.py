@@ -306,3 +306,63 @@ def test_snapshot_block_page(
         check_snapshot(name, app.export_screenshot())
 
     drive_at(snapshot_store, project, size, scenario)
+
+
+# ---------------------------------------------------------------------------------------------
+# the data behind them, without the UI
+
+
+def test_where_used_reads_every_source() -> None:
+    from flowwiz.wizard.dashboard.data import BlockRef, DeploymentRow, Usage, where_used
+
+    def row(name: str, source: Any, *refs: BlockRef) -> DeploymentRow:
+        return DeploymentRow(name, "f.py:f", "pool", "default", "none", "none", refs, source)
+
+    token, other = BlockRef("secret", "token"), BlockRef("secret", "other")
+    rows = [
+        row("a", "file", token),
+        row("flow/b", "server", other, token),
+        row("flow/c", "both", token),
+        row("d", "file", other),
+        row("e", "file", BlockRef("github-credentials", "token")),  # same name, other type
+    ]
+    assert where_used("secret", "token", rows) == (
+        Usage("a", "file"),
+        Usage("flow/b", "server"),
+        Usage("flow/c", "both"),
+    )
+    assert [u.where for u in where_used("secret", "token", rows)] == [
+        "prefect.yaml",
+        "server",
+        "prefect.yaml, server",
+    ]
+    assert where_used("secret", "nobody", rows) == ()
+
+
+def test_matching_indices_agree_with_the_plain_filter() -> None:
+    """The precomputed filter finds exactly what 'every word in type/name summary' finds."""
+    from flowwiz.wizard.dashboard.data import catalog_of
+    from flowwiz.writers.blocks.model import Block
+
+    blocks = []
+    for i in range(300):
+        if i % 3 == 0:
+            blocks.append(Block("secret", f"etl-{i}-token", {"value": SecretStr("x" * 9)}))
+        elif i % 3 == 1:
+            blocks.append(
+                Block("gitlab-credentials", f"gl-{i}", {"url": f"https://gl{i % 7}.example.com"})
+            )
+        else:
+            blocks.append(Block("aws-credentials", f"aws-{i}", {"aws_access_key_id": f"AK{i}"}))
+    catalog = catalog_of(blocks)
+    assert catalog.spans["aws-credentials"] == (0, 100)
+    for query in ("", "e", "etl-1", "ETL 2", "gl3 example", "1 2", "nothing-like-it", "  "):
+        for kind in (None, "secret", "gitlab-credentials", "github-credentials"):
+            words = query.lower().split()
+            expected = [
+                row
+                for row in catalog.rows
+                if (kind is None or row.block.type == kind)
+                and all(word in row.haystack for word in words)
+            ]
+            assert catalog.matching(query, kind) == expected, (query, kind)

@@ -16,7 +16,8 @@ Examples:
                                   blocks and deployments of a Prefect server too
 
 \b
-Keys: / filter, n new secret, d delete, c copy reference, r refresh, ? help, q quit.
+Keys: / filter, n new secret, d delete, c copy reference, Enter the block page (where it
+is used, how a flow loads it), ctrl+p every command by name, r refresh, ? help, q quit.
 """
 
 
