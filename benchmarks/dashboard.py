@@ -58,6 +58,7 @@ class PaintClock:
 
         self.painted: float | None = None
         self.cpu: float | None = None  # the UI thread's CPU time then (time.thread_time)
+        self.process_cpu: float | None = None  # every thread's (time.process_time)
         original = BlockTable.render_lines
         clock = self
 
@@ -65,6 +66,7 @@ class PaintClock:
             if table.row_count and clock.painted is None:
                 clock.painted = time.perf_counter()
                 clock.cpu = time.thread_time()
+                clock.process_cpu = time.process_time()
             return original(table, crop)
 
         BlockTable.render_lines = render_lines  # type: ignore[method-assign,assignment]
@@ -83,20 +85,23 @@ def clock() -> PaintClock:
     return CLOCK
 
 
-async def first_paint(store: object, project: Path, expected: int) -> tuple[float, float]:
-    """(first rows drawn, every block loaded and the table's window filled), from the app's
-    construction."""
+async def first_paint(store: object, project: Path, expected: int) -> tuple[float, float, float]:
+    """(first rows drawn, every block loaded and the table's window filled, the process's CPU
+    time until the first rows were drawn: every thread's work, whatever else the machine
+    runs), from the app's construction."""
     from flowwiz.wizard.dashboard.app import FlowwizApp
     from flowwiz.wizard.dashboard.widgets import WINDOW_ROWS
 
     paint = clock()
     paint.reset()
     start = time.perf_counter()
+    start_cpu = time.process_time()
     app = FlowwizApp(store, project)  # type: ignore[arg-type]
     async with app.run_test(size=SIZE):
         table = app.query_one("#blocks-table")
         await until(lambda: paint.painted is not None)
         painted = paint.painted - start  # type: ignore[operator]
+        cpu = paint.process_cpu - start_cpu  # type: ignore[operator]
         await until(
             lambda: app.catalog is not None
             and not app.catalog.partial
@@ -104,7 +109,7 @@ async def first_paint(store: object, project: Path, expected: int) -> tuple[floa
         )
         complete = time.perf_counter() - start
         await app.workers.wait_for_complete()
-    return painted, complete
+    return painted, complete, cpu
 
 
 async def filtering(store: object, project: Path, expected: int) -> dict[str, float]:
@@ -208,8 +213,8 @@ async def keystrokes(app: object, pilot: object, text: str) -> tuple[list[float]
     return times, cpu
 
 
-def medians(results: list[tuple[float, float]]) -> tuple[float, float]:
-    return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results)
+def medians(results: list[tuple[float, ...]]) -> tuple[float, ...]:
+    return tuple(statistics.median(r[i] for r in results) for i in range(len(results[0])))
 
 
 def main() -> int:
@@ -248,7 +253,10 @@ def main() -> int:
             target = 500 if count <= 10_000 else 1000
             print()
             if count == 1:
-                print(f"floor, 1 block, {backend}: first paint {real[0] * 1000:.0f} {ms}")
+                print(
+                    f"floor, 1 block, {backend}: first paint {real[0] * 1000:.0f} {ms}"
+                    f" (CPU time {real[2] * 1000:.0f} ms)"
+                )
                 continue
             load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
             print(
@@ -257,7 +265,7 @@ def main() -> int:
             )
             print(
                 f"  first paint                        {real[0] * 1000:8.0f} {ms}"
-                f"   target < {target} ms"
+                f"   target < {target} ms (CPU time {real[2] * 1000:.0f} ms)"
             )
             print(f"  all loaded, window filled          {real[1] * 1000:8.0f} {ms}")
             print(

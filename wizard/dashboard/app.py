@@ -79,7 +79,9 @@ class FlowwizApp(App[None]):
         self.store = store
         self.server_url = server_url or (store.location if store.kind == "prefect" else None)
         # the server's auth and TLS settings, reused when push or switch-store open it
-        self._server_settings = getattr(store, "settings", None)
+        self._server_settings = (
+            getattr(store, "settings", None) if store.kind == "prefect" else None
+        )
         self.project_root = Path(project_root)
         self.catalog: BlockCatalog | None = None
         self._select_after_load: str | None = None
@@ -355,7 +357,7 @@ class FlowwizApp(App[None]):
             pushed = _push_one(self.store, remote, block.slug, overwrite=False)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a notification
             self.call_from_thread(
-                self.notify, _message(exc), title="Push", severity="error", markup=False
+                self.notify, printable(_message(exc)), title="Push", severity="error", markup=False
             )
             return
         if pushed.result == "created":
@@ -393,7 +395,9 @@ class FlowwizApp(App[None]):
                     env={**os.environ, "PREFECT_API_URL": ""}, on_warning=self._warn
                 )
         except Exception as exc:  # noqa: BLE001
-            self.notify(_message(exc), title="Switch store", severity="error", markup=False)
+            self.notify(
+                printable(_message(exc)), title="Switch store", severity="error", markup=False
+            )
             return
         self.store = store
         self.catalog = None
