@@ -366,3 +366,57 @@ def test_matching_indices_agree_with_the_plain_filter() -> None:
                 and all(word in row.haystack for word in words)
             ]
             assert catalog.matching(query, kind) == expected, (query, kind)
+
+
+def test_ui_local_with_a_server_configured_in_a_real_terminal(
+    file_keyring: Path, project: Path, tmp_path: Path
+) -> None:
+    """`flowwiz ui --local` in a pty at 80x24 with PREFECT_API_URL set: the local catalog is
+    shown (the server is not contacted to draw it), and ctrl+p offers to push to that server."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import pexpect
+
+    from tests.conftest import FLOWWIZ
+    from tests.test_dashboard import closed_port
+
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from flowwiz.detectors.secret import SecretStr; "
+            "from flowwiz.writers.blocks import open_store; "
+            "open_store(on_warning=print).save('secret', 'github-token', "
+            "{'value': SecretStr('pty-token-value-2')})",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PREFECT_API_URL": ""},
+    )
+    url = f"http://127.0.0.1:{closed_port()}/api"
+    child = pexpect.spawn(
+        FLOWWIZ,
+        ["ui", "--local"],
+        cwd=str(project),
+        env={**os.environ, "COLUMNS": "80", "LINES": "24", "PREFECT_API_URL": url},
+        dimensions=(24, 80),
+        encoding="utf-8",
+        timeout=30,
+    )
+    try:
+        child.expect("github-token")
+        child.send("\x10")  # ctrl+p
+        child.send("push")
+        child.expect("block to server")
+        child.send("\x1b")
+        time.sleep(0.5)  # apart from the escape, q would read as alt+q
+        child.send("q")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    assert "pty-token-value-2" not in (child.before or "")
