@@ -35,8 +35,8 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -167,9 +167,8 @@ async def keystrokes(app: object, pilot: object, text: str) -> tuple[list[float]
     """Each key of text typed into the (empty, focused) filter box: from the key event to its
     result on screen (see the module docstring); the wall time and the UI thread's CPU time
     (what the key cost, whatever else the machine runs)."""
-    from textual import events
-
     from flowwiz.wizard.dashboard.widgets import BlocksView
+    from textual import events
 
     view = app.query_one(BlocksView)  # type: ignore[attr-defined]
     paint = clock()

@@ -9,22 +9,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from flowwiz.detectors.secret import SecretStr
+
+from tests import test_dashboard as dashboard
 from tests.leaks import assert_not_leaked, canary
-from tests.test_dashboard import (  # noqa: F401 - fixtures
+from tests.test_dashboard import (
     check_snapshot,
     drive,
     frozen,
-    project,
     screen_texts,
     seed,
     settle,
-    snapshot_store,
-    store,
     table_rows,
     text_of,
 )
+
+# the fixtures of tests/test_dashboard.py: the real local store, a real prefect.yaml
+store = dashboard.store
+project = dashboard.project
+snapshot_store = dashboard.snapshot_store
 
 
 def screen_text(app: Any) -> str:
@@ -168,9 +171,8 @@ def test_palette_runs_the_apps_commands(store: Any, project: Path) -> None:
     seed(store)
 
     async def scenario(app: Any, pilot: Any) -> None:
-        from textual.screen import ModalScreen
-
         from flowwiz.wizard.dashboard.commands import app_commands
+        from textual.screen import ModalScreen
 
         titles = [c.title for c in app_commands(app)]
         assert titles == [

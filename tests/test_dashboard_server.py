@@ -231,6 +231,7 @@ def test_block_page_where_used_switch_and_push(
     async def scenario(app: Any, pilot: Any) -> None:
         from flowwiz.wizard.dashboard.commands import app_commands
         from flowwiz.wizard.dashboard.screens import ConfirmDeleteScreen
+
         from tests.test_dashboard_page import palette, select
 
         await select(app, pilot, f"secret/{PAGE_BLOCK}")
