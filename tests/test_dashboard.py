@@ -422,7 +422,7 @@ def test_delete_asks_and_cancel_keeps_the_block(store: Any, project: Path) -> No
         assert isinstance(app.screen, ConfirmDeleteScreen)
         assert app.screen.slug == "secret/github-token"
         # prefect.yaml uses it: the dialog says which deployment would break
-        assert app.screen.used_by == ("etl-nightly",)
+        assert [u.deployment for u in app.screen.used_by] == ["etl-nightly"]
         assert app.focused is app.screen.query_one("#cancel")
         await pilot.press("enter")  # Enter alone is Cancel
         await settle(pilot)

@@ -182,3 +182,99 @@ def test_unreachable_server_warns_and_file_deployments_still_show(tmp_path: Path
         "and is the --api-url right?"
     )
     assert len(session.notes("error")) == 1  # the block store's own
+
+
+PAGE_BLOCK = "dash-page-used-token"
+PAGE_LOCAL = "dash-page-local-token"
+
+
+@pytest.mark.prefect
+def test_block_page_where_used_switch_and_push(
+    prefect_server: PrefectServer, tmp_path: Path, isolated_env: Path, memory_keyring: Any
+) -> None:
+    """The block page lists the server's deployment that uses a block beside prefect.yaml's;
+    deleting it asks with both in front; the palette switches to the local store and pushes a
+    local block to the server, where Prefect reads it back."""
+    import os
+
+    from flowwiz.detectors.secret import SecretStr
+    from flowwiz.writers.blocks import open_store
+
+    from tests.leaks import assert_not_leaked, canary
+    from tests.test_dashboard import screen_texts
+
+    secret = canary()
+    prefect_server.save_secret(PAGE_BLOCK, "page-used-value-1")
+    flow = prefect_server.api("POST", "/flows/", json={"name": "dash-page-flow"})
+    assert flow.status_code in (200, 201), flow.status_code
+    pull = [
+        {
+            "prefect.deployments.steps.git_clone": {
+                "repository": "https://github.com/acme/flows.git",
+                "access_token": f"{{{{ prefect.blocks.secret.{PAGE_BLOCK} }}}}",
+            }
+        }
+    ]
+    created = prefect_server.api(
+        "POST",
+        "/deployments/",
+        json={
+            "name": "dash-page-deploy",
+            "flow_id": flow.json()["id"],
+            "entrypoint": "flows/etl.py:etl",
+            "pull_steps": pull,
+        },
+    )
+    assert created.status_code in (200, 201), created.status_code
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "prefect.yaml").write_text(
+        "name: flows\ndeployments:\n"
+        "- name: dash-page-file\n  entrypoint: flows/etl.py:etl\n  pull:\n"
+        "  - prefect.deployments.steps.git_clone:\n"
+        "      repository: https://github.com/acme/flows.git\n"
+        f"      access_token: '{{{{ prefect.blocks.secret.{PAGE_BLOCK} }}}}'\n"
+    )
+    local = open_store(env={**os.environ, "PREFECT_API_URL": ""})
+    local.save("secret", PAGE_LOCAL, {"value": SecretStr(secret)})
+    store = open_store(prefect_server.api_url)
+
+    async def scenario(app: Any, pilot: Any) -> None:
+        from flowwiz.wizard.dashboard.commands import app_commands
+        from flowwiz.wizard.dashboard.screens import ConfirmDeleteScreen
+
+        from tests.test_dashboard_page import palette, select
+
+        await select(app, pilot, f"secret/{PAGE_BLOCK}")
+        assert text_of(app, "#block-usage") == (
+            "Used by 2 deployments\n"
+            "• dash-page-file (prefect.yaml)\n"
+            "• dash-page-flow/dash-page-deploy (server)"
+        )
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDeleteScreen)
+        assert "• dash-page-flow/dash-page-deploy (server)" in str(
+            app.screen.query_one("#delete-used").render()
+        )
+        await pilot.press("n")
+        await settle(pilot)
+        titles = [c.title for c in app_commands(app)]
+        assert "Switch store: local" in titles and "Push block to server" not in titles
+        assert (await palette(pilot, "switch"))[0] == "Switch store: local"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.store.kind == "local"
+        assert [r[1] for r in table_rows(app)] == [PAGE_LOCAL]
+        assert (await palette(pilot, "push"))[0] == "Push block to server"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert_not_leaked(secret, texts=screen_texts(app))
+
+    session = drive(store, project, scenario)
+    assert f"Pushed secret/{PAGE_LOCAL} to {prefect_server.api_url}" in session.notes()
+    assert session.notes("error") == []
+    # Prefect reads the pushed block back with its value
+    pushed = prefect_server.read_block_document("secret", PAGE_LOCAL)
+    assert pushed is not None and pushed["data"]["value"] == secret
+    assert_not_leaked(secret, texts=session.notes())

@@ -14,9 +14,12 @@ Examples:
   flowwiz ui --project ../etl     deployments of another project's prefect.yaml
   PREFECT_API_URL=http://127.0.0.1:4200/api flowwiz ui
                                   blocks and deployments of a Prefect server too
+  flowwiz ui --local              the local catalog although a server is configured:
+                                  ctrl+p pushes a block there or switches to it
 
 \b
-Keys: / filter, n new secret, d delete, c copy reference, r refresh, ? help, q quit.
+Keys: / filter, n new secret, d delete, c copy reference, Enter the block page (where it
+is used, how a flow loads it), ctrl+p every command by name, r refresh, ? help, q quit.
 """
 
 
@@ -36,7 +39,14 @@ Keys: / filter, n new secret, d delete, c copy reference, r refresh, ? help, q q
     help="Prefect API URL whose blocks and deployments to show (default: PREFECT_API_URL, "
     "then the active Prefect profile).",
 )
-def ui(project: Path, api_url: str | None) -> None:
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Show the local catalog even when a Prefect server is configured (--api-url, "
+    "PREFECT_API_URL or the profile); that server stays one command away (ctrl+p: push a "
+    "block to it, switch store).",
+)
+def ui(project: Path, api_url: str | None, local: bool) -> None:
     """Browse blocks and deployments full-screen; see which references are broken.
 
     Blocks come from the active store (the local catalog and OS keyring, or a Prefect server
@@ -57,7 +67,17 @@ def ui(project: Path, api_url: str | None) -> None:
             holder[0].notify(message, severity="warning", markup=False)
 
     # nothing is contacted here: an unreachable store is reported inside the dashboard
-    store = open_store(api_url, on_warning=warn)
-    app = FlowwizApp(store, project.resolve())
+    server_url: str | None = None
+    if local:
+        import os
+
+        from flowwiz.detectors.prefect_settings import resolve_settings
+
+        server_url = resolve_settings(api_url=api_url).api_url or None
+        # empty: no server, even one in the active Prefect profile
+        store = open_store(env={**os.environ, "PREFECT_API_URL": ""}, on_warning=warn)
+    else:
+        store = open_store(api_url, on_warning=warn)
+    app = FlowwizApp(store, project.resolve(), server_url=server_url)
     holder.append(app)
     app.run()

@@ -6,11 +6,12 @@ be slow), results come back to the UI thread, and every failure becomes a notifi
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header, TabbedContent, TabPane
@@ -21,11 +22,14 @@ from flowwiz.detectors.secret import SecretStr
 from flowwiz.wizard.dashboard.data import (
     BlockCatalog,
     ProjectDeployments,
+    Usage,
     load_block_pages,
     load_deployments,
     store_label,
+    where_used,
 )
 from flowwiz.wizard.dashboard.deployments import DeploymentsView, DeploymentTable
+from flowwiz.wizard.dashboard.commands import FlowwizCommands
 from flowwiz.wizard.dashboard.screens import ConfirmDeleteScreen, CreateSecretScreen, HelpScreen
 from flowwiz.wizard.dashboard.widgets import BlocksView, BlockTable
 from flowwiz.wizard.terminal import printable
@@ -39,6 +43,13 @@ def _message(exc: BaseException) -> str:
     return f"internal error ({type(exc).__name__})"
 
 
+class NarrowFooter(Footer):
+    """The footer, its keys closer together below 100 columns, so none is cut off at 80."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.compact = event.size.width < 100
+
+
 class FlowwizApp(App[None]):
     """Blocks of the active store and the deployments of ``project_root/prefect.yaml``."""
 
@@ -47,17 +58,32 @@ class FlowwizApp(App[None]):
     AUTO_FOCUS = "#blocks-table"
     TITLE = "flowwiz"
     NOTIFICATION_TIMEOUT = 8
+    # ctrl+p: the app's own commands first, then Textual's (theme, keys, screenshot, quit)
+    COMMANDS = App.COMMANDS | {FlowwizCommands}
+    # classes on the screen that app.tcss narrows the layout with (80x24 stays usable)
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
         Binding("r", "refresh", "Refresh"),
-        Binding("1", "show_tab('blocks')", "Blocks"),
-        Binding("2", "show_tab('deployments')", "Deployments"),
+        # the tabs say it: the footer keeps its room for the keys that are not on screen
+        Binding("1", "show_tab('blocks')", "Blocks", show=False),
+        Binding("2", "show_tab('deployments')", "Deployments", show=False),
     ]
 
-    def __init__(self, store: BlockStore, project_root: Path) -> None:
+    def __init__(
+        self, store: BlockStore, project_root: Path, *, server_url: str | None = None
+    ) -> None:
+        """``server_url``: the Prefect server configured beside the store (the store's own
+        location when the store is a server), which push and switch-store use."""
         super().__init__()
         self.store = store
+        self.server_url = server_url or (store.location if store.kind == "prefect" else None)
+        # the server's auth and TLS settings, reused when push or switch-store open it
+        self._server_settings = (
+            getattr(store, "settings", None) if store.kind == "prefect" else None
+        )
         self.project_root = Path(project_root)
         self.catalog: BlockCatalog | None = None
         self._select_after_load: str | None = None
@@ -71,9 +97,10 @@ class FlowwizApp(App[None]):
                 yield BlocksView(id="blocks-view")
             with TabPane("Deployments", id="deployments"):
                 yield DeploymentsView(id="deployments-view")
-        yield Footer()
+        yield NarrowFooter()
 
     def on_mount(self) -> None:
+        self.query_one(BlocksView).usage_of = self._usage
         if self.store.kind == "prefect":
             self.query_one(DeploymentsView).expect_server(self.store.location)
         self.action_refresh()
@@ -197,6 +224,7 @@ class FlowwizApp(App[None]):
             return
         if not worker.is_cancelled:
             self.call_from_thread(self.query_one(DeploymentsView).show_server, rows)
+            self.call_from_thread(self.query_one(BlocksView).refresh_usage)
         from flowwiz.wizard.dashboard.server import server_context
 
         pools, local = server_context(
@@ -225,12 +253,22 @@ class FlowwizApp(App[None]):
 
     def _project_loaded(self, project: ProjectDeployments) -> None:
         self.query_one(DeploymentsView).show_project(project)
+        self.query_one(BlocksView).refresh_usage()
         if self.catalog is not None and not self.catalog.partial:
             self.check_references(self.catalog)  # the blocks were read first: check these
 
     def _project_failed(self, message: str) -> None:
         self.query_one(DeploymentsView).show_problem(message)
         self.notify(printable(message), title="prefect.yaml", severity="error", markup=False)
+        self.query_one(BlocksView).refresh_usage()
+
+    def _usage(self, block: Block) -> tuple[Usage, ...] | None:
+        """The deployments (prefect.yaml's, and the server's once read) that reference a
+        block; None when prefect.yaml could not be read."""
+        view = self.query_one(DeploymentsView)
+        if view.problem is not None:
+            return None
+        return where_used(block.type, block.name, view.rows)
 
     # -- navigation
 
@@ -296,7 +334,7 @@ class FlowwizApp(App[None]):
         block = self._selected_block()
         if block is None:
             return
-        used_by = self.query_one(DeploymentsView).using(block.type, block.name)
+        used_by = self._usage(block) or ()
 
         def answer(confirmed: bool | None) -> None:
             if confirmed:
@@ -322,3 +360,85 @@ class FlowwizApp(App[None]):
             return
         self.copy_to_clipboard(block.reference)
         self.notify(printable(f"Copied {block.reference}"), markup=False)
+
+    # -- commands of the palette (ctrl+p) that have no key of their own
+
+    def action_filter_blocks(self) -> None:
+        self.query_one(TabbedContent).active = "blocks"
+        self.query_one(BlocksView).action_filter()
+
+    def action_block_page(self) -> None:
+        self.query_one(TabbedContent).active = "blocks"
+        self.query_one(BlocksView).toggle_page()
+
+    def action_push_block(self) -> None:
+        """Copy the highlighted block from the local store to the configured server (what
+        ``flowwiz blocks push TYPE/NAME`` does; a block that exists there is not replaced)."""
+        if self.server_url is None or self.store.kind != "local":
+            self.notify("Push needs the local store and a Prefect server.", severity="warning")
+            return
+        block = self._selected_block()
+        if block is not None:
+            self.push_block(block, self.server_url)
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def push_block(self, block: Block, server_url: str) -> None:
+        from flowwiz.wizard.commands.blocks import _push_one
+        from flowwiz.writers.blocks import open_store
+
+        try:
+            remote = open_store(server_url, settings=self._server_settings, on_warning=self._warn)
+            remote.check()
+            pushed = _push_one(self.store, remote, block.slug, overwrite=False)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a notification
+            self.call_from_thread(
+                self.notify, printable(_message(exc)), title="Push", severity="error", markup=False
+            )
+            return
+        if pushed.result == "created":
+            text, severity = f"Pushed {block.slug} to {remote.location}", "information"
+        elif pushed.result == "skipped":
+            text, severity = (
+                f"{block.slug} exists on {remote.location}: not replaced "
+                f"(flowwiz blocks push {block.slug} --overwrite replaces it)",
+                "warning",
+            )
+        else:
+            text, severity = f"{block.slug} not pushed: {pushed.detail}", "error"
+        self.call_from_thread(
+            self.notify, printable(text), title="Push", severity=severity, markup=False
+        )
+
+    def _warn(self, message: str) -> None:
+        """A store's one-line warning (from any thread) as a notification."""
+        self.notify(printable(message), severity="warning", markup=False)
+
+    def action_switch_store(self) -> None:
+        """Local catalog <-> the configured server: the blocks of the other one are read."""
+        from flowwiz.writers.blocks import open_store
+
+        if self.server_url is None:
+            self.notify("No Prefect server is configured.", severity="warning")
+            return
+        try:
+            if self.store.kind == "local":
+                store = open_store(
+                    self.server_url, settings=self._server_settings, on_warning=self._warn
+                )
+            else:  # empty: no server, even one in the active Prefect profile
+                store = open_store(
+                    env={**os.environ, "PREFECT_API_URL": ""}, on_warning=self._warn
+                )
+        except Exception as exc:  # noqa: BLE001
+            self.notify(
+                printable(_message(exc)), title="Switch store", severity="error", markup=False
+            )
+            return
+        self.store = store
+        self.catalog = None
+        self.sub_title = store_label(store)
+        deployments = self.query_one(DeploymentsView)
+        if store.kind == "prefect" and deployments.server_url is None:
+            deployments.expect_server(store.location)
+        self.notify(printable(f"Showing the {store_label(store)}"), markup=False)
+        self.action_refresh()

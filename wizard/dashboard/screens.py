@@ -19,7 +19,8 @@ from textual.worker import Worker, WorkerState
 from flowwiz.detectors.errors import FlowwizError
 from flowwiz.detectors.secret import SecretStr, forbidden_character, token_not_name
 from flowwiz.detectors.slug import BLOCK_NAME_RULE, is_block_name
-from flowwiz.wizard.terminal import styled
+from flowwiz.wizard.dashboard.data import Usage
+from flowwiz.wizard.terminal import printable, styled
 from flowwiz.writers.blocks.model import Block
 
 HELP_KEYS: tuple[tuple[str, str], ...] = (
@@ -29,6 +30,8 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("d", "delete the highlighted block (asks first)"),
     ("c", "copy the block's template reference for prefect.yaml"),
     ("/ s n", "Deployments: filter, sort (or click a header), create the missing block"),
+    ("Enter", "the block page full size: where it is used, how a flow loads it"),
+    ("ctrl+p", "the command palette: every command by name (push, switch store, ...)"),
     ("r", "reload blocks and prefect.yaml"),
     ("?", "this help"),
     ("q", "quit"),
@@ -182,7 +185,8 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
         Binding("n,escape", "cancel", "Cancel"),
     ]
 
-    def __init__(self, slug: str, used_by: Sequence[str] = ()) -> None:
+    def __init__(self, slug: str, used_by: Sequence[Usage] = ()) -> None:
+        """``used_by``: the deployments that reference the block (data.where_used)."""
         super().__init__()
         self.slug = slug
         self.used_by = tuple(used_by)
@@ -193,11 +197,14 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
             text = "Its value is removed from the secret store; this cannot be undone."
             yield Static(Text(text))
             if self.used_by:
-                names = ", ".join(self.used_by)
-                yield Static(
-                    Text(f"Deployments that reference it: {names}. Their runs will fail."),
-                    classes="problem",
+                count = len(self.used_by)
+                text = Text(
+                    f"Used by {count} deployment{'s' if count != 1 else ''}; "
+                    f"{'their runs' if count != 1 else 'its runs'} will fail without it:"
                 )
+                for usage in self.used_by:
+                    text.append(f"\n• {printable(usage.deployment)} ({usage.where})")
+                yield Static(text, id="delete-used", classes="problem")
             with Horizontal(classes="buttons"):
                 yield Button("Delete", variant="error", id="delete")
                 yield Button("Cancel", id="cancel")

@@ -7,18 +7,19 @@ themselves; the app owns the store and hands them what it loaded.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import ClassVar
 
 from flowwiz.wizard.dashboard.data import (
     BlockCatalog,
     BlockRow,
+    Usage,
     block_fields,
     format_time,
 )
+from flowwiz.wizard.dashboard.examples import code_example
 from flowwiz.wizard.terminal import printable, styled
 from flowwiz.writers.blocks.model import BLOCK_TYPES, Block
-from rich.markup import escape
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -29,43 +30,55 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, ListItem, ListView, Static
 from textual.widgets.data_table import CellType
 
-# How long typing must pause before the table is rebuilt: one rebuild per burst of keys.
-FILTER_DEBOUNCE = 0.15
-# Rows put in the table at once (many screenfuls), then per chunk between events.
-FIRST_ROWS = 200
-CHUNK_ROWS = 1000
+# Rows put in the table at once (a tall terminal's screenful), then per chunk between
+# events. DataTable renders every cell of an added row to measure it (~0.3 ms a row on a
+# busy machine), and a key typed while a chunk goes in waits for it: these sizes are what a
+# filter keystroke waits for. 200 and 1000 made a key wait up to ~400 ms at 50,000 blocks
+# (benchmarks/dashboard.py).
+FIRST_ROWS = 60
+CHUNK_ROWS = 100
 # Rows the table holds until the cursor, the scrollbar or End goes past them: DataTable's
 # cost per added row grows with the rows it holds (it re-walks them all per change), so
-# 50,000 rows in it cost a minute of a busy UI; more are added as they are reached.
-WINDOW_ROWS = 2000
+# 50,000 rows in it cost a minute of a busy UI; more are added as they are reached. Small,
+# so that after a filter the table is filled (and quiet) before the next key comes.
+WINDOW_ROWS = 500
 # How close to the last row held the cursor or the view may come before more are added.
 MORE_AHEAD = 100
 # How long the cursor rests on a block before its secret is looked for (detail pane).
 CHECK_DELAY = 0.5
 
 
+class _CellText(Text):
+    """Text that DataTable does not measure: our columns have fixed widths."""
+
+    __rich_measure__ = None  # type: ignore[assignment]
+
+
 class LazyCell:
-    """A table cell that costs nothing until it is drawn.
+    """A table cell that costs little until it is drawn.
 
     DataTable measures every new cell to size auto-width columns; ours have fixed widths, so
-    that work (about a second for 10,000 rows) buys nothing. Measuring this cell is free (it
-    exposes no ``__rich_measure__``), and the markup it turns into is built only for the rows
-    on screen.
+    that work (about a second for 10,000 rows) buys nothing. Measuring this cell is free (the
+    text it turns into exposes no ``__rich_measure__``); that text is made once, on first
+    use, and drawn as it is (no markup to parse on each redraw of the row).
     """
 
-    __slots__ = ("_text", "_width", "_style")
+    __slots__ = ("_text", "_width", "_style", "_rendered")
 
     def __init__(self, text: str, width: int, style: str | None = None) -> None:
         self._text = text
         self._width = width
         self._style = style
+        self._rendered: Text | None = None
 
-    def __rich__(self) -> str:
-        text = printable(self._text)
-        if len(text) > self._width:
-            text = text[: max(self._width - 1, 0)] + "…"
-        text = escape(text)
-        return f"[{self._style}]{text}[/]" if self._style else text
+    def __rich__(self) -> Text:
+        rendered = self._rendered
+        if rendered is None:
+            text = printable(self._text)
+            if len(text) > self._width:
+                text = text[: max(self._width - 1, 0)] + "…"
+            rendered = self._rendered = _CellText(text, style=self._style or "", end="")
+        return rendered
 
     def __str__(self) -> str:
         return self._text
@@ -163,18 +176,31 @@ class RowTable(DataTable[CellType]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
 
 
-def natural_widths(rows: Sequence[BlockRow]) -> list[int]:
-    """Type, name, fields and time columns as wide as their longest value (capped)."""
+def natural_widths(rows: Sequence[BlockRow], types: Iterable[str] | None = None) -> list[int]:
+    """Type, name, fields and time columns as wide as their longest value (capped).
+
+    Past WINDOW_ROWS rows only the first WINDOW_ROWS are measured (the table holds no more
+    until they are reached; a longer value further down is cut with "…"), and the type
+    column is as wide as the widest of ``types`` (the catalog's, when given): measuring
+    50,000 rows on every keystroke of a filter cost ~40 ms."""
+    sample = rows[:WINDOW_ROWS] if len(rows) > WINDOW_ROWS else rows
+    kinds = [r.block.type for r in sample]
+    if types is not None and len(rows) > WINDOW_ROWS:
+        kinds += list(types)
     return [
-        column_width([r.block.type for r in rows], "Type", 30),
-        column_width([r.block.name for r in rows], "Name", 60),
-        column_width([r.summary for r in rows], "Fields", 80),
-        column_width([r.updated for r in rows], "Updated (UTC)", 16),
+        column_width(kinds, "Type", 30),
+        column_width([r.block.name for r in sample], "Name", 60),
+        column_width([r.summary for r in sample], "Fields", 80),
+        column_width([r.updated for r in sample], "Updated (UTC)", 16),
     ]
 
 
 class BlockTable(RowTable[LazyCell]):
     """Blocks one per row, keyed by ``type/name``; columns sized to the data and the screen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "app.block_page", "Block page", show=False),
+    ]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -199,14 +225,17 @@ class BlockTable(RowTable[LazyCell]):
         widths = fit_columns(natural, minimum, table_room(self, 4), first=(2,))
         return dict(zip(("type", "name", "summary", "updated"), widths, strict=True))
 
-    def show(self, rows: Sequence[BlockRow], keep: str | None = None) -> None:
-        """Replace the rows, keeping the cursor on ``keep`` when it is listed in the window.
+    def show(
+        self, rows: Sequence[BlockRow], keep: str | None = None, types: Iterable[str] | None = None
+    ) -> None:
+        """Replace the rows, keeping the cursor on ``keep`` when it is listed in the window;
+        ``types``: the block types the rows may hold (sizes the type column).
 
         The first screenfuls go in at once; the rest follow in chunks between events, so the
         first paint, the keys and the next filter never wait for 10,000 rows.
         """
         self._generation += 1
-        self._natural = natural_widths(rows)
+        self._natural = natural_widths(rows, types)
         self._rows = rows
         self._keep = keep
         self._limit = WINDOW_ROWS
@@ -355,26 +384,46 @@ class BlockTable(RowTable[LazyCell]):
         return row_key.value
 
 
-class BlockDetail(Horizontal):
-    """Every field of the highlighted block (secrets read ``********``), its reference and
-    what is wrong with it."""
+class BlockDetail(VerticalScroll):
+    """The block page: every field of the highlighted block (secrets read ``********``), its
+    reference, what is wrong with it, the deployments that use it and how a flow loads it.
+
+    Enter on the table makes it the page (it takes the room and the keys: arrows scroll it);
+    Enter or Escape gives both back to the table."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,escape", "app.block_page", "Back to the table"),
+    ]
 
     def compose(self) -> ComposeResult:
-        yield Static(id="block-fields")
-        with Vertical(id="block-side"):
-            yield Static(id="block-reference")
-            yield Static(id="block-problem", classes="problem")
+        # the reference and what is wrong first: on a short screen they are what stays in view
+        yield Static(id="block-reference")
+        yield Static(id="block-problem", classes="problem")
+        with Horizontal(id="block-top"):
+            yield Static(id="block-fields")
+            with Vertical(id="block-side"):
+                yield Static(id="block-usage")
+                yield Static(id="block-example")
 
-    def show(self, block: Block | None, empty: str = "No block selected.") -> None:
+    def show(
+        self,
+        block: Block | None,
+        empty: str = "No block selected.",
+        usage: Sequence[Usage] | None = None,
+    ) -> None:
+        """Show ``block`` (or the ``empty`` text); ``usage``: the deployments that reference
+        it (None: not known, prefect.yaml could not be read)."""
         fields = self.query_one("#block-fields", Static)
         problem = self.query_one("#block-problem", Static)
         reference = self.query_one("#block-reference", Static)
+        used = self.query_one("#block-usage", Static)
+        example = self.query_one("#block-example", Static)
         if block is None:
             self.border_title = "Block"
             fields.update(Text(empty))
-            reference.update("")
-            problem.update("")
-            problem.display = False
+            for widget in (reference, problem, used, example):
+                widget.update("")
+                widget.display = False
             return
         spec = BLOCK_TYPES.get(block.type)
         self.border_title = styled(f"{block.slug} · {spec.title if spec else block.type}")
@@ -389,9 +438,10 @@ class BlockDetail(Horizontal):
         fields.update(lines)
         reference.update(
             Text.assemble(
-                ("Reference for prefect.yaml (c copies it)\n", "dim"), printable(block.reference)
+                ("Reference ", "dim"), printable(block.reference), ("  c copies it", "dim")
             )
         )
+        reference.display = True
         if block.problem:
             problem.update(Text(f"⚠ {printable(block.problem)}"))
         elif block.status == "unknown":
@@ -401,6 +451,30 @@ class BlockDetail(Horizontal):
         else:
             problem.update("")
         problem.display = block.status != "ok"
+        used.update(usage_text(usage))
+        used.display = True
+        code = Text(code_example(block.type, printable(block.name)))
+        # a few marks by hand: a syntax highlighter (pygments) costs ~0.1 s to load, on the
+        # first paint
+        code.highlight_regex(r"\b(from|import)\b", "bold")
+        code.highlight_regex(r'"(?:[^"\\]|\\.)*"', "green")
+        example.update(Text.assemble(("Load it in a flow\n", "dim"), code))
+        example.display = True
+
+
+def usage_text(usage: Sequence[Usage] | None) -> Text:
+    """'Used by 2 deployments' and one line each (name, where it was found)."""
+    if usage is None:
+        return Text("Used by: not known (prefect.yaml could not be read)", style="dim")
+    if not usage:
+        return Text("Used by no deployment", style="dim")
+    count = len(usage)
+    text = Text(f"Used by {count} deployment{'s' if count != 1 else ''}", style="dim")
+    for item in usage:
+        text.append("\n• ")
+        text.append(printable(item.deployment), style="bold")
+        text.append(f" ({item.where})")
+    return text
 
 
 class FilterInput(Input):
@@ -438,9 +512,12 @@ class BlocksView(Horizontal):
         self.catalog: BlockCatalog | None = None
         # blocks whose secrets were checked since the catalog was read, by "type/name"
         self.checked: dict[str, Block] = {}
-        self._shown: tuple[str, ...] | None = None
-        self._debounce: Timer | None = None
+        # indices into the catalog's rows of the rows shown (None: rebuild on the next filter)
+        self._shown: Sequence[int] | None = None
+        self._filter_queued = False
         self._check_timer: Timer | None = None
+        # the deployments that reference a block (set by the app, which holds them)
+        self.usage_of: Callable[[Block], Sequence[Usage] | None] = lambda _block: ()
 
     def compose(self) -> ComposeResult:
         yield TypeSidebar(id="types")
@@ -490,10 +567,28 @@ class BlocksView(Horizontal):
             table.mark_problem(block.slug)
         selected = self.selected
         if selected is not None and selected.slug == block.slug:
-            self.query_one(BlockDetail).show(selected)
+            self.query_one(BlockDetail).show(selected, usage=self.usage_of(selected))
 
     def select(self, slug: str) -> None:
         self.query_one(BlockTable).go_to(slug)
+
+    def refresh_usage(self) -> None:
+        """The deployments changed (prefect.yaml or the server's were read): the block page
+        says again where its block is used."""
+        block = self.selected
+        if block is not None:
+            self.query_one(BlockDetail).show(block, usage=self.usage_of(block))
+
+    # -- the block page
+
+    def toggle_page(self) -> None:
+        """Enter: the block page takes the room of the table (a few rows stay above it) and
+        the keys, or gives them back."""
+        self.toggle_class("-page")
+        if self.has_class("-page"):
+            self.query_one(BlockDetail).focus()
+        else:
+            self.query_one(BlockTable).focus()
 
     # -- filtering
 
@@ -502,9 +597,11 @@ class BlocksView(Horizontal):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(FILTER_DEBOUNCE, self.apply_filter)
+        # no timer: filtering 50,000 blocks takes milliseconds, so every key shows its result;
+        # keys already queued are read first (the filter reads the box's value when it runs)
+        if not self._filter_queued:
+            self._filter_queued = True
+            self.call_later(self.apply_filter)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
@@ -519,23 +616,30 @@ class BlocksView(Horizontal):
         """Show the rows that match the type and the filter text, rebuilding only on change;
         ``extending`` (more of the same load arrived): rows that only add to the shown ones
         are appended, the table is not rebuilt."""
-        self._debounce = None
-        if self.catalog is None:
+        self._filter_queued = False
+        catalog = self.catalog
+        if catalog is None:
             return
         query = self.query_one(FilterInput).value
-        rows = self.catalog.matching(query, self.query_one(TypeSidebar).chosen_type)
-        keys = tuple(row.key for row in rows)
+        found = catalog.matching_indices(query, self.query_one(TypeSidebar).chosen_type)
         shown = self._shown
-        if keys == shown:
+        # indices into the catalog's rows (the rest of a load starts with its first page's)
+        if shown is not None and _same(found, shown):
             return
-        self._shown = keys
+        self._shown = found
+        rows: Sequence[BlockRow]
+        if isinstance(found, range) and len(found) == len(catalog.rows):
+            rows = catalog.rows  # everything: no copy
+        else:
+            every = catalog.rows
+            rows = [every[i] for i in found]
         table = self.query_one(BlockTable)
-        if extending and shown is not None and keys[: len(shown)] == shown:
+        if extending and shown is not None and _same(found[: len(shown)], shown):
             table.extend(rows)
             if not shown:
                 self._show_detail()
             return
-        table.show(rows, keep=table.current_key)
+        table.show(rows, keep=table.current_key, types=catalog.spans)
         self._show_detail()
 
     @on(DataTable.RowHighlighted, "#blocks-table")
@@ -545,7 +649,7 @@ class BlocksView(Horizontal):
             detail.show(None, "No block matches." if self.catalog.rows else _NO_BLOCKS)
         else:
             block = self.selected
-            detail.show(block)
+            detail.show(block, usage=self.usage_of(block) if block is not None else ())
             if self._check_timer is not None:
                 self._check_timer.stop()
                 self._check_timer = None
@@ -561,6 +665,15 @@ class BlocksView(Horizontal):
         block = self.selected
         if block is not None and block.slug == slug and block.secrets == "unchecked":
             self.post_message(self.CheckWanted(block))
+
+
+def _same(a: Sequence[int], b: Sequence[int]) -> bool:
+    """Two index lists (a list or a range) hold the same indices."""
+    if len(a) != len(b):
+        return False
+    if type(a) is type(b):
+        return a == b
+    return list(a) == list(b)
 
 
 _NO_BLOCKS = "No blocks yet.\nPress n to create a secret block, or run flowwiz deploy."
