@@ -27,7 +27,6 @@ from flowwiz.wizard.dashboard.data import (
     merge_deployments,
 )
 from flowwiz.wizard.dashboard.widgets import (
-    FILTER_DEBOUNCE,
     FilterInput,
     RowTable,
     column_width,
@@ -80,6 +79,10 @@ SORTS: tuple[tuple[str, str], ...] = (
 )
 # run states that mean the run did not do its work
 BAD_RUNS = frozenset({"FAILED", "CRASHED", "CANCELLED"})
+
+# How long typing must pause before the deployments table is rebuilt: one rebuild per burst
+# of keys (the Blocks tab filters per key: its catalog keeps precomputed search text).
+FILTER_DEBOUNCE = 0.15
 
 
 class Cell:
