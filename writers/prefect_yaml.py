@@ -724,7 +724,7 @@ def render(
         diff = "" if text is None else _diff(text, new_text, filename)
         entry = deployment_entry(plan)
         return Rendered(new_text, "created", dump([entry]), diff, text, entry, None)
-    doc = existing if isinstance(existing, Document) else Document.parse(text, filename)
+    doc = existing if isinstance(existing, Document) else Document.parse(text, filename, shallow=True)
     if doc.root is not None and not isinstance(doc.data, dict):
         raise ProjectFileError(f"{filename}: the top level must be a mapping of keys")
     if isinstance(doc.root, yaml.MappingNode) and doc.root.flow_style:
@@ -735,6 +735,8 @@ def render(
     _refuse_open_ending(doc)
     deployments = doc.deployments()
     index = find_entry(deployments, plan.name, plan.flow_name, plan.entrypoint, flow_of)
+    if index is not None:
+        doc.materialize(index)  # after a shallow parse: its node and data are built now
     old = deployments[index] if index is not None else None
     top = doc.data if isinstance(doc.data, Mapping) else {}
     entry = desired_entry(plan, old, top)
