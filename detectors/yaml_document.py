@@ -266,8 +266,7 @@ def _shallow(cls: type[Document], text: str, filename: str) -> Document | None:
         node = sequence.value[i]
         if not isinstance(node, yaml.ScalarNode) or node.value != "~" or items[i] is not None:
             return None
-        end = a + _content_end(text[a:b])
-        sequence.value[i] = SkippedItem(node.start_mark, _mark(filename, text, end, node))
+        sequence.value[i] = SkippedItem(node.start_mark, text, (a, b), filename)
         items[i] = LazyEntry(lazy, i, values.get(i, {}))
     return cls(text, filename, data, root, tuple(shared), _newline(text))
 
@@ -428,11 +427,27 @@ def _plain_scalar(value: str) -> Any:
 
 class SkippedItem(yaml.ScalarNode):
     """A deployment entry not built yet (shallow parse): its marks are the entry's own (start
-    at its first key, end after its last character of content); :meth:`Document.materialize`
-    puts the real node in its place."""
+    at its first key, end after its last character of content, found when first asked for);
+    :meth:`Document.materialize` puts the real node in its place."""
 
-    def __init__(self, start_mark: Any, end_mark: Any) -> None:
-        super().__init__("!skipped", "", start_mark, end_mark)
+    def __init__(self, start_mark: Any, text: str, span: tuple[int, int], filename: str) -> None:
+        self.tag = "!skipped"
+        self.value = ""
+        self.style = None
+        self.start_mark = start_mark
+        self._end: Any = None
+        self._where = (text, span, filename)
+
+    @property
+    def end_mark(self) -> Any:
+        if self._end is None:
+            text, (a, b), filename = self._where
+            self._end = _mark(filename, text, a + _content_end(text[a:b]), self)
+        return self._end
+
+    @end_mark.setter
+    def end_mark(self, mark: Any) -> None:
+        self._end = mark
 
 
 @dataclass(slots=True)
@@ -462,7 +477,9 @@ class LazyEntry(dict):  # type: ignore[type-arg]
             return self
         a, b = lazy.spans[self._index]
         placeholder = lazy.sequence.value[self._index]
-        loader = _StrictLoader(lazy.text[a:b])
+        # up to the next entry's dash: its collections end where they do in the whole file
+        dash = int(placeholder.start_mark.column) - 2
+        loader = _StrictLoader(lazy.text[a : b + dash if b < len(lazy.text) else b])
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node)

@@ -12,12 +12,14 @@ server (see shared/reference/prefect.md, "Behaviours measured").
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from itertools import accumulate
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -1222,17 +1224,14 @@ def _reduce(doc: Document, new_text: str, index: int) -> tuple[str, str, list[in
     if len(items) <= _FULL_CHECK_UP_TO:
         return None
     text = doc.text
-    spans = [
-        (line_start(text, item.start_mark.index), line_end(text, content_end(item, text)))
-        for item in items
-    ]
+    spans = _Spans(text, items)
     # the entries must tile the list (comments between them belong to the next one)
-    starts = [spans[0][0]] + [spans[i - 1][1] for i in range(1, len(spans))]
-    spans = [(starts[i], spans[i][1]) for i in range(len(spans))]
-    keep = sorted(
-        {i for i, (a, b) in enumerate(spans) if any(a <= s < b for s, _, _ in doc.shared)}
-        | {i for i in (index, index + 1) if i < len(items)}
-    )
+    holding = set()  # the entries that hold an anchor an alias uses
+    for i in range(len(items)) if doc.shared else ():
+        a, b = spans[i]
+        if any(a <= s < b for s, _, _ in doc.shared):
+            holding.add(i)
+    keep = sorted(holding | {i for i in (index, index + 1) if i < len(items)})
     if any(s >= spans[-1][1] for s, _, _ in doc.shared):
         return None
     delta = len(new_text) - len(text)
@@ -1265,6 +1264,24 @@ def _reduce(doc: Document, new_text: str, index: int) -> tuple[str, str, list[in
     return old_cut, new_cut, keep + ([index] if index == len(items) else [])
 
 
+class _Spans:
+    """``spans[i]``: where entry ``i`` of the list lies, from the start of its line (or the
+    end of the entry before: comments between entries belong to the next) to the end of the
+    line of its last content. Worked out only for the entries asked about."""
+
+    def __init__(self, text: str, items: list[yaml.Node]) -> None:
+        self.text, self.items = text, items
+
+    def _end(self, i: int) -> int:
+        return line_end(self.text, content_end(self.items[i], self.text))
+
+    def __getitem__(self, i: int) -> tuple[int, int]:
+        if i < 0:
+            i += len(self.items)
+        start = line_start(self.text, self.items[0].start_mark.index) if i == 0 else self._end(i - 1)
+        return start, self._end(i)
+
+
 def _check_failed(doc: Document, reason: str) -> MergeCheckError:
     return MergeCheckError(
         f"internal error: the edited {doc.filename} did not check out ({reason}); nothing was "
@@ -1284,12 +1301,17 @@ def _entry_text(doc: Document, index: int) -> str:
 def _diff(old: str, new: str, filename: str) -> str:
     """Unified diff, like git's. Only the lines between the common head and tail are handed
     to difflib (its matcher is slow on long files of similar lines); hunks are renumbered."""
-    a = old.replace("\r\n", "\n").splitlines(keepends=True)
-    b = new.replace("\r\n", "\n").splitlines(keepends=True)
-    head = 0
+    old, new = old.replace("\r\n", "\n"), new.replace("\r\n", "\n")
+    a = old.splitlines(keepends=True)
+    b = new.splitlines(keepends=True)
+    # the lines that lie whole in the common head (tail) of the two texts are equal; counted
+    # from the characters (C speed on a file of 100,000 lines), then checked line by line on
+    head = bisect.bisect_right(list(accumulate(map(len, a))), _common_head(old, new))
     while head < len(a) and head < len(b) and a[head] == b[head]:
         head += 1
-    tail = 0
+    from_end = list(accumulate(map(len, reversed(a))))
+    tail = bisect.bisect_right(from_end, _common_tail(old, new)) - 1 if a else 0
+    tail = max(0, min(tail, len(a) - head, len(b) - head))
     while tail < len(a) - head and tail < len(b) - head and a[-1 - tail] == b[-1 - tail]:
         tail += 1
     start = max(0, head - 3)
@@ -1306,6 +1328,31 @@ def _diff(old: str, new: str, filename: str) -> str:
         # like git: a last line without a line break gets a marker instead of running on
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+def _common_head(a: str, b: str) -> int:
+    """How many characters ``a`` and ``b`` have in common at the start (binary search over
+    slice comparisons: memcmp speed)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[low:mid] == b[low:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _common_tail(a: str, b: str) -> int:
+    """How many characters ``a`` and ``b`` have in common at the end."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[len(a) - mid : len(a) - low] == b[len(b) - mid : len(b) - low]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 _HUNK = re.compile(r"([-+])(\d+)")
