@@ -20,17 +20,14 @@ from __future__ import annotations
 
 import gc
 import re
-from bisect import bisect_right
-from collections import Counter
-from itertools import accumulate
-from collections.abc import Mapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from yaml.constructor import ConstructorError
-
 from flowwiz.detectors.errors import ProjectFileError, UserError
+from yaml.constructor import ConstructorError
 
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE = "tag:yaml.org,2002:merge"
@@ -149,6 +146,8 @@ def _parse_tree(source: str, text: str, filename: str) -> tuple[Any, Any, list[A
         shared = _place_aliases(walk, source, filename) if walk else []
     except yaml.YAMLError as exc:
         raise parse_error(_python_message(exc, text), text, filename) from None
+    except ValueError as exc:  # a scalar PyYAML resolves but cannot build: `2024-13-45`
+        raise ProjectFileError(f"{filename}: {exc} (a date that does not exist?)") from None
     finally:
         loader.dispose()
         if collecting:
@@ -190,20 +189,25 @@ _CONTENT_LINE = re.compile(r"^([ ]*)([^ \r\n#])", re.M)
 # what is not a plain one-line scalar: a quote, a tab, a merge key, an anchor, alias, tag or
 # complex key (an indicator after a blank, a bracket or a comma, followed by a name), a block
 # scalar header (`|`/`>` ending its line). `0 * * * *` and `a -> b` are plain.
-_NOT_PLAIN = (
-    re.compile(r"""["'\t]"""),
-    re.compile(r"<<"),
-    re.compile(r"\*(?<=[ \n\[{,]\*)(?=[^ \n\r,\]}])"),
-    re.compile(r"[&!](?<=[ \n\[{,][&!])(?=[^ \n\r,\]}])"),
-    re.compile(r"\?(?<=[ \n\[{,]\?)"),
-    re.compile(r"[|>](?<=[ \n][|>])[-+0-9]*[ ]*(?:\#[^\n]*)?\r?(?:\n|\Z)"),
+_NOT_PLAIN = (  # (the characters a match starts with, the pattern)
+    ("\"'\t", re.compile(r"""["'\t]""")),
+    ("<", re.compile(r"<<")),
+    ("*", re.compile(r"\*(?<=[ \n\[{,]\*)(?=[^ \n\r,\]}])")),
+    ("&!", re.compile(r"[&!](?<=[ \n\[{,][&!])(?=[^ \n\r,\]}])")),
+    ("?", re.compile(r"\?(?<=[ \n\[{,]\?)")),
+    ("|>", re.compile(r"[|>](?<=[ \n][|>])[-+0-9]*[ ]*(?:\#[^\n]*)?\r?(?:\n|\Z)")),
+    # scalars the constructor may refuse: `=` (the value tag), a date (`2024-13-45`)
+    ("=", re.compile(r"=(?<=[ \[{,]=)(?=[ \r\n,\]}]|\Z)")),
+    ("-", re.compile(r"-(?<=[ \[{,][0-9]{4}-)[0-9][0-9]?-[0-9][0-9]?")),
 )
 # a flow collection that opens and closes on one line, none nested; a bracket that is not in
 # one of these
 _FLOW = re.compile(r"[\[{][^\[\]{}\n]*[\]}]")
 _STRAY_BRACKET = re.compile(r"[\[{][^\[\]{}\n]*(?:[\[{\n]|\Z)|(?:\n|[\]}])[^\[\]{}\n]*[\]}]")
 _FLOW_MAP = re.compile(r"\{([^\[\]{}\n,]*,[^\[\]{}\n]*)\}")  # with two keys or more
-_KEY = re.compile(r"\n([ ]*(?:-[ ]+)*)((?!-\s)[^\s#\[\]{},](?:[^:\n]*[^:\s])?)[ ]*:(?=[ ]|\r?\n|\Z)")
+_KEY = re.compile(
+    r"\n([ ]*(?:-[ ]+)*)((?!-\s)[^\s#\[\]{},](?:[^:\n]*[^:\s])?)[ ]*:(?=[ ]|\r?\n|\Z)"
+)
 _RESOLVER = yaml.resolver.Resolver()
 _IMPLICIT_FIRST = frozenset(k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k)
 
@@ -214,6 +218,13 @@ def _shallow(cls: type[Document], text: str, filename: str) -> Document | None:
     raw_parse = getattr(_BaseLoader, "raw_parse", None)
     if raw_parse is None or len(text) < 16 * 1024:
         return None
+    if (
+        "\x85" in text
+        or "\u2028" in text
+        or "\u2029" in text
+        or text.count("\r") != text.count("\r\n")
+    ):
+        return None  # line breaks other than LF and CRLF: read line by line they would be missed
     found = list(_DEPLOYMENTS.finditer(text))
     if len(found) != 1:
         return None
@@ -293,27 +304,36 @@ def _entries_to_build(text: str, begin: int, starts: list[int], dash: int) -> se
     patterns = list(_NOT_PLAIN)
     brackets = sum(text.count(c, begin) for c in "[]{}")
     if brackets and 2 * len(_FLOW.findall(text, begin)) != brackets:
-        patterns.append(_STRAY_BRACKET)  # only when some bracket is not in a one-line flow
-    for pattern in patterns:
+        patterns.append(("[]{}", _STRAY_BRACKET))  # some bracket is not in a one-line flow
+    for triggers, pattern in patterns:
+        if all(text.find(c, begin) < 0 for c in triggers):
+            continue  # none of the characters it starts with: nothing to find
         for match in pattern.finditer(text, begin):
             built.add(bisect_right(starts, match.start()) - 1)
+    verdicts: dict[str, bool] = {}  # entries written alike have the same flow mappings
     for match in _FLOW_MAP.finditer(text, begin):
-        if not _distinct_flow_keys(match.group(1)):
+        inside = match.group(1)
+        distinct = verdicts.get(inside)
+        if distinct is None:
+            distinct = verdicts[inside] = _distinct_flow_keys(inside)
+        if not distinct:
             built.add(bisect_right(starts, match.start()) - 1)
-    # the same key twice at one column of one entry: in one mapping, or in two?
+    # the same key twice in one mapping of an entry (the full parse refuses it)
     found = _KEY.findall(text, begin - 1)
     item = " " * dash + "- "
-    if odd or sum(prefix == item for prefix, _ in found) != len(starts):
+    heads = [j for j, (prefix, _) in enumerate(found) if prefix == item]
+    if odd or len(heads) != len(starts):
         index = [bisect_right(starts, m.start() + 1) - 1 for m in _KEY.finditer(text, begin - 1)]
-    else:  # each entry's first key opens it
-        index = list(accumulate(prefix == item for prefix, _ in found))
-        index = [i - 1 for i in index]
-    keys = [(i, len(prefix), key) for i, (prefix, key) in zip(index, found, strict=True)]
-    if len(set(keys)) != len(keys):
-        for i in {i for (i, _, _), n in Counter(keys).items() if n > 1}:
-            own = [(prefix, key) for j, (prefix, key) in zip(index, found, strict=True) if j == i]
-            if not _distinct_block_keys(own):
-                built.add(i)
+        heads = [bisect_left(index, i) for i in range(len(starts))]  # each entry's first key
+    heads.append(len(found))
+    shapes: dict[tuple[tuple[str, str], ...], bool] = {}  # entries of one shape: one answer
+    for i in range(len(starts)):
+        shape = tuple(found[heads[i] : heads[i + 1]])
+        distinct = shapes.get(shape)
+        if distinct is None:
+            distinct = shapes[shape] = _distinct_block_keys(shape)
+        if not distinct:
+            built.add(i)
     return built
 
 
@@ -344,7 +364,11 @@ def _names(
             built.add(index)
             continue
         if value not in scalars:
-            scalars[value] = _plain_scalar(value)
+            try:
+                scalars[value] = _plain_scalar(value)
+            except (yaml.YAMLError, ValueError):  # `=`, `2024-13-45`: as the full parse does
+                built.add(index)
+                continue
         entry[key] = scalars[value]
     return found
 
@@ -399,7 +423,7 @@ def _distinct_flow_keys(inside: str) -> bool:
     return len(set(keys)) == len(keys)
 
 
-def _distinct_block_keys(found: list[tuple[str, str]]) -> bool:
+def _distinct_block_keys(found: Sequence[tuple[str, str]]) -> bool:
     """No key twice in one block mapping: a key under ``- `` opens a new mapping at its
     column; a key closes the mappings deeper than itself."""
     seen: dict[int, set[str]] = {}
@@ -488,7 +512,13 @@ class LazyEntry(dict):  # type: ignore[type-arg]
         finally:
             loader.dispose()
         item = node.value[0]
-        _shift(item, a, int(placeholder.start_mark.line) - int(item.start_mark.line), lazy.filename, set())
+        _shift(
+            item,
+            a,
+            int(placeholder.start_mark.line) - int(item.start_mark.line),
+            lazy.filename,
+            set(),
+        )
         lazy.sequence.value[self._index] = item
         dict.update(self, data[0])
         self._lazy = None
@@ -563,7 +593,9 @@ def _shift(node: Any, by: int, lines: int, filename: str, seen: set[int]) -> Non
         setattr(
             node,
             attr,
-            yaml.error.Mark(filename, int(mark.index) + by, int(mark.line) + lines, int(mark.column), None, None),
+            yaml.error.Mark(
+                filename, int(mark.index) + by, int(mark.line) + lines, int(mark.column), None, None
+            ),
         )
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:

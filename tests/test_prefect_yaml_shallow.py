@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from flowwiz.detectors.errors import FlowwizError, ProjectFileError
 from flowwiz.detectors.yaml_document import Document, LazyEntry
 from flowwiz.writers.plan import DeploymentPlan, GitStorage, Schedule
@@ -84,7 +83,9 @@ def document(count: int = 120, *, dash: str = "", inner: str = "  ", odd: bool =
     if odd:
         for k, text in enumerate(ODD):
             if dash:
-                text = "".join(dash + line if line.strip() else line for line in text.splitlines(True))
+                text = "".join(
+                    dash + line if line.strip() else line for line in text.splitlines(True)
+                )
             entries.insert(10 + 5 * k, text)
     return HEADER + "".join(entries)
 
@@ -157,8 +158,18 @@ def test_same_names_positions_and_data_as_the_full_parse(layout: str) -> None:
 
 
 def _marks(node: Any) -> list[Any]:
-    out = [(type(node).__name__, node.tag, node.start_mark.index, node.start_mark.line,
-            node.start_mark.column, node.end_mark.index, node.end_mark.line, node.end_mark.column)]
+    out = [
+        (
+            type(node).__name__,
+            node.tag,
+            node.start_mark.index,
+            node.start_mark.line,
+            node.start_mark.column,
+            node.end_mark.index,
+            node.end_mark.line,
+            node.end_mark.column,
+        )
+    ]
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             out += _marks(key) + _marks(value)
@@ -204,8 +215,10 @@ def test_render_writes_the_same_as_after_the_full_parse(layout: str, name: str) 
 
 def test_refusals_are_the_same() -> None:
     text = document()
-    for plan in (make_plan("aliased"), make_plan("d5", flow_name="other",
-                                                 entrypoint="flows/other.py:other")):
+    for plan in (
+        make_plan("aliased"),
+        make_plan("d5", flow_name="other", entrypoint="flows/other.py:other"),
+    ):
         outcomes = []
         for doc in both(text):
             try:
@@ -230,6 +243,9 @@ def test_refusals_are_the_same() -> None:
         "  bad: x: y\n",  # mapping values are not allowed here
         "   deeper: x\n",  # bad indentation
         "  alias: *nowhere\n",  # an undefined alias
+        "  parameters: {when: =}\n",  # the value tag: no constructor
+        "  parameters:\n    start: 2024-13-45\n",  # a date that does not exist
+        "  description: a\n  x\n",  # not a key
     ],
 )
 def test_a_problem_in_any_entry_is_the_full_parse_error(broken: str) -> None:
@@ -245,9 +261,13 @@ def test_a_problem_in_any_entry_is_the_full_parse_error(broken: str) -> None:
 
 def test_short_lists_and_other_layouts_take_the_full_parse() -> None:
     short = HEADER + "".join(plain(i) for i in range(40))
-    assert not any(isinstance(e, LazyEntry) for e in Document.parse(short, shallow=True).deployments())
+    assert not any(
+        isinstance(e, LazyEntry) for e in Document.parse(short, shallow=True).deployments()
+    )
     after = document() + "definitions2: {}\n"  # a top-level key after the list
-    assert not any(isinstance(e, LazyEntry) for e in Document.parse(after, shallow=True).deployments())
+    assert not any(
+        isinstance(e, LazyEntry) for e in Document.parse(after, shallow=True).deployments()
+    )
     doc = Document.parse(after, shallow=True)
     assert doc.data == Document.parse(after).data
 

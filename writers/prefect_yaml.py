@@ -25,7 +25,6 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-
 from flowwiz.detectors.errors import FlowwizError, ProjectFileError, UserError
 from flowwiz.detectors.secret import SecretStr
 from flowwiz.detectors.yaml_document import AliasNode, Document
@@ -41,7 +40,6 @@ from flowwiz.writers.plan import (
     Schedule,
     Storage,
 )
-
 from flowwiz.writers.yaml_edit import (
     Dumper,
     Edit,
@@ -60,7 +58,6 @@ from flowwiz.writers.yaml_edit import (
     line_start,
     same,
 )
-
 from flowwiz.writers.yaml_edit import apply as apply_text_edits
 
 GIT_CLONE = "prefect.deployments.steps.git_clone"
@@ -726,7 +723,9 @@ def render(
         diff = "" if text is None else _diff(text, new_text, filename)
         entry = deployment_entry(plan)
         return Rendered(new_text, "created", dump([entry]), diff, text, entry, None)
-    doc = existing if isinstance(existing, Document) else Document.parse(text, filename, shallow=True)
+    doc = (
+        existing if isinstance(existing, Document) else Document.parse(text, filename, shallow=True)
+    )
     if doc.root is not None and not isinstance(doc.data, dict):
         raise ProjectFileError(f"{filename}: the top level must be a mapping of keys")
     if isinstance(doc.root, yaml.MappingNode) and doc.root.flow_style:
@@ -1278,7 +1277,9 @@ class _Spans:
     def __getitem__(self, i: int) -> tuple[int, int]:
         if i < 0:
             i += len(self.items)
-        start = line_start(self.text, self.items[0].start_mark.index) if i == 0 else self._end(i - 1)
+        start = (
+            line_start(self.text, self.items[0].start_mark.index) if i == 0 else self._end(i - 1)
+        )
         return start, self._end(i)
 
 
