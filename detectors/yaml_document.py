@@ -248,37 +248,61 @@ def _shallow(cls: type[Document], text: str, filename: str) -> Document | None:
     if len(built) == len(starts):
         return None
     ends = starts[1:] + [len(text)]
+    # a plain entry right after a built one stays an item (`- ~`): the built one ends there,
+    # as in the file; the other plain entries are blanks
+    marked = {i for i in range(1, len(starts)) if i not in built and i - 1 in built}
     blank = _blanked(text[begin:])
     pieces = [text[:begin]]
+    run = None  # where the current run of blank entries starts
     for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        if i not in built and i not in marked:
+            run = a if run is None else run
+            continue
+        if run is not None:
+            pieces.append(blank[run - begin : a - begin])
+            run = None
         if i in built:
             pieces.append(text[a:b])
         else:
             at = a - begin + dash
             pieces.append(blank[a - begin : at] + "- ~" + blank[at + 3 : b - begin])
+    if run is not None:
+        pieces.append(blank[run - begin :])
     source = "".join(pieces)
     root, data, shared = _parse_tree(source, text, filename)
     pair = _top_pair(root, "deployments")
     items = data.get("deployments") if isinstance(data, dict) else None
+    parsed = sorted(built | marked)
     if (
         pair is None
         or not isinstance(pair[1], yaml.SequenceNode)
         or pair[1].flow_style
         or not isinstance(items, list)
-        or len(items) != len(starts)
-        or len(pair[1].value) != len(starts)
+        or len(items) != len(parsed)
+        or len(pair[1].value) != len(parsed)
     ):
         return None  # cannot happen on a text cut as above; the full parse decides
     sequence = pair[1]
+    nodes: list[Any] = [None] * len(starts)
+    entries: list[Any] = [None] * len(starts)
+    for k, i in enumerate(parsed):
+        nodes[i], entries[i] = sequence.value[k], items[k]
+        if i in marked:
+            node = nodes[i]
+            if not isinstance(node, yaml.ScalarNode) or node.value != "~" or entries[i] is not None:
+                return None
     lazy = _Lazy(text, filename, list(zip(starts, ends, strict=True)), sequence)
+    line = text.count("\n", 0, starts[0])
     for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        if i:
+            line += text.count("\n", starts[i - 1], a)
         if i in built:
             continue
-        node = sequence.value[i]
-        if not isinstance(node, yaml.ScalarNode) or node.value != "~" or items[i] is not None:
-            return None
-        sequence.value[i] = SkippedItem(node.start_mark, text, (a, b), filename)
-        items[i] = LazyEntry(lazy, i, values.get(i, {}))
+        start = yaml.error.Mark(filename, a + dash + 2, line, dash + 2, None, None)
+        nodes[i] = SkippedItem(start, text, (a, b), filename)
+        entries[i] = LazyEntry(lazy, i, values.get(i, {}))
+    sequence.value[:] = nodes
+    items[:] = entries
     return cls(text, filename, data, root, tuple(shared), _newline(text))
 
 
@@ -346,21 +370,26 @@ def _names(
 ) -> dict[int, dict[str, Any]]:
     """``name`` and ``entrypoint`` of each plain entry, as the full parse reads them; an
     entry where either is not a one-line plain scalar joins ``built``."""
-    field = re.compile(
-        rf"\n(?:[ ]{{{dash}}}-[ ]|[ ]{{{dash + 2}}})(name|entrypoint)[ ]*:(?:[ ]+([^\n]*?))?"
-        r"[ ]*(?:[ ]\#[^\n]*)?\r?(?=\n|\Z)"
-        # a plain scalar goes on over the next lines indented deeper than its key
-        rf"(?:(?=\n(?:[ ]*\r?\n)*[ ]{{{dash + 3},}}[^ \#\r\n])(?P<on>))?"
-    )
+    field = re.compile(rf"\n(?:[ ]{{{dash}}}-[ ]|[ ]{{{dash + 2}}})(name|entrypoint)[ ]*:([^\n]*)")
+    # a plain scalar goes on over the next lines indented deeper than its key
+    goes_on = re.compile(rf"\n(?:[ ]*\r?\n)*[ ]{{{dash + 3},}}[^ \#\r\n]")
     found: dict[int, dict[str, Any]] = {}
     scalars: dict[str, Any] = {}
     for match in field.finditer(text, begin - 1):
         index = bisect_right(starts, match.start() + 1) - 1
         if index in built:
             continue
-        key, value, goes_on = match.group(1, 2, "on")
+        key, rest = match.group(1, 2)
+        cut = rest.find(" #")  # a comment
+        value = (rest if cut < 0 else rest[:cut]).strip(" \r")
         entry = found.setdefault(index, {})
-        if not value or key in entry or value[0] in "[{" or goes_on is not None:
+        if (
+            not value
+            or rest[0] != " "
+            or key in entry
+            or value[0] in "[{"
+            or goes_on.match(text, match.end())
+        ):
             built.add(index)
             continue
         if value not in scalars:
