@@ -12,14 +12,12 @@ server (see shared/reference/prefect.md, "Behaviours measured").
 
 from __future__ import annotations
 
-import bisect
 import difflib
 import re
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from itertools import accumulate
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -686,7 +684,7 @@ def find_entry(
     two entries match."""
     found = []
     for i, item in enumerate(deployments):
-        if not isinstance(item, Mapping) or item.get("name") is None:
+        if not isinstance(item, (dict, Mapping)) or item.get("name") is None:
             continue
         if str(item["name"]) != name:
             continue
@@ -1303,22 +1301,21 @@ def _diff(old: str, new: str, filename: str) -> str:
     """Unified diff, like git's. Only the lines between the common head and tail are handed
     to difflib (its matcher is slow on long files of similar lines); hunks are renumbered."""
     old, new = old.replace("\r\n", "\n"), new.replace("\r\n", "\n")
+    skipped = 0
+    if not any(c in old or c in new for c in _OTHER_BREAKS):
+        old, new, skipped = _around_change(old, new)
     a = old.splitlines(keepends=True)
     b = new.splitlines(keepends=True)
-    # the lines that lie whole in the common head (tail) of the two texts are equal; counted
-    # from the characters (C speed on a file of 100,000 lines), then checked line by line on
-    head = bisect.bisect_right(list(accumulate(map(len, a))), _common_head(old, new))
+    head = 0
     while head < len(a) and head < len(b) and a[head] == b[head]:
         head += 1
-    from_end = list(accumulate(map(len, reversed(a))))
-    tail = bisect.bisect_right(from_end, _common_tail(old, new)) - 1 if a else 0
-    tail = max(0, min(tail, len(a) - head, len(b) - head))
+    tail = 0
     while tail < len(a) - head and tail < len(b) - head and a[-1 - tail] == b[-1 - tail]:
         tail += 1
-    start = max(0, head - 3)
+    start = max(0, head - 3) + skipped
     lines = difflib.unified_diff(
-        a[start : len(a) - max(0, tail - 3)],
-        b[start : len(b) - max(0, tail - 3)],
+        a[start - skipped : len(a) - max(0, tail - 3)],
+        b[start - skipped : len(b) - max(0, tail - 3)],
         fromfile=f"a/{filename}",
         tofile=f"b/{filename}",
     )
@@ -1329,6 +1326,32 @@ def _diff(old: str, new: str, filename: str) -> str:
         # like git: a last line without a line break gets a marker instead of running on
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+# line breaks `str.splitlines` knows besides LF (CRLF is made LF first)
+_OTHER_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _around_change(old: str, new: str) -> tuple[str, str, int]:
+    """The lines of ``old`` and ``new`` from 4 lines before their first difference to 4 lines
+    after their last, and how many lines come before: what the diff needs, found by comparing
+    characters (C speed; splitting 100,000 lines and comparing them one by one is not)."""
+    first = old.rfind("\n", 0, _common_head(old, new)) + 1  # the first line that differs
+    h = first
+    for _ in range(4):
+        if h > 0:
+            h = old.rfind("\n", 0, h - 1) + 1
+    # the common tail, not reaching back into the lines before the first difference
+    k = min(_common_tail(old, new), len(old) - first, len(new) - first)
+    e = old.find("\n", len(old) - k)
+    if e < 0:
+        e = len(old)
+    else:
+        for _ in range(5):
+            found = old.find("\n", e)
+            e = found + 1 if found >= 0 else len(old)
+    shift = len(new) - len(old)
+    return old[h:e], new[h : e + shift], old.count("\n", 0, h)
 
 
 def _common_head(a: str, b: str) -> int:
