@@ -370,26 +370,22 @@ def _names(
 ) -> dict[int, dict[str, Any]]:
     """``name`` and ``entrypoint`` of each plain entry, as the full parse reads them; an
     entry where either is not a one-line plain scalar joins ``built``."""
-    field = re.compile(rf"\n(?:[ ]{{{dash}}}-[ ]|[ ]{{{dash + 2}}})(name|entrypoint)[ ]*:([^\n]*)")
-    # a plain scalar goes on over the next lines indented deeper than its key
-    goes_on = re.compile(rf"\n(?:[ ]*\r?\n)*[ ]{{{dash + 3},}}[^ \#\r\n]")
+    field = re.compile(
+        rf"\n(?:[ ]{{{dash}}}-[ ]|[ ]{{{dash + 2}}})(name|entrypoint)[ ]*:([^\n]*)"
+        # a plain scalar goes on over the next lines indented deeper than its key
+        rf"(?=(\n(?:[ ]*\r?\n)*[ ]{{{dash + 3},}}[^ \#\r\n])?)"
+    )
     found: dict[int, dict[str, Any]] = {}
     scalars: dict[str, Any] = {}
     for match in field.finditer(text, begin - 1):
         index = bisect_right(starts, match.start() + 1) - 1
         if index in built:
             continue
-        key, rest = match.group(1, 2)
+        key, rest, goes_on = match.group(1, 2, 3)
         cut = rest.find(" #")  # a comment
         value = (rest if cut < 0 else rest[:cut]).strip(" \r")
         entry = found.setdefault(index, {})
-        if (
-            not value
-            or rest[0] != " "
-            or key in entry
-            or value[0] in "[{"
-            or goes_on.match(text, match.end())
-        ):
+        if not value or rest[0] != " " or key in entry or value[0] in "[{" or goes_on is not None:
             built.add(index)
             continue
         if value not in scalars:
