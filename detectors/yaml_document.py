@@ -22,7 +22,7 @@ import gc
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -301,6 +301,7 @@ def _shallow(cls: type[Document], text: str, filename: str) -> Document | None:
         start = yaml.error.Mark(filename, a + dash + 2, line, dash + 2, None, None)
         nodes[i] = SkippedItem(start, text, (a, b), filename)
         entries[i] = LazyEntry(lazy, i, values.get(i, {}))
+        lazy.entries.append(entries[i])
     sequence.value[:] = nodes
     items[:] = entries
     return cls(text, filename, data, root, tuple(shared), _newline(text))
@@ -370,14 +371,14 @@ def _names(
 ) -> dict[int, dict[str, Any]]:
     """``name`` and ``entrypoint`` of each plain entry, as the full parse reads them; an
     entry where either is not a one-line plain scalar joins ``built``."""
-    field = re.compile(
+    fields = re.compile(
         rf"\n(?:[ ]{{{dash}}}-[ ]|[ ]{{{dash + 2}}})(name|entrypoint)[ ]*:([^\n]*)"
         # a plain scalar goes on over the next lines indented deeper than its key
         rf"(?=(\n(?:[ ]*\r?\n)*[ ]{{{dash + 3},}}[^ \#\r\n])?)"
     )
     found: dict[int, dict[str, Any]] = {}
     scalars: dict[str, Any] = {}
-    for match in field.finditer(text, begin - 1):
+    for match in fields.finditer(text, begin - 1):
         index = bisect_right(starts, match.start() + 1) - 1
         if index in built:
             continue
@@ -505,6 +506,24 @@ class _Lazy:
     filename: str
     spans: list[tuple[int, int]]
     sequence: yaml.SequenceNode
+    entries: list[Any] = field(default_factory=list)  # the LazyEntry objects
+    loads: int = 0
+
+    def load_all(self) -> None:
+        """Build every entry not built yet from one full parse: what a walk over all their
+        data costs (parsing them one by one would cost more)."""
+        root, data, _ = _parse_tree(self.text, self.text, self.filename)
+        pair = _top_pair(root, "deployments")
+        assert pair is not None and isinstance(pair[1], yaml.SequenceNode)
+        for entry in self.entries:
+            if entry._lazy is not None:
+                self.sequence.value[entry._index] = pair[1].value[entry._index]
+                dict.update(entry, data["deployments"][entry._index])
+                entry._lazy = None
+
+
+# after this many entries built one by one, the rest are built from one full parse
+_LOAD_ALL_AFTER = 64
 
 
 class LazyEntry(dict):  # type: ignore[type-arg]
@@ -523,6 +542,10 @@ class LazyEntry(dict):  # type: ignore[type-arg]
     def _load(self) -> LazyEntry:
         lazy = self._lazy
         if lazy is None:
+            return self
+        lazy.loads += 1
+        if lazy.loads > _LOAD_ALL_AFTER:  # something walks all entries' data
+            lazy.load_all()
             return self
         a, b = lazy.spans[self._index]
         placeholder = lazy.sequence.value[self._index]
