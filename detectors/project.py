@@ -51,16 +51,19 @@ class ProjectInfo:
     prefectignore: Path | None
 
 
-def load_prefect_yaml(path: Path) -> PrefectYaml:
+def load_prefect_yaml(path: Path, *, shallow: bool = False) -> PrefectYaml:
     """Parse a prefect.yaml once (libyaml when present); ProjectFileError (one line, 1-based
     line/column) when malformed, not UTF-8, not a regular file, or holding a duplicate key
-    or a recursive alias. The text is kept exactly as stored (CRLF too)."""
+    or a recursive alias. The text is kept exactly as stored (CRLF too).
+
+    ``shallow``: a long list of deployments is read lazily (``Document.parse(shallow=True)``:
+    the same data, each entry built when first used); for a run that edits one entry."""
     from flowwiz.detectors.yaml_document import Document
 
     path = Path(path)
     name = path.name
     text = _read_regular(path)
-    document = Document.parse(text, name)
+    document = Document.parse(text, name, shallow=shallow)
     data = document.data
     if data is None:
         data = {}
@@ -105,8 +108,9 @@ def _read_regular(path: Path) -> str:
         raise ProjectFileError(f"{name}: does not decode as UTF-8") from None
 
 
-def detect_project(root: Path) -> ProjectInfo:
-    """What the project at ``root`` already has. Raises DetectionError only if root is no dir."""
+def detect_project(root: Path, *, shallow: bool = False) -> ProjectInfo:
+    """What the project at ``root`` already has. Raises DetectionError only if root is no dir.
+    ``shallow``: see :func:`load_prefect_yaml`."""
     root = Path(root)
     if not root.is_dir():
         raise DetectionError(f"{root} is not a directory")
@@ -115,7 +119,7 @@ def detect_project(root: Path) -> ProjectInfo:
     candidate = root / PREFECT_YAML
     if (candidate.exists() or candidate.is_symlink()) and not candidate.is_dir():
         try:
-            prefect_yaml = load_prefect_yaml(root / PREFECT_YAML)
+            prefect_yaml = load_prefect_yaml(root / PREFECT_YAML, shallow=shallow)
         except ProjectFileError as exc:
             error = str(exc)
     return ProjectInfo(

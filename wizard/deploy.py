@@ -371,7 +371,7 @@ def detect(path: Path, *, interactive: bool, needs_git: bool = True) -> Detected
             scan = find_flows(scan_root, progress=progress)
     else:
         scan = find_flows(scan_root)
-    project = detect_project(root)
+    project = detect_project(root, shallow=True)  # a run edits one entry: built when used
     if project.prefect_yaml_error:
         raise UserError(f"{project.prefect_yaml_error} (fix it first; flowwiz left it untouched)")
     return Detected(root=root, git=git, git_problem=git_problem, scan=scan, project=project)
@@ -389,7 +389,7 @@ def load_target(det: Detected, opts: DeployOptions) -> Any:
     if not (path.exists() or path.is_symlink()):
         return None
     try:
-        return load_prefect_yaml(path)
+        return load_prefect_yaml(path, shallow=True)
     except ProjectFileError as exc:
         raise UserError(f"{exc.message} (fix it first; flowwiz left it untouched)") from None
 
@@ -793,11 +793,9 @@ def _local_timezone() -> str:
     )
 
 
-def ask_work_pool(
-    session: Session, existing: Mapping[str, Any]
-) -> tuple[str, str | None, dict[str, Any]]:
-    opts, asker = session.options, session.asker
-    current = existing.get("work_pool") if isinstance(existing.get("work_pool"), Mapping) else {}
+def _most_used_pool(session: Session) -> str:
+    """The work pool most deployments in the file use ("default" when none names one). Read
+    only when needed: on a long file it reads every entry."""
     others = Counter(
         str(d["work_pool"]["name"])
         for d in _existing_entries(session)
@@ -805,7 +803,15 @@ def ask_work_pool(
         and isinstance(d.get("work_pool"), Mapping)
         and d["work_pool"].get("name")
     )
-    pool_default = current.get("name") or (others.most_common(1)[0][0] if others else "default")
+    return others.most_common(1)[0][0] if others else "default"
+
+
+def ask_work_pool(
+    session: Session, existing: Mapping[str, Any]
+) -> tuple[str, str | None, dict[str, Any]]:
+    opts, asker = session.options, session.asker
+    current = existing.get("work_pool") if isinstance(existing.get("work_pool"), Mapping) else {}
+    pool_default = current.get("name") or _most_used_pool(session)
     from flowwiz.wizard.work_pool import ask_pool_name, check_variables, server_pools, settle_pool
 
     pools = server_pools(session)

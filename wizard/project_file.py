@@ -98,7 +98,7 @@ def nearest_prefect_yaml(start: Path, stop: Path) -> Path | None:
 def _rebase(session: Session, flow: Any, root: Path, folder: Path, target: Path) -> Any:
     from flowwiz.detectors.project import detect_project
 
-    project = detect_project(folder)
+    project = detect_project(folder, shallow=True)
     if project.prefect_yaml_error and target.name == PREFECT_YAML:
         raise UserError(f"{project.prefect_yaml_error} (fix it first; flowwiz left it untouched)")
     path = (root / flow.path).relative_to(folder).as_posix()
@@ -121,7 +121,7 @@ def _entries_from(target: Path, root: Path, folder: Path) -> bool:
     from flowwiz.detectors.project import load_prefect_yaml
 
     try:
-        found = load_prefect_yaml(target)
+        found = load_prefect_yaml(target, shallow=True)
     except ProjectFileError:
         return False
     from_root = from_folder = 0
