@@ -518,12 +518,17 @@ class _Lazy:
         for entry in self.entries:
             if entry._lazy is not None:
                 self.sequence.value[entry._index] = pair[1].value[entry._index]
+                dict.clear(entry)
                 dict.update(entry, data["deployments"][entry._index])
                 entry._lazy = None
 
 
 # after this many entries built one by one, the rest are built from one full parse
 _LOAD_ALL_AFTER = 64
+
+
+# the key an unbuilt entry without a cheap name or entrypoint holds (see LazyEntry.__init__)
+_UNBUILT = object()
 
 
 class LazyEntry(dict):  # type: ignore[type-arg]
@@ -534,7 +539,10 @@ class LazyEntry(dict):  # type: ignore[type-arg]
     __slots__ = ("_lazy", "_index", "_cheap")
 
     def __init__(self, lazy: _Lazy, index: int, cheap: dict[str, Any]) -> None:
-        super().__init__()
+        # never empty before it is built: C code that reads a dict's own storage first (the
+        # json encoder's fast path for an empty dict writes ``{}`` without calling items())
+        # must take the slow path, which calls the methods below and so builds the entry
+        super().__init__(cheap or {_UNBUILT: None})
         self._lazy: _Lazy | None = lazy
         self._index = index
         self._cheap = cheap
@@ -568,6 +576,7 @@ class LazyEntry(dict):  # type: ignore[type-arg]
             set(),
         )
         lazy.sequence.value[self._index] = item
+        dict.clear(self)  # the placeholder keys go: the entry's own order
         dict.update(self, data[0])
         self._lazy = None
         return self
@@ -629,6 +638,11 @@ class LazyEntry(dict):  # type: ignore[type-arg]
 
     def __or__(self, other: Any) -> Any:
         return self.copy() | other
+
+
+# yaml.safe_dump looks representers up by exact type: a LazyEntry is dumped as the dict it is
+# (through items(), which builds it), never refused
+yaml.SafeDumper.add_representer(LazyEntry, yaml.representer.SafeRepresenter.represent_dict)
 
 
 def _shift(node: Any, by: int, lines: int, filename: str, seen: set[int]) -> None:

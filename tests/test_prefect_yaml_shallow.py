@@ -294,3 +294,21 @@ def test_a_lazy_entry_is_its_data_once_used() -> None:
 
     assert json.dumps(entry) == json.dumps(want)
     assert copy.deepcopy(entry) == want
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_c_code_reading_unbuilt_entries_sees_their_data(layout: str) -> None:
+    """The json encoder writes an empty dict's storage as ``{}`` without calling items(), and
+    yaml.safe_dump picks representers by exact type: unbuilt entries must still come out whole
+    (a real 118-deployment prefect.yaml came out of json.dumps as 117 ``{}``)."""
+    import json
+
+    text = layout_text(layout)
+    for dump in (
+        lambda data: json.dumps(data, default=str),
+        lambda data: json.dumps(data, sort_keys=True, default=str),
+        yaml.safe_dump,
+        lambda data: repr(dict(data)),
+    ):
+        shallow, full = both(text)
+        assert dump(shallow.data) == dump(full.data)
