@@ -310,3 +310,36 @@ def test_equivalent_command_for_other_storages_renders_the_same(tmp_path: Path) 
         again = run_deploy(repo, *words, "--dry-run")
         assert again.returncode == 0, again.stderr
         assert again.stdout == first.stdout, words
+
+
+def test_equivalent_command_with_a_multi_line_docstring_replays_through_a_shell(
+    tmp_path: Path,
+) -> None:
+    """A flow's docstring (several lines) becomes the description: the printed command must
+    carry its newlines in a form a shell reads back (ANSI-C quotes), not as the two
+    characters backslash-n that plain quotes would show."""
+    import subprocess
+
+    flow = FLOW.replace(
+        '"""Loads the nightly extract."""',
+        '"""Loads the nightly extract.\n\n    Returns:\n        the count, it\'s \\\\ all.\n    """',
+    )
+    repo = github_like_repo(tmp_path, {"flows/etl.py": flow})
+    first = run_deploy(repo, "--yes", "--param", "count=3")
+    assert first.returncode == 0, first.stderr
+    written = (repo / "prefect.yaml").read_bytes()
+    assert "Returns:" in yaml.safe_load(written)["deployments"][0]["description"]
+    line = next(
+        line.strip()
+        for line in first.stderr.splitlines()
+        if line.strip().startswith("flowwiz deploy --yes")
+    )
+    assert "$'" in line and "\\n" in line
+    split = subprocess.run(
+        ["bash", "-c", 'printf "%s\\0" ' + line], capture_output=True, text=True, check=True
+    )
+    words = split.stdout.split("\0")[:-1][2:]
+    (repo / "prefect.yaml").unlink()
+    again = run_deploy(repo, *words)
+    assert again.returncode == 0, again.stderr
+    assert (repo / "prefect.yaml").read_bytes() == written

@@ -41,7 +41,30 @@ class Equivalent:
 
     @property
     def line(self) -> str:
-        return shlex.join(self.argv)
+        """The words quoted for a POSIX shell, on one line: a word with a newline or another
+        control character (a flow's docstring as the description) is written in ANSI-C
+        quotes (``$'...'``: bash, zsh, ksh and POSIX.1-2024 sh), since a newline inside
+        plain quotes would be shown escaped and so copied wrong."""
+        return " ".join(_shell_word(word) for word in self.argv)
+
+
+def _shell_word(word: str) -> str:
+    if not any(ord(c) < 0x20 or ord(c) == 0x7F for c in word):
+        return shlex.quote(word)
+    out = []
+    for c in word:
+        if c in "\\'":
+            out.append("\\" + c)
+        elif c in _C_ESCAPES:
+            out.append(_C_ESCAPES[c])
+        elif ord(c) < 0x20 or ord(c) == 0x7F:
+            out.append(f"\\x{ord(c):02x}")
+        else:
+            out.append(c)
+    return "$'" + "".join(out) + "'"
+
+
+_C_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
 def _template_name(text: str | None, kind: str) -> str | None:
