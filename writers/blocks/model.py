@@ -175,10 +175,8 @@ def normalize_data(
 def _check_reference(kind: str, f: FieldSpec, value: str) -> None:
     ref_type, sep, ref_name = value.strip().partition("/")
     if not sep or not is_block_name(ref_name) or ref_type not in f.block_types:
-        types = " or ".join(f.block_types)
-        raise InvalidBlock(
-            f"field {f.name!r} of {kind} names a block: give {types}/NAME of an existing block"
-        )
+        types = " or ".join(f"{t}/NAME" for t in f.block_types)
+        raise InvalidBlock(f"field {f.name!r} of {kind} names a block: give {types}")
 
 
 def reference(kind: str, name: str) -> str:

@@ -38,7 +38,23 @@ EXTRA_REQUIRED: Mapping[str, frozenset[str]] = {
     "bitbucket-credentials": frozenset({"token"}),
 }
 
-_NO_DEFAULT = object()
+# The fields the deploy wizard asks for when it makes a credentials block (the rest of a
+# type's fields, e.g. aws_client_parameters, stay at Prefect's defaults; the dashboard's and
+# `flowwiz blocks create`'s forms offer them all).
+ESSENTIAL_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "gitlab-credentials": ("token", "url"),
+    "bitbucket-credentials": ("token", "username", "url"),
+    "aws-credentials": (
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "profile_name",
+        "region_name",
+    ),
+    "gcp-credentials": ("service_account_file", "service_account_info", "project"),
+    "docker-registry-credentials": ("username", "password", "registry_url"),
+    "azure-blob-storage-credentials": ("connection_string", "account_url"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +109,14 @@ class BlockType:
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
+
+    @property
+    def essential_fields(self) -> tuple[FieldSpec, ...]:
+        """The fields a short questionnaire asks (ESSENTIAL_FIELDS), else every field."""
+        names = ESSENTIAL_FIELDS.get(self.slug)
+        if names is None:
+            return self.fields
+        return tuple(f for f in self.fields if f.name in names)
 
 
 def _without_null(prop: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], bool]:
@@ -184,7 +208,9 @@ def type_from_schema(
             continue
         ref = references.get(name)
         refs = ref if isinstance(ref, list) else [ref] if isinstance(ref, Mapping) else []
-        block_slugs = tuple(str(r.get("block_type_slug")) for r in refs if isinstance(r, Mapping))
+        block_slugs = tuple(
+            sorted(str(r.get("block_type_slug")) for r in refs if isinstance(r, Mapping))
+        )
         kind = _kind(prop, definitions, bool(block_slugs))
         options, nullable = _without_null(prop)
         secret = name in secret_names or any(o.get("format") == "password" for o in options)
@@ -209,7 +235,8 @@ def type_from_schema(
         fields=tuple(specs),
         collection=collection,
         description=str(block_type.get("description") or ""),
-        capabilities=tuple(str(c) for c in block_schema.get("capabilities") or ()),
+        # a set in Prefect: its order differs between runs
+        capabilities=tuple(sorted(str(c) for c in block_schema.get("capabilities") or ())),
         code_example=str(block_type.get("code_example") or ""),
         documentation_url=str(block_type.get("documentation_url") or ""),
         source=source,
