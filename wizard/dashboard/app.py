@@ -17,17 +17,16 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from flowwiz.detectors.errors import FlowwizError
-from flowwiz.detectors.secret import SecretStr
 from flowwiz.wizard.dashboard.data import (
     BlockCatalog,
     load_block_pages,
     load_deployments,
     store_label,
 )
-from flowwiz.wizard.dashboard.screens import ConfirmDeleteScreen, CreateSecretScreen, HelpScreen
+from flowwiz.wizard.dashboard.screens import ConfirmDeleteScreen, HelpScreen
 from flowwiz.wizard.dashboard.widgets import BlocksView, BlockTable, DeploymentsView, DeploymentTable
 from flowwiz.wizard.terminal import printable
-from flowwiz.writers.blocks.model import Block, BlockStore
+from flowwiz.writers.blocks.model import Block, BlockStore, BlockType
 
 
 def _message(exc: BaseException) -> str:
@@ -51,6 +50,7 @@ class FlowwizApp(App[None]):
         Binding("r", "refresh", "Refresh"),
         Binding("1", "show_tab('blocks')", "Blocks"),
         Binding("2", "show_tab('deployments')", "Deployments"),
+        Binding("e", "edit_block", "Edit block", show=False),
     ]
 
     def __init__(self, store: BlockStore, project_root: Path) -> None:
@@ -243,13 +243,61 @@ class FlowwizApp(App[None]):
             self.notify("No block selected.", severity="warning")
         return block
 
-    def action_create_block(self) -> None:
-        store = self.store
+    def action_create_block(self, block_type: str | None = None, name: str | None = None) -> None:
+        """The block-type catalog, then the chosen type's form (``block_type`` given: its
+        form at once, ``name`` prefilled). A server's types are read in a worker."""
+        if block_type is not None:
+            self._open_form(block_type, name)
+            return
+        if self.store.kind == "local":  # the shipped types: no I/O
+            self._show_catalog(self.store.block_types())
+        else:
+            self.load_block_types()
 
-        def save(name: str, value: SecretStr) -> Block:
-            return store.save("secret", name, {"value": value})
+    @work(thread=True, exclusive=True, group="block-types", exit_on_error=False)
+    def load_block_types(self) -> None:
+        try:
+            types = self.store.block_types()
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a notification
+            self.call_from_thread(
+                self.notify, _message(exc), title="Block types", severity="error", markup=False
+            )
+            return
+        self.call_from_thread(self._show_catalog, types)
 
-        self.push_screen(CreateSecretScreen(save), callback=self._created)
+    def _show_catalog(self, types: dict[str, BlockType]) -> None:
+        from flowwiz.wizard.dashboard.catalog import BlockCatalogScreen
+
+        def chosen(slug: str | None) -> None:
+            if slug is not None:
+                self._open_form(slug, None, types.get(slug))
+
+        self.push_screen(BlockCatalogScreen(types, where=store_label(self.store)), chosen)
+
+    def _open_form(
+        self, slug: str, name: str | None, spec: BlockType | None = None, block: Block | None = None
+    ) -> None:
+        from flowwiz.wizard.dashboard.block_form import BlockFormScreen
+
+        try:
+            form = BlockFormScreen(self.store, slug, name=name, block=block, spec=spec)
+        except Exception as exc:  # noqa: BLE001 - an unknown type, a server that went away
+            self.notify(printable(_message(exc)), title="Block", severity="error", markup=False)
+            return
+        self.push_screen(form, callback=self._edited if block is not None else self._created)
+
+    def action_edit_block(self) -> None:
+        """The selected block's form, prefilled; secrets are never read."""
+        block = self._selected_block()
+        if block is not None:
+            self._open_form(block.type, None, block=block)
+
+    def _edited(self, block: Block | None) -> None:
+        if block is None:
+            return
+        self.notify(printable(f"Saved the changes to {block.slug}"), markup=False)
+        self._select_after_load = block.slug
+        self.load_blocks()
 
     def _created(self, block: Block | None) -> None:
         if block is None:

@@ -125,11 +125,12 @@ def is_secret_field(block: Block, field: str) -> bool:
 
 
 def block_fields(block: Block) -> list[tuple[str, str, bool]]:
-    """(field, value safe to show, is secret) for every field: the type's fields first, in
-    their declared order, then any others the block holds. A secret always reads ``********``
+    """(field, value safe to show, is secret) for every field: the type's essential fields
+    (``BlockType.essential_fields``) first, in their declared order, then any others the
+    block holds. A secret always reads ``********``
     whether or not its value was loaded: the dashboard never asks the store for secrets."""
     spec = SHIPPED_TYPES.get(block.type)
-    names = [f.name for f in spec.fields] if spec else []
+    names = [f.name for f in spec.essential_fields] if spec else []
     names += [k for k in block.data if k not in names]
     shown: list[tuple[str, str, bool]] = []
     for name in names:

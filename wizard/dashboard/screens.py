@@ -25,7 +25,8 @@ from flowwiz.writers.blocks.model import Block
 HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("1 / 2", "show blocks / deployments"),
     ("/", "filter blocks as you type (Enter or Esc returns to the table)"),
-    ("n", "create a secret block (the value is typed into a password field)"),
+    ("n", "new block: choose its type, then fill in its form (secrets in password fields)"),
+    ("e", "edit the highlighted block (secrets can be replaced, never read back)"),
     ("d", "delete the highlighted block (asks first)"),
     ("c", "copy the block's template reference for prefect.yaml"),
     ("r", "reload blocks and prefect.yaml"),
