@@ -22,9 +22,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
-
-from pydantic import Field, SecretStr
 
 import prefect
 from prefect.blocks.abstract import CredentialsBlock, ObjectStorageBlock
@@ -34,6 +31,7 @@ from prefect.filesystems import SMB, RemoteFileSystem, WritableDeploymentStorage
 from prefect.types import SecretDict
 from prefect_aws import AwsCredentials, MinIOCredentials, S3Bucket
 from prefect_github import GitHubCredentials
+from pydantic import Field, SecretStr
 
 OUT = Path(__file__).resolve().parents[1] / "writers" / "blocks" / "block_schemas.json"
 SRC = "hand-written from PrefectHQ/prefect src/integrations/"
@@ -46,16 +44,16 @@ class GitLabCredentials(Block):
         "Store a GitLab personal access token to interact with private GitLab\nrepositories."
     )
     _code_example = (
-        'Load stored GitLab credentials:\n```python\nfrom prefect_gitlab import '
+        "Load stored GitLab credentials:\n```python\nfrom prefect_gitlab import "
         'GitLabCredentials\ngitlab_credentials_block = GitLabCredentials.load("BLOCK_NAME")\n```'
     )
     _logo_url = "https://images.ctfassets.net/gm98wzqotmnx/55edIimT4g9gbjhkh5a3Sp/dfdb9391d8f45c2e93e72e3a4d350771/gitlab-logo-500.png?h=250"
-    token: Optional[SecretStr] = Field(
+    token: SecretStr | None = Field(
         title="Personal Access Token",
         default=None,
         description="A GitLab Personal Access Token with read_repository scope.",
     )
-    url: Optional[str] = Field(
+    url: str | None = Field(
         default=None, title="URL", description="URL to self-hosted GitLab instances."
     )
 
@@ -70,20 +68,20 @@ class BitBucketCredentials(CredentialsBlock):
         'BitBucketCredentials.load("BLOCK_NAME")\n```'
     )
     _logo_url = "https://cdn.sanity.io/images/3ugk85nk/production/5d729f7355fb6828c4b605268ded9cfafab3ae4f-250x250.png"
-    token: Optional[SecretStr] = Field(
+    token: SecretStr | None = Field(
         title="Personal Access Token",
         default=None,
         description="A BitBucket Personal Access Token - required for private repositories.",
         examples=["x-token-auth:my-token"],
     )
-    username: Optional[str] = Field(
+    username: str | None = Field(
         default=None,
         description="Identification name unique across entire BitBucket site.",
     )
-    password: Optional[SecretStr] = Field(
+    password: SecretStr | None = Field(
         default=None, description="The password to authenticate to BitBucket."
     )
-    url: Optional[str] = Field(
+    url: str | None = Field(
         default=None,
         description="The base URL of a BitBucket instance. Leave blank for BitBucket Cloud.",
         examples=["https://api.bitbucket.org/"],
@@ -114,15 +112,13 @@ class GcpCredentials(CredentialsBlock):
     )
     _logo_url = "https://cdn.sanity.io/images/3ugk85nk/production/10424e311932e31c477ac2b9ef3d53cefbaad708-250x250.png"
     _documentation_url = "https://docs.prefect.io/integrations/prefect-gcp"
-    service_account_file: Optional[Path] = Field(
+    service_account_file: Path | None = Field(
         default=None, description="Path to the service account JSON keyfile."
     )
-    service_account_info: Optional[SecretDict] = Field(
+    service_account_info: SecretDict | None = Field(
         default=None, description="The contents of the keyfile as a dict."
     )
-    project: Optional[str] = Field(
-        default=None, description="The GCP project to use for the client."
-    )
+    project: str | None = Field(default=None, description="The GCP project to use for the client.")
 
     def get_client(self, *args, **kwargs):
         raise NotImplementedError
@@ -175,14 +171,14 @@ class AzureBlobStorageCredentials(Block):
     )
     _logo_url = "https://cdn.sanity.io/images/3ugk85nk/production/54e3fa7e00197a4fbd1d82ed62494cb58d08c96a-250x250.png"
     _documentation_url = "https://docs.prefect.io/integrations/prefect-azure"
-    connection_string: Optional[SecretStr] = Field(
+    connection_string: SecretStr | None = Field(
         default=None,
         description=(
             "The connection string to your Azure storage account. If provided, the "
             "connection string will take precedence over the account URL."
         ),
     )
-    account_url: Optional[str] = Field(
+    account_url: str | None = Field(
         default=None,
         title="Account URL",
         description=(
@@ -208,7 +204,9 @@ class DockerRegistryCredentials(Block):
     )
     _logo_url = "https://cdn.sanity.io/images/3ugk85nk/production/14a315b79990200db7341e42553e23650b34bb96-250x250.png"
     username: str = Field(default=..., description="The username to log into the registry with.")
-    password: SecretStr = Field(default=..., description="The password to log into the registry with.")
+    password: SecretStr = Field(
+        default=..., description="The password to log into the registry with."
+    )
     registry_url: str = Field(
         default=...,
         description='The URL to the registry. Generally, "http" or "https" can be omitted.',
@@ -222,14 +220,30 @@ class DockerRegistryCredentials(Block):
 # (class, collection module that registers it, source): in the order the catalog lists them
 TYPES: list[tuple[type[Block], str | None, str]] = [
     (Secret, None, f"prefect {prefect.__version__}"),
-    (GitHubCredentials, "prefect_github", "prefect_github " + __import__("prefect_github").__version__),
+    (
+        GitHubCredentials,
+        "prefect_github",
+        "prefect_github " + __import__("prefect_github").__version__,
+    ),
     (GitLabCredentials, "prefect_gitlab", SRC + "prefect-gitlab/prefect_gitlab/credentials.py"),
-    (BitBucketCredentials, "prefect_bitbucket", SRC + "prefect-bitbucket/prefect_bitbucket/credentials.py"),
+    (
+        BitBucketCredentials,
+        "prefect_bitbucket",
+        SRC + "prefect-bitbucket/prefect_bitbucket/credentials.py",
+    ),
     (AwsCredentials, "prefect_aws", "prefect_aws " + __import__("prefect_aws").__version__),
     (MinIOCredentials, "prefect_aws", "prefect_aws " + __import__("prefect_aws").__version__),
     (GcpCredentials, "prefect_gcp", SRC + "prefect-gcp/prefect_gcp/credentials.py"),
-    (AzureBlobStorageCredentials, "prefect_azure", SRC + "prefect-azure/prefect_azure/credentials.py"),
-    (DockerRegistryCredentials, "prefect_docker", SRC + "prefect-docker/prefect_docker/credentials.py"),
+    (
+        AzureBlobStorageCredentials,
+        "prefect_azure",
+        SRC + "prefect-azure/prefect_azure/credentials.py",
+    ),
+    (
+        DockerRegistryCredentials,
+        "prefect_docker",
+        SRC + "prefect-docker/prefect_docker/credentials.py",
+    ),
     (S3Bucket, "prefect_aws", "prefect_aws " + __import__("prefect_aws").__version__),
     (GcsBucket, "prefect_gcp", SRC + "prefect-gcp/prefect_gcp/cloud_storage.py"),
     (RemoteFileSystem, None, f"prefect {prefect.__version__}"),

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from flowwiz.detectors.secret import SecretStr
 from flowwiz.writers.blocks import InvalidBlock, open_store
 from flowwiz.writers.blocks.model import SHIPPED_TYPES, normalize_data
 from flowwiz.writers.blocks.schemas import shipped_documents
+
 from tests.clirun import flowwiz
 from tests.leaks import assert_not_leaked, canary
 from tests.prefect_harness import PrefectServer
@@ -61,9 +61,10 @@ def test_typed_values_are_parsed_and_checked_without_repeating_them() -> None:
     )
     assert values["smb_port"] == 445
     assert isinstance(values["smb_password"], SecretStr)
-    assert normalize_data("smb", {"share_path": "/s", "smb_host": "h", "smb_port": 22})[
-        "smb_port"
-    ] == 22
+    assert (
+        normalize_data("smb", {"share_path": "/s", "smb_host": "h", "smb_port": 22})["smb_port"]
+        == 22
+    )
     bad = "not-a-port-" + canary()
     with pytest.raises(InvalidBlock) as caught:
         normalize_data("smb", {"share_path": "/s", "smb_host": "h", "smb_port": bad})
@@ -150,7 +151,10 @@ def test_cli_create_edit_a_typed_block_on_the_local_store(file_keyring) -> None:
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
     shown = json.loads(run("--local", "inspect", "remote-file-system/shared", "--json").stdout)
-    assert shown["fields"]["settings"] == {"key": "AKIAEXAMPLE", "client_kwargs": {"region_name": "eu"}}
+    assert shown["fields"]["settings"] == {
+        "key": "AKIAEXAMPLE",
+        "client_kwargs": {"region_name": "eu"},
+    }
     bad = run("--local", "create", "remote-file-system", "x", "--field", "basepath=b",
               "--field", "settings=not json")  # fmt: skip
     assert bad.returncode == 2 and "settings" in bad.stderr and "JSON" in bad.stderr

@@ -756,10 +756,14 @@ def edit_command(
         if key not in spec.secret_fields:
             raise UserError(f"--secret {key}: {key!r} is not a secret field (use --field)")
         if not _interactive():
-            raise UserError(f"--secret {key} asks with hidden input and there is no terminal: "
-                            f"use --field-env {key}=VAR or --stdin")
+            raise UserError(
+                f"--secret {key} asks with hidden input and there is no terminal: "
+                f"use --field-env {key}=VAR or --stdin"
+            )
     if not changes and not ask_secrets:
-        raise UserError("nothing to change: give --field, --field-env, --stdin, --secret or --clear")
+        raise UserError(
+            "nothing to change: give --field, --field-env, --stdin, --secret or --clear"
+        )
     if not store.exists(spec.slug, name):
         raise BlockNotFound(f"no block {spec.slug}/{name} in {_where(store)}")
     for key in ask_secrets:

@@ -10,12 +10,6 @@ import threading
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
-from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, TabbedContent, TabPane
-from textual.worker import get_current_worker
-
 from flowwiz.detectors.errors import FlowwizError
 from flowwiz.wizard.dashboard.data import (
     BlockCatalog,
@@ -24,9 +18,19 @@ from flowwiz.wizard.dashboard.data import (
     store_label,
 )
 from flowwiz.wizard.dashboard.screens import ConfirmDeleteScreen, HelpScreen
-from flowwiz.wizard.dashboard.widgets import BlocksView, BlockTable, DeploymentsView, DeploymentTable
+from flowwiz.wizard.dashboard.widgets import (
+    BlocksView,
+    BlockTable,
+    DeploymentsView,
+    DeploymentTable,
+)
 from flowwiz.wizard.terminal import printable
 from flowwiz.writers.blocks.model import Block, BlockStore, BlockType
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.worker import get_current_worker
 
 
 def _message(exc: BaseException) -> str:
@@ -257,22 +261,22 @@ class FlowwizApp(App[None]):
     @work(thread=True, exclusive=True, group="block-types", exit_on_error=False)
     def load_block_types(self) -> None:
         try:
-            types = self.store.block_types()
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a notification
-            self.call_from_thread(
-                self.notify, _message(exc), title="Block types", severity="error", markup=False
-            )
-            return
-        self.call_from_thread(self._show_catalog, types)
+            types, where = self.store.block_types(), store_label(self.store)
+        except Exception as exc:  # noqa: BLE001 - the shipped types, and the reason, instead
+            from flowwiz.writers.blocks.model import SHIPPED_TYPES
 
-    def _show_catalog(self, types: dict[str, BlockType]) -> None:
+            types, where = dict(SHIPPED_TYPES), f"the server's types not read: {_message(exc)}"
+        self.call_from_thread(self._show_catalog, types, where)
+
+    def _show_catalog(self, types: dict[str, BlockType], where: str | None = None) -> None:
         from flowwiz.wizard.dashboard.catalog import BlockCatalogScreen
 
         def chosen(slug: str | None) -> None:
             if slug is not None:
                 self._open_form(slug, None, types.get(slug))
 
-        self.push_screen(BlockCatalogScreen(types, where=store_label(self.store)), chosen)
+        where = store_label(self.store) if where is None else where
+        self.push_screen(BlockCatalogScreen(types, where=where), chosen)
 
     def _open_form(
         self, slug: str, name: str | None, spec: BlockType | None = None, block: Block | None = None

@@ -22,17 +22,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from rich.text import Text
-from textual import on
-from textual.actions import SkipAction
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Select, Static, Switch
-from textual.worker import Worker, WorkerState
-
 from flowwiz.detectors.errors import FlowwizError
 from flowwiz.detectors.secret import SecretStr, forbidden_character, token_not_name
 from flowwiz.detectors.slug import BLOCK_NAME_RULE, is_block_name
@@ -46,6 +35,16 @@ from flowwiz.writers.blocks.model import (
     block_type,
 )
 from flowwiz.writers.blocks.schemas import ValueProblem, parse_text, show_value
+from rich.text import Text
+from textual import on
+from textual.actions import SkipAction
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label, Select, Static, Switch
+from textual.worker import Worker, WorkerState
 
 STORED = "stored — type to replace"
 NO_RENAME = "Prefect cannot rename a block: create one with the new name and delete this one."
@@ -104,11 +103,10 @@ class BlockFormScreen(ModalScreen[Block | None]):
         Binding("enter", "enter", "Next", priority=True, show=False),
         Binding("tab", "move(1)", "Next field", priority=True, show=False),
         Binding("shift+tab", "move(-1)", "Previous field", priority=True, show=False),
-        Binding("ctrl+s", "submit", "Save", priority=True),
+        Binding("ctrl+s", "save", "Save", priority=True),
     ]
 
     DEFAULT_CSS = """
-    #block-form { width: 90; height: 90%; }
     #form-fields { height: 1fr; }
     .field-label { margin-top: 1; }
     .field-help { color: $text-muted; }
@@ -194,9 +192,7 @@ class BlockFormScreen(ModalScreen[Block | None]):
             self._initial[f.name] = chosen
             if chosen is None:
                 return Select(options, allow_blank=True, id=wid, compact=True)
-            return Select(
-                options, value=chosen, allow_blank=not f.required, id=wid, compact=True
-            )
+            return Select(options, value=chosen, allow_blank=not f.required, id=wid, compact=True)
         if f.kind == "block":
             current = value if isinstance(value, str) else None
             self._initial[f.name] = current
@@ -220,9 +216,7 @@ class BlockFormScreen(ModalScreen[Block | None]):
         text = show_value(value) if value is not None else ""
         self._initial[f.name] = text
         kind = {"integer": "integer", "number": "number"}.get(f.kind, "text")
-        placeholder = {"json": "JSON, e.g. {\"key\": \"value\"}", "array": "JSON array"}.get(
-            f.kind, ""
-        )
+        placeholder = {"json": 'JSON, e.g. {"key": "value"}', "array": "JSON array"}.get(f.kind, "")
         examples = f.schema.get("examples") if isinstance(f.schema, Mapping) else None
         if not placeholder and isinstance(examples, list) and examples:
             placeholder = f"e.g. {show_value(examples[0])}"
@@ -232,9 +226,7 @@ class BlockFormScreen(ModalScreen[Block | None]):
 
     def on_mount(self) -> None:
         dialog = self.query_one("#block-form")
-        dialog.styles.width = 90  # wider than the app's .dialog
-        dialog.styles.max_width = "100%"
-        dialog.styles.height = "90%"
+        dialog.styles.height = "90%"  # the app's .dialog is as tall as its content
         for widget in self.query(".field-problem"):
             widget.display = False
         self.query_one("#form-error", Static).display = False
@@ -304,11 +296,20 @@ class BlockFormScreen(ModalScreen[Block | None]):
         if isinstance(focused, Input):
             inputs = [w for w in self._focusables() if isinstance(w, Input)]
             if not inputs or focused is inputs[-1]:
-                self.action_submit()
+                self.action_save()
             else:
                 self.focus_next()
             return
         raise SkipAction()  # buttons press, switches toggle, selects open
+
+    def action_save(self) -> None:
+        """Submit once the focused field has taken the keys typed before this one: they may
+        still wait in its queue (a binding runs as the key arrives)."""
+        focused = self.focused
+        if isinstance(focused, Input):
+            focused.call_later(self.action_submit)
+        else:
+            self.action_submit()
 
     def _in_form(self, widget: Widget) -> bool:
         return widget.screen is self and isinstance(widget, (Input, Button, Switch, Select))
@@ -361,7 +362,11 @@ class BlockFormScreen(ModalScreen[Block | None]):
                     value = SecretStr(text) if text else None
                 else:
                     changed = text != self._initial.get(f.name)
-                    value = (text if f.kind in ("text", "block") else parse_text(f, text)) if text else None
+                    value = (
+                        (text if f.kind in ("text", "block") else parse_text(f, text))
+                        if text
+                        else None
+                    )
             if self.editing:
                 if changed:
                     data[f.name] = value

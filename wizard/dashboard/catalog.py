@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
+from flowwiz.wizard.terminal import printable
+from flowwiz.writers.blocks.model import BlockType
 from rich.text import Text
 from textual import on
 from textual.actions import SkipAction
@@ -15,9 +17,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
-
-from flowwiz.wizard.terminal import printable
-from flowwiz.writers.blocks.model import BlockType
 
 ALL = "all"
 
@@ -82,7 +81,7 @@ class BlockCatalogScreen(ModalScreen[str | None]):
         capabilities = sorted({c for t in self.types.values() for c in t.capabilities})
         with Vertical(id="catalog-dialog", classes="dialog"):
             title = "New block: choose its type"
-            yield Label(Text(title + (f" ({self.where})" if self.where else "")),
+            yield Label(Text(printable(title + (f" ({self.where})" if self.where else ""))),
                         classes="dialog-title")  # fmt: skip
             with Horizontal(id="catalog-filters"):
                 yield Input(placeholder="type to filter: name, slug, description",

@@ -338,7 +338,9 @@ class LocalStore:
         kept = old.secret_fields - set(changed_secrets)
         values = normalize_data(kind, {**merged, **changed_secrets}, present=kept)
         to_write = {k: v for k, v in values.items() if isinstance(v, SecretStr)}
-        to_clear = sorted(k for k in changed_secrets if k not in to_write and k in old.secret_fields)
+        to_clear = sorted(
+            k for k in changed_secrets if k not in to_write and k in old.secret_fields
+        )
         plain = {k: v for k, v in values.items() if not isinstance(v, SecretStr)}
         status = None
         if to_write or to_clear:

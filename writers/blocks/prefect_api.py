@@ -319,7 +319,9 @@ class PrefectStore:
                 ref_type, _, ref_name = str(value).partition("/")
                 doc = self._document(ref_type, ref_name, include_secrets=False)
                 if doc is None:
-                    raise InvalidBlock(f"field {key!r} names {value}, which is not on {self.api_url}")
+                    raise InvalidBlock(
+                        f"field {key!r} names {value}, which is not on {self.api_url}"
+                    )
                 payload[key] = {"$ref": {"block_document_id": doc["id"]}}
             else:
                 payload[key] = value

@@ -200,9 +200,7 @@ def type_from_schema(
             secret_names.add(head)
     references: Mapping[str, Any] = fields_doc.get("block_schema_references") or {}
     specs = []
-    ordered = sorted(
-        properties.items(), key=lambda item: (item[1].get("position", math.inf), 0)
-    )
+    ordered = sorted(properties.items(), key=lambda item: (item[1].get("position", math.inf), 0))
     for name, prop in ordered:
         if not isinstance(prop, Mapping):
             continue
@@ -312,7 +310,7 @@ def parse_text(spec: FieldSpec, text: str) -> Any:
     try:
         value = json.loads(text)
     except ValueError:
-        what = "a JSON array" if kind == "array" else "JSON (e.g. {\"key\": \"value\"})"
+        what = "a JSON array" if kind == "array" else 'JSON (e.g. {"key": "value"})'
         raise ValueProblem(f"must be {what}") from None
     if kind == "array" and not isinstance(value, list):
         raise ValueProblem("must be a JSON array")
