@@ -119,7 +119,10 @@ class PrefectStore:
         self._expect(response, "answer", ok=(200,))
 
     def list(self, block_type: str | None = None) -> list[Block]:
-        slugs = [self._lookup(block_type).slug] if block_type else list(SHIPPED_TYPES)
+        if block_type:
+            slugs = [self._lookup(block_type).slug]
+        else:  # the shipped types, and every type of the server once they were listed
+            slugs = list({**SHIPPED_TYPES, **(self._all_types or {})})
         blocks: list[Block] = []
         offset = 0
         while True:
@@ -286,11 +289,13 @@ class PrefectStore:
             if schema is None or not slug:
                 continue
             shipped = SHIPPED_TYPES.get(slug)
-            found[slug] = type_from_schema(
-                doc,
-                schema,
-                collection=shipped.collection if shipped else None,
-                source=f"the server {self.api_url}",
+            found[slug] = _keep_secret(
+                type_from_schema(
+                    doc,
+                    schema,
+                    collection=shipped.collection if shipped else None,
+                    source=f"the server {self.api_url}",
+                )
             )
         self._all_types = found
         return dict(found)
@@ -451,11 +456,13 @@ class PrefectStore:
             raise BlockStoreError(f"block type {slug!r} has no schema on {self.api_url}{how}")
         self._schema_ids[slug] = str(chosen["id"])
         block_type = chosen.get("block_type") or {"slug": slug, "name": slug}
-        self._specs[slug] = type_from_schema(
-            block_type,
-            chosen,
-            collection=shipped.collection if shipped else None,
-            source=f"the server {self.api_url}",
+        self._specs[slug] = _keep_secret(
+            type_from_schema(
+                block_type,
+                chosen,
+                collection=shipped.collection if shipped else None,
+                source=f"the server {self.api_url}",
+            )
         )
         return self._schema_ids[slug]
 
@@ -509,6 +516,21 @@ class PrefectStore:
 
     def _json(self, response: Any, doing: str) -> Any:
         return self._http().json(response, doing)
+
+
+def _keep_secret(spec: BlockType) -> BlockType:
+    """A server's type with every field the shipped type keeps secret still secret (never
+    shown, read or echoed), whatever the server's schema says."""
+    from dataclasses import replace
+
+    shipped = SHIPPED_TYPES.get(spec.slug)
+    if shipped is None:
+        return spec
+    secret = shipped.secret_fields
+    fields = tuple(
+        replace(f, secret=True) if f.name in secret and not f.secret else f for f in spec.fields
+    )
+    return replace(spec, fields=fields)
 
 
 def _parse_time(value: object) -> datetime | None:

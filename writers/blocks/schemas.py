@@ -141,6 +141,8 @@ def _kind(prop: Mapping[str, Any], definitions: Mapping[str, Any], is_block: boo
         if any(o.get("format") == "password" for o in options):
             return "text"
         return "json"
+    if not any(k in first for k in ("type", "$ref", "enum", "anyOf", "allOf", "oneOf")):
+        return "text"  # an unconstrained property: text, as typed
     ref = first.get("$ref")
     if isinstance(ref, str):
         target = definitions.get(ref.rsplit("/", 1)[-1], {})
