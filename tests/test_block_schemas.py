@@ -263,6 +263,24 @@ def test_shipped_schemas_match_the_server_and_the_cli_uses_the_servers(
                env={"PW": pw})  # fmt: skip
     assert made.returncode == 0, made.stderr
     assert run("--api-url", url, "edit", f"smb/{smb}", "--field", "smb_port=1445").returncode == 0
+    # a block that references another: Prefect resolves it as the nested block
+    creds, bucket = _unique("creds"), _unique("bucket")
+    made = run("--api-url", url, "create", "aws-credentials", creds,
+               "--field", "aws_access_key_id=AKIANESTED", "--field-env",
+               "aws_secret_access_key=PW", env={"PW": pw})  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    made = run("--api-url", url, "create", "s3-bucket", bucket, "--field", "bucket_name=acme",
+               "--field", f"credentials=aws-credentials/{creds}")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    shown = json.loads(run("--api-url", url, "inspect", f"s3-bucket/{bucket}", "--json").stdout)
+    assert shown["fields"]["credentials"] == f"aws-credentials/{creds}"
+    code = (
+        "from prefect_aws import S3Bucket\n"
+        f"b = S3Bucket.load({bucket!r})\n"
+        "print('RESULT=' + b.bucket_name + ' ' + b.credentials.aws_access_key_id)\n"
+    )
+    out = prefect_server.check_python(code).stdout
+    assert "RESULT=acme AKIANESTED" in out
     doc = prefect_server.read_block_document("smb", smb)
     assert doc is not None
     assert doc["data"]["smb_password"] == pw and doc["data"]["smb_port"] == 1445

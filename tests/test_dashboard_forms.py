@@ -263,16 +263,29 @@ def test_edit_changes_fields_and_replaces_a_secret_never_reading_it(
         import keyring
         from flowwiz.wizard.dashboard.block_form import NO_RENAME, STORED
 
+        # keyring calls made while the store saves the edit (the detail pane's own check
+        # that the secret is present runs apart, in its worker)
         reads: list[str] = []
+        saving = [False]
         backend = keyring.get_keyring()
-        original = backend.get_password
+        original = backend.get_password, backend.set_password
+        update = store.update
 
-        def counting(service: str, username: str) -> str | None:
-            if "/aws-prod/" in username:
+        def counting(service: str, username: str, *rest: str) -> str | None:
+            if saving[0] and "/aws-prod/" in username:
                 reads.append(username)
-            return original(service, username)
+            return (original[1] if rest else original[0])(service, username, *rest)
+
+        def updating(*args: Any, **kwargs: Any) -> Any:
+            saving[0] = True
+            try:
+                return update(*args, **kwargs)
+            finally:
+                saving[0] = False
 
         backend.get_password = counting  # type: ignore[method-assign]
+        backend.set_password = counting  # type: ignore[method-assign]
+        store.update = updating
         app.query_one("#blocks-table").focus()
         await pilot.press("e")
         await settle(pilot)
@@ -294,12 +307,13 @@ def test_edit_changes_fields_and_replaces_a_secret_never_reading_it(
         await settle(pilot)
         form = app.screen
         form.query_one("#field-aws_secret_access_key").focus()
-        await pilot.press(*second, "ctrl+s")
+        await pilot.press(*second, "ctrl+s")  # replaced: written, never read
         await settle(pilot)
         assert not form.is_attached
         assert_not_leaked(first, texts=screen_texts(app))
         assert_not_leaked(second, texts=screen_texts(app))
-        backend.get_password = original  # type: ignore[method-assign]
+        assert reads == [reads[0]] and reads[0].endswith("/aws_secret_access_key")  # one write
+        backend.get_password, backend.set_password = original  # type: ignore[method-assign]
 
     session = drive(store, project, scenario)
     block = store.get("aws-credentials", "aws-prod", include_secrets=True)
