@@ -518,6 +518,13 @@ Examples:
   printf %s "$TOKEN" | flowwiz blocks create secret my-token --stdin
   flowwiz blocks create gitlab-credentials gl \\
       --field url=https://gitlab.example.com --field-env token=GITLAB_TOKEN
+  flowwiz blocks create remote-file-system shared \\
+      --field basepath=s3://bucket/flows --field 'settings={"anon": false}'
+  flowwiz blocks create s3-bucket flows --field bucket_name=acme \\
+      --field credentials=aws-credentials/prod       a reference to another block
+\b
+Fields are typed by the type's block schema (`flowwiz blocks types`): numbers and
+booleans as text, objects as JSON.
 """,
 )
 @click.argument("kind", metavar="TYPE")
@@ -527,7 +534,8 @@ Examples:
     "fields",
     multiple=True,
     metavar="KEY=VALUE",
-    help="A non-secret field (repeatable). Secret fields are refused here.",
+    help="A non-secret field (repeatable; typed by the schema, JSON for objects). Secret "
+    "fields are refused here.",
 )
 @click.option(
     "--field-env",
