@@ -171,8 +171,9 @@ class BlockFormScreen(ModalScreen[Block | None]):
             note = "Enter: next field · ctrl+s: save · Esc: cancel"
             yield Static(Text(note), id="form-note")
             with Horizontal(classes="buttons"):
-                yield Button("Save" if self.editing else "Create", variant="primary", id="create")
-                yield Button("Cancel", id="cancel")
+                label = "Save" if self.editing else "Create"
+                yield Button(label, variant="primary", id="create", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def _current(self, f: FieldSpec) -> Any:
         """The value the field starts with: the stored one (edit) or the schema's default."""
@@ -227,6 +228,9 @@ class BlockFormScreen(ModalScreen[Block | None]):
     def on_mount(self) -> None:
         dialog = self.query_one("#block-form")
         dialog.styles.height = "90%"  # the app's .dialog is as tall as its content
+        for box in self.query("#form-fields Input"):
+            box.styles.margin = 0  # the app's dialogs space inputs out; a form is dense
+        self.query_one(".field-label").styles.margin = 0
         for widget in self.query(".field-problem"):
             widget.display = False
         self.query_one("#form-error", Static).display = False
