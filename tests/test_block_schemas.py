@@ -233,6 +233,20 @@ def test_shipped_schemas_match_the_server_and_the_cli_uses_the_servers(
     assert set(compared) >= {"secret", "aws-credentials", "s3-bucket", "github-credentials",
                              "remote-file-system", "smb"}  # fmt: skip
 
+    # types flowwiz does not ship are kept next to the local catalog: the local store offers
+    # them and keeps blocks of them
+    assert "local-file-system" in server_types and "local-file-system" not in SHIPPED_TYPES
+    local = open_store(env={**_env(), "PREFECT_API_URL": ""})
+    assert local.block_types()["local-file-system"].source.startswith("last seen on the server")
+    local.save("local-file-system", "here", {"basepath": "/srv/flows"})
+    (here,) = local.list("local-file-system")
+    assert here.data == {"basepath": "/srv/flows"} and here.problem is None
+    listed = json.loads(run("--local", "types", "--json").stdout)
+    assert "local-file-system" in [t["slug"] for t in listed]
+    from flowwiz.writers.blocks.model import SEEN_TYPES
+
+    SEEN_TYPES.clear()  # registered in this process by the local store: not for other tests
+
     url = prefect_server.api_url
     name = _unique("rfs")
     listed = json.loads(run("--api-url", url, "types", "--json").stdout)

@@ -43,6 +43,7 @@ from pathlib import Path
 from flowwiz.detectors.secret import SecretStr
 from flowwiz.writers.blocks.keyring_backend import DEFAULT_TIMEOUT, SecretKeyring
 from flowwiz.writers.blocks.model import (
+    SEEN_TYPES,
     SHIPPED_TYPES,
     Block,
     BlockExists,
@@ -53,9 +54,11 @@ from flowwiz.writers.blocks.model import (
     PlaintextKeyringWarning,
     StoreKind,
     check_name,
+    known_type,
     normalize_data,
 )
 from flowwiz.writers.blocks.model import block_type as lookup_type
+from flowwiz.writers.blocks.schemas import load_seen, seen_path
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
@@ -122,6 +125,7 @@ class LocalStore:
         self.keyring = SecretKeyring(env, timeout=keyring_timeout)
         self.lock_wait = _lock_wait(os.environ if env is None else env)
         self._warn = on_warning or _default_warn
+        _register_seen(self.path)
 
     # -- the interface ------------------------------------------------------------------
 
@@ -384,8 +388,9 @@ class LocalStore:
         )
 
     def block_types(self) -> dict[str, BlockType]:
-        """The shipped block types (writers/blocks/block_schemas.json)."""
-        return dict(SHIPPED_TYPES)
+        """The shipped block types (writers/blocks/block_schemas.json), then those last
+        seen on a Prefect server (``schemas.seen_path``, written by ``PrefectStore``)."""
+        return {**SHIPPED_TYPES, **SEEN_TYPES}
 
     def delete(self, block_type: str, name: str) -> None:
         kind, name = _checked(block_type, name)
@@ -529,7 +534,7 @@ def _block(row: tuple[object, ...]) -> Block:
     except ValueError:
         plain, problems = {}, ["its fields in the catalog are unreadable"]
     secret_names = _json_list(secret_json)
-    spec = SHIPPED_TYPES.get(kind)
+    spec = known_type(kind)
     if spec is None:
         problems.append(f"unknown block type {kind!r}")
     data: dict[str, str | SecretStr | None] = {}
@@ -549,6 +554,12 @@ def _block(row: tuple[object, ...]) -> Block:
         problem="; ".join(problems) or None,
         secrets="unchecked" if secret_names else "none",
     )
+
+
+def _register_seen(catalog: Path) -> None:
+    """Make the types last seen on a server (kept next to this catalog) known to this
+    process, so blocks of those types can be kept and listed locally."""
+    SEEN_TYPES.update(load_seen(seen_path(catalog)))
 
 
 def _missing(block: Block, fields: list[str]) -> str:

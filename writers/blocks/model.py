@@ -43,6 +43,8 @@ _CORE = (
 )
 # every block type flowwiz ships (writers/blocks/block_schemas.json), by slug
 SHIPPED_TYPES: dict[str, BlockType] = shipped_types()
+# types last seen on a Prefect server (schemas.load_seen), registered by the local store
+SEEN_TYPES: dict[str, BlockType] = {}
 # Field names follow Prefect's block schemas, so a block is the same on both backends.
 BLOCK_TYPES: dict[str, BlockType] = {slug: SHIPPED_TYPES[slug] for slug in _CORE}
 
@@ -73,8 +75,9 @@ class PlaintextKeyringWarning(UserWarning):
 
 def block_type(slug: str, types: Mapping[str, BlockType] | None = None) -> BlockType:
     """The block type ``slug`` among ``types`` (a store's, see ``BlockStore.block_types``;
-    default: the shipped ones). InvalidBlock names the known slugs."""
-    known = SHIPPED_TYPES if types is None else types
+    default: the shipped ones and those last seen on a server). InvalidBlock names the
+    known slugs."""
+    known = {**SHIPPED_TYPES, **SEEN_TYPES} if types is None else types
     try:
         return known[slug]
     except KeyError:
@@ -83,8 +86,8 @@ def block_type(slug: str, types: Mapping[str, BlockType] | None = None) -> Block
 
 
 def known_type(slug: str) -> BlockType | None:
-    """The shipped block type ``slug``, or None."""
-    return SHIPPED_TYPES.get(slug)
+    """The shipped block type ``slug`` (else one last seen on a server), or None."""
+    return SHIPPED_TYPES.get(slug) or SEEN_TYPES.get(slug)
 
 
 def check_name(name: str) -> str:

@@ -55,6 +55,8 @@ from flowwiz.writers.prefect_client import (
 __all__ = ["PrefectStore", "clean_url", "transport_reason"]
 
 PAGE = 200
+_TYPE_KEYS = ("name", "slug", "description", "code_example", "documentation_url", "logo_url")
+_SCHEMA_KEYS = ("fields", "capabilities", "version", "checksum")
 
 
 def _is_loopback(url: str) -> bool:
@@ -283,12 +285,21 @@ class PrefectStore:
                 break
             offset += PAGE
         found: dict[str, BlockType] = {}
+        seen: list[dict[str, Any]] = []
         for doc in sorted(types, key=lambda t: str(t.get("name") or "").lower()):
             schema = schemas.get(str(doc.get("id")))
             slug = str(doc.get("slug") or "")
             if schema is None or not slug:
                 continue
             shipped = SHIPPED_TYPES.get(slug)
+            if shipped is None:
+                seen.append(
+                    {
+                        "block_type": {k: doc.get(k) for k in _TYPE_KEYS},
+                        "block_schema": {k: schema.get(k) for k in _SCHEMA_KEYS},
+                        "source": f"last seen on the server {self.api_url}",
+                    }
+                )
             found[slug] = _keep_secret(
                 type_from_schema(
                     doc,
@@ -298,6 +309,11 @@ class PrefectStore:
                 )
             )
         self._all_types = found
+        if seen:  # the local store offers them too (schemas.seen_path)
+            from flowwiz.writers.blocks.schemas import remember_seen, seen_path
+            from flowwiz.writers.paths import catalog_path
+
+            remember_seen(seen_path(catalog_path(self._env)), seen)
         return dict(found)
 
     def _lookup(self, slug: str) -> BlockType:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 # "text": a string; "json": any JSON value (an object, as Prefect's `settings` or a service
@@ -265,6 +266,59 @@ def shipped_types() -> dict[str, BlockType]:
         )
         for doc in shipped_documents()
     }
+
+
+# -- types last seen on a server ------------------------------------------------------------
+
+SEEN_FILE = "block_types_seen.json"
+
+
+def seen_path(catalog: Path) -> Path:
+    """The file next to the local catalog that keeps the block types last seen on a server."""
+    return catalog.with_name(SEEN_FILE)
+
+
+def remember_seen(path: Path, entries: list[Mapping[str, Any]]) -> None:
+    """Keep ``entries`` (``block_type``, ``block_schema``, ``source``: the shapes of the
+    shipped file) in ``path``, merged over what it held, atomically; a failure to write is
+    ignored (the cache is a convenience)."""
+    import os
+    import tempfile
+
+    known = {e["block_type"]["slug"]: e for e in _read_seen(path)}
+    known.update({e["block_type"]["slug"]: e for e in entries})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".seen-")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump({"types": list(known.values())}, out)
+        Path(tmp).replace(path)
+    except OSError:
+        return
+
+
+def _read_seen(path: Path) -> list[Mapping[str, Any]]:
+    try:
+        entries = json.loads(path.read_text("utf-8")).get("types")
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [e for e in entries or () if isinstance(e, dict) and "block_type" in e]
+
+
+def load_seen(path: Path) -> dict[str, BlockType]:
+    """The types kept by ``remember_seen`` (not the shipped ones), by slug; {} when none or
+    unreadable."""
+    found: dict[str, BlockType] = {}
+    for entry in _read_seen(path):
+        try:
+            spec = type_from_schema(
+                entry["block_type"], entry["block_schema"], source=str(entry.get("source") or "")
+            )
+        except (KeyError, TypeError, AttributeError):
+            continue
+        if spec.slug and spec.slug not in shipped_types():
+            found[spec.slug] = spec
+    return found
 
 
 # -- values ----------------------------------------------------------------------------------
