@@ -232,7 +232,7 @@ def test_dashboard_refuses_a_token_pasted_as_a_block_name(
     import asyncio
 
     from flowwiz.wizard.dashboard.app import FlowwizApp
-    from flowwiz.wizard.dashboard.screens import CreateSecretScreen
+    from flowwiz.wizard.dashboard.block_form import BlockFormScreen
     from flowwiz.writers.blocks import open_store
 
     project = isolated_env / "project"
@@ -245,18 +245,24 @@ def test_dashboard_refuses_a_token_pasted_as_a_block_name(
         app = FlowwizApp(store, project)
         async with app.run_test(size=(120, 36)) as pilot:
             await pilot.pause()
-            await pilot.press("n")
+            await pilot.press("n", "enter")  # the catalog lists Secret first
             await pilot.pause()
-            assert isinstance(app.screen, CreateSecretScreen)
+            assert isinstance(app.screen, BlockFormScreen)
             app.screen.query_one("#name").value = token
-            app.screen.query_one("#value").value = "some-value-1"
+            app.screen.query_one("#field-value").value = "some-value-1"
+            await pilot.pause()
+            # refused as it arrives: cleared, never shown or saved as a name
+            assert app.screen.query_one("#name").value == ""
+            said.append(str(app.screen.query_one("#problem-name").render()))
             await pilot.click("#create")
             await pilot.pause()
             await app.workers.wait_for_complete()
             said.append(str(app.screen.query_one("#form-error").render()))
+            said.append(app.export_screenshot())
 
     asyncio.run(main())
-    assert said[0].startswith("Name: that looks like a token, not a block name")
+    assert said[0].startswith("that looked like a token and was cleared")
+    assert said[1] == "Name: enter a name"
     assert_not_leaked(token, texts=said)
     assert store.list() == []
 

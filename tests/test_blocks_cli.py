@@ -362,10 +362,19 @@ def test_types_lists_every_type_with_secret_fields_marked() -> None:
         "gitlab-credentials",
         "bitbucket-credentials",
         "aws-credentials",
+        "minio-credentials",
         "gcp-credentials",
-        "docker-registry-credentials",
         "azure-blob-storage-credentials",
+        "docker-registry-credentials",
+        "s3-bucket",
+        "gcs-bucket",
+        "remote-file-system",
+        "smb",
     ]
+    assert types["s3-bucket"]["capabilities"] == [
+        "get-directory", "put-directory", "read-path", "write-path"
+    ]
+    assert types["remote-file-system"]["fields"][1]["kind"] == "json"
     secret_fields = {
         slug: [f["name"] for f in t["fields"] if f["secret"]] for slug, t in types.items()
     }
@@ -377,7 +386,7 @@ def test_types_lists_every_type_with_secret_fields_marked() -> None:
     assert "azure-blob-storage-credentials" in table.stdout
 
 
-@pytest.mark.parametrize("command", ["ls", "inspect", "create", "rm", "types", "push"])
+@pytest.mark.parametrize("command", ["ls", "inspect", "create", "rm", "types", "push", "edit"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = run(command, "--help")
     assert result.returncode == 0

@@ -91,6 +91,7 @@ def test_the_wheel_installs_only_flowwiz(wheel: Path) -> None:
     }
     assert packaged == _packages_declared()
     assert "flowwiz/wizard/dashboard/app.tcss" in names  # package data
+    assert "flowwiz/writers/blocks/block_schemas.json" in names  # the shipped block types
     entry_points = zipfile.ZipFile(wheel).read(f"{dist_info}/entry_points.txt").decode()
     assert "flowwiz = flowwiz.wizard.cli:main" in entry_points
 

@@ -235,7 +235,7 @@ def _new_block(session: Session, kind: str, default_name: str) -> tuple[str, tup
         return reference(kind, block), ()
     store.check()  # before anyone types a secret that could not be kept
     data: dict[str, str | SecretStr] = {}
-    for field in spec.fields:
+    for field in spec.essential_fields:
         answer = asker.ask(
             Question(
                 f"field_{field.name}",

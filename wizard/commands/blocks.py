@@ -20,7 +20,7 @@ from flowwiz.detectors.errors import FlowwizError, UserError
 from flowwiz.detectors.secret import SecretStr, holds_token, shown_name, token_not_name
 from flowwiz.wizard.terminal import printable, terminal
 from flowwiz.writers.blocks import (
-    BLOCK_TYPES,
+    SHIPPED_TYPES,
     Block,
     BlockExists,
     BlockNotFound,
@@ -31,6 +31,7 @@ from flowwiz.writers.blocks import (
     open_store,
     parse_slug,
 )
+from flowwiz.writers.blocks.schemas import ValueProblem, parse_text, show_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +132,7 @@ def _when(block: Block) -> str:
 
 
 def _fields_text(block: Block) -> str:
-    return ", ".join(f"{k}={'' if v is None else v}" for k, v in block.masked().items())
+    return ", ".join(f"{k}={show_value(v)}" for k, v in block.masked().items())
 
 
 def _name_width(found: Sequence[Block], columns: int, others: int) -> int:
@@ -280,8 +281,7 @@ def inspect_command(ctx: click.Context, slug: str, as_json: bool, show_secrets: 
     grid.add_row(_t("reference"), _t(block.reference))
     for key, value in values.items():
         note = " (secret)" if key in block.secret_fields else ""
-        shown = "" if value is None else value
-        grid.add_row(_t(key), _t(f"{shown}{note}"))
+        grid.add_row(_t(key), _t(f"{show_value(value)}{note}"))
     if block.created:
         grid.add_row(_t("created"), _t(block.created.astimezone().isoformat(" ", "seconds")))
     if block.updated:
@@ -438,16 +438,23 @@ def _read_stdin(field: str) -> str:
     return value
 
 
-def _ask(spec: BlockType, field_name: str) -> str | None:
+def _ask(spec: BlockType, field_name: str) -> object | None:
     import questionary
 
     field = spec.field(field_name)
     assert field is not None
     hint = "required" if field.required else "Enter to skip"
+    if field.kind not in ("text", "block"):
+        hint += f", {field.kind}"
 
     def validate(text: str) -> bool | str:
         if field.required and not text.strip():
             return f"{field.name} is required"
+        if text.strip() and field.kind not in ("text", "block"):
+            try:
+                parse_text(field, text)
+            except ValueProblem as exc:
+                return f"{field.name} {exc}"
         return True
 
     if field.secret:
@@ -457,7 +464,84 @@ def _ask(spec: BlockType, field_name: str) -> str | None:
     else:
         answer = questionary.text(f"{field.name} ({hint}):", validate=validate).unsafe_ask()
     answer = (answer or "").strip()
+    if answer and not field.secret and field.kind not in ("text", "block"):
+        return parse_text(field, answer)
     return answer or None
+
+
+def _spec(store: BlockStore, kind: str) -> BlockType:
+    """The type ``kind`` as the store knows it: a shipped one (a server's own schema judges
+    the values again when they are saved), else the server's list of types."""
+    if kind in SHIPPED_TYPES or store.kind == "local":
+        return block_type(kind)
+    return block_type(kind, store.block_types())
+
+
+def _given_fields(
+    spec: BlockType,
+    fields: Sequence[str],
+    field_envs: Sequence[str],
+    from_stdin: bool,
+    *,
+    stdin_field: str | None = None,
+) -> dict[str, object]:
+    """The fields given by flags: --field typed by the schema (a secret field refused),
+    --field-env from the environment, --stdin the one secret field left (or ``stdin_field``)."""
+    data: dict[str, object] = {}
+
+    def put(key: str, value: object, how: str) -> None:
+        if key in data:
+            raise UserError(f"field {key!r} is given twice ({how})")
+        data[key] = value
+
+    for key, value in _pairs(fields, "--field", "VALUE"):
+        _check_field(spec, key)
+        if key in spec.secret_fields:
+            raise UserError(
+                f"secret field {key!r} cannot be given with --field (it would land in shell "
+                f"history and ps): use --field-env {key}=VAR or --stdin"
+            )
+        field = spec.field(key)
+        assert field is not None
+        if (
+            field.kind == "text"
+            and holds_token(value)
+            and not key.endswith("_id")
+        ):  # stored and shown in clear
+            raise UserError(
+                f"--field {key}: the value looks like a token, and {key!r} is not a secret field "
+                "(it is stored and shown in clear); keep tokens in secret fields, given with "
+                "--field-env FIELD=VAR or --stdin"
+            )
+        put(key, _typed(field, value, "--field"), "--field")
+    for key, var in _pairs(field_envs, "--field-env", "VAR"):
+        _check_field(spec, key)
+        value = os.environ.get(var.strip(), "").strip()
+        if not value:
+            raise UserError(
+                f"environment variable {var.strip()!r} (for --field-env {key}) is not set"
+            )
+        field = spec.field(key)
+        assert field is not None
+        put(
+            key,
+            SecretStr(value) if field.secret else _typed(field, value, "--field-env"),
+            "--field-env",
+        )
+    if from_stdin:
+        key = stdin_field or _stdin_field(spec, data)
+        put(key, SecretStr(_read_stdin(key)), "--stdin")
+    return data
+
+
+def _typed(field: Any, text: str, option: str) -> object:
+    """A flag's text as the field's kind (numbers, booleans, JSON for objects)."""
+    if field.kind in ("text", "block"):
+        return text
+    try:
+        return parse_text(field, text)
+    except ValueProblem as exc:
+        raise UserError(f"{option} {field.name}: {exc}") from None
 
 
 @blocks.command(
@@ -469,6 +553,13 @@ Examples:
   printf %s "$TOKEN" | flowwiz blocks create secret my-token --stdin
   flowwiz blocks create gitlab-credentials gl \\
       --field url=https://gitlab.example.com --field-env token=GITLAB_TOKEN
+  flowwiz blocks create remote-file-system shared \\
+      --field basepath=s3://bucket/flows --field 'settings={"anon": false}'
+  flowwiz blocks create s3-bucket flows --field bucket_name=acme \\
+      --field credentials=aws-credentials/prod       a reference to another block
+\b
+Fields are typed by the type's block schema (`flowwiz blocks types`): numbers and
+booleans as text, objects as JSON.
 """,
 )
 @click.argument("kind", metavar="TYPE")
@@ -478,7 +569,8 @@ Examples:
     "fields",
     multiple=True,
     metavar="KEY=VALUE",
-    help="A non-secret field (repeatable). Secret fields are refused here.",
+    help="A non-secret field (repeatable; typed by the schema, JSON for objects). Secret "
+    "fields are refused here.",
 )
 @click.option(
     "--field-env",
@@ -506,42 +598,10 @@ def create_command(
     Secret fields never come from a flag value (shell history, ps): they come from a hidden
     prompt, --field-env FIELD=VAR, or --stdin.
     """
-    spec = block_type(kind)
     check_name(name)
-    data: dict[str, str | SecretStr | None] = {}
-
-    def put(key: str, value: str | SecretStr, how: str) -> None:
-        if key in data:
-            raise UserError(f"field {key!r} is given twice ({how})")
-        data[key] = value
-
-    for key, value in _pairs(fields, "--field", "VALUE"):
-        _check_field(spec, key)
-        if key in spec.secret_fields:
-            raise UserError(
-                f"secret field {key!r} cannot be given with --field (it would land in shell "
-                f"history and ps): use --field-env {key}=VAR or --stdin"
-            )
-        if holds_token(value) and not key.endswith("_id"):  # stored and shown in clear
-            raise UserError(
-                f"--field {key}: the value looks like a token, and {key!r} is not a secret field "
-                "(it is stored and shown in clear); keep tokens in secret fields, given with "
-                "--field-env FIELD=VAR or --stdin"
-            )
-        put(key, value, "--field")
-    for key, var in _pairs(field_envs, "--field-env", "VAR"):
-        _check_field(spec, key)
-        value = os.environ.get(var.strip(), "").strip()
-        if not value:
-            raise UserError(
-                f"environment variable {var.strip()!r} (for --field-env {key}) is not set"
-            )
-        put(key, SecretStr(value) if key in spec.secret_fields else value, "--field-env")
-    if from_stdin:
-        key = _stdin_field(spec, data)
-        put(key, SecretStr(_read_stdin(key)), "--stdin")
-
     store = _store(ctx)
+    spec = _spec(store, kind)
+    data = _given_fields(spec, fields, field_envs, from_stdin)
     store.check()
     if not overwrite and store.exists(spec.slug, name):
         raise BlockExists(
@@ -662,42 +722,150 @@ def _type_json(spec: BlockType) -> dict[str, Any]:
     return {
         "slug": spec.slug,
         "title": spec.title,
+        "description": spec.description,
+        "capabilities": list(spec.capabilities),
         "fields": [
-            {"name": f.name, "secret": f.secret, "required": f.required, "kind": f.kind}
+            {
+                "name": f.name,
+                "title": f.title,
+                "secret": f.secret,
+                "required": f.required,
+                "kind": f.kind,
+                **({"default": f.default} if f.has_default else {}),
+                **({"choices": list(f.choices)} if f.choices else {}),
+                **({"block_types": list(f.block_types)} if f.block_types else {}),
+                "description": f.description,
+            }
             for f in spec.fields
         ],
         "collection": spec.collection,
+        "source": spec.source,
     }
 
 
 @blocks.command(
     "types",
-    short_help="The block types, their secret fields and collections.",
+    short_help="The block types, their fields (secret ones marked) and collections.",
     epilog="""\b
 Examples:
   flowwiz blocks types
   flowwiz blocks types --json
+  flowwiz blocks --api-url http://127.0.0.1:4200/api types     the server's own types
 """,
 )
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
-def types_command(as_json: bool) -> None:
-    """The block types flowwiz knows, their fields (secret ones marked) and the Prefect
-    collection that registers each on a server."""
+@click.pass_context
+def types_command(ctx: click.Context, as_json: bool) -> None:
+    """The block types of the store, from their block schemas: for the local catalog the
+    types flowwiz ships (made from Prefect's own schemas), for a Prefect server the types
+    registered on it. Fields: * secret, ! required."""
+    store = _store(ctx)
+    types = store.block_types()
     if as_json:
-        terminal.data(json.dumps([_type_json(t) for t in BLOCK_TYPES.values()], indent=2))
+        terminal.data(json.dumps([_type_json(t) for t in types.values()], indent=2))
         return
     from rich.table import Table
 
-    table = Table(title=_t("Block types"), title_justify="left")
+    table = Table(title=_t(f"Block types in {_where(store)}"), title_justify="left")
     table.add_column("TYPE", no_wrap=True)
     table.add_column("FIELDS (* secret, ! required)", overflow="fold")
+    table.add_column("CAPABILITIES", overflow="fold")
     table.add_column("REGISTERED BY", overflow="fold")
-    for spec in BLOCK_TYPES.values():
+    for spec in types.values():
         marks = ", ".join(
             f.name + ("*" if f.secret else "") + ("!" if f.required else "") for f in spec.fields
         )
-        table.add_row(_t(spec.slug), _t(marks), _t(spec.collection or "prefect (built in)"))
+        table.add_row(
+            _t(spec.slug),
+            _t(marks),
+            _t(", ".join(spec.capabilities)),
+            _t(spec.collection or "prefect (built in)"),
+        )
     terminal.out.print(table)
+
+
+# -- edit --------------------------------------------------------------------------------
+
+
+@blocks.command(
+    "edit",
+    short_help="Change some fields of a block; other fields (secrets too) stay as stored.",
+    epilog="""\b
+Examples:
+  flowwiz blocks edit remote-file-system/shared --field basepath=s3://bucket/flows
+  flowwiz blocks edit aws-credentials/ci --field-env aws_secret_access_key=AWS_SECRET
+  printf %s "$TOKEN" | flowwiz blocks edit github-credentials/ci --stdin
+  flowwiz blocks edit gitlab-credentials/gl --clear url
+""",
+)
+@click.argument("slug", metavar="TYPE/NAME")
+@click.option("--field", "fields", multiple=True, metavar="KEY=VALUE",
+              help="A new non-secret value (repeatable; typed by the schema, JSON for objects).")
+@click.option("--field-env", "field_envs", multiple=True, metavar="FIELD=VAR",
+              help="Take FIELD from the environment variable VAR (repeatable; secrets too).")
+@click.option("--stdin", "from_stdin", is_flag=True,
+              help="Read a new value for the one secret field from standard input.")
+@click.option("--secret", "ask_secrets", multiple=True, metavar="FIELD",
+              help="Replace secret FIELD, asked with hidden input (repeatable).")
+@click.option("--clear", "clears", multiple=True, metavar="FIELD",
+              help="Unset an optional field (repeatable).")
+@click.pass_context
+def edit_command(
+    ctx: click.Context,
+    slug: str,
+    fields: tuple[str, ...],
+    field_envs: tuple[str, ...],
+    from_stdin: bool,
+    ask_secrets: tuple[str, ...],
+    clears: tuple[str, ...],
+) -> None:
+    """Change the given fields of block TYPE/NAME; every other field stays as stored (a
+    secret not named is neither read nor shown). Prefect cannot rename a block: create one
+    under the new name and delete this one."""
+    kind, name = parse_slug(slug)
+    store = _store(ctx)
+    spec = _spec(store, kind)
+    stdin_field = None
+    if from_stdin:
+        secrets = [f.name for f in spec.fields if f.secret]
+        if len(secrets) != 1:
+            names = ", ".join(secrets) or "none"
+            raise UserError(
+                f"--stdin fills the one secret field, but {spec.slug} has {len(secrets)} "
+                f"({names}): use --field-env FIELD=VAR or --secret FIELD"
+            )
+        stdin_field = secrets[0]
+    changes = _given_fields(spec, fields, field_envs, from_stdin, stdin_field=stdin_field)
+    for key in clears:
+        _check_field(spec, key)
+        if key in changes:
+            raise UserError(f"field {key!r} is given twice (--clear)")
+        changes[key] = None
+    for key in ask_secrets:
+        _check_field(spec, key)
+        if key not in spec.secret_fields:
+            raise UserError(f"--secret {key}: {key!r} is not a secret field (use --field)")
+        if not _interactive():
+            raise UserError(
+                f"--secret {key} asks with hidden input and there is no terminal: "
+                f"use --field-env {key}=VAR or --stdin"
+            )
+    if not changes and not ask_secrets:
+        raise UserError(
+            "nothing to change: give --field, --field-env, --stdin, --secret or --clear"
+        )
+    if not store.exists(spec.slug, name):
+        raise BlockNotFound(f"no block {spec.slug}/{name} in {_where(store)}")
+    for key in ask_secrets:
+        answer = _ask(spec, key)
+        if answer is None:
+            raise UserError(f"no new value for {key!r}: nothing was changed")
+        changes[key] = SecretStr(str(answer))
+    if any(isinstance(v, SecretStr) for v in changes.values()):
+        store.check()
+    block = store.update(spec.slug, name, changes)
+    changed = ", ".join(changes)
+    terminal.success(f"Changed {changed} of {block.slug} in {_where(store)}")
 
 
 # -- push --------------------------------------------------------------------------------

@@ -11,14 +11,8 @@ import threading
 from pathlib import Path
 from typing import ClassVar
 
-from textual import events, on, work
-from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, TabbedContent, TabPane
-from textual.worker import get_current_worker
-
 from flowwiz.detectors.errors import FlowwizError
-from flowwiz.detectors.secret import SecretStr
+from flowwiz.wizard.dashboard.commands import FlowwizCommands
 from flowwiz.wizard.dashboard.data import (
     BlockCatalog,
     ProjectDeployments,
@@ -29,11 +23,15 @@ from flowwiz.wizard.dashboard.data import (
     where_used,
 )
 from flowwiz.wizard.dashboard.deployments import DeploymentsView, DeploymentTable
-from flowwiz.wizard.dashboard.commands import FlowwizCommands
-from flowwiz.wizard.dashboard.screens import ConfirmDeleteScreen, CreateSecretScreen, HelpScreen
+from flowwiz.wizard.dashboard.screens import ConfirmDeleteScreen, HelpScreen
 from flowwiz.wizard.dashboard.widgets import BlocksView, BlockTable
 from flowwiz.wizard.terminal import printable
-from flowwiz.writers.blocks.model import Block, BlockStore
+from flowwiz.writers.blocks.model import Block, BlockStore, BlockType
+from textual import events, on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.worker import get_current_worker
 
 
 def _message(exc: BaseException) -> str:
@@ -70,6 +68,7 @@ class FlowwizApp(App[None]):
         # the tabs say it: the footer keeps its room for the keys that are not on screen
         Binding("1", "show_tab('blocks')", "Blocks", show=False),
         Binding("2", "show_tab('deployments')", "Deployments", show=False),
+        Binding("e", "edit_block", "Edit block", show=False),
     ]
 
     def __init__(
@@ -296,32 +295,66 @@ class FlowwizApp(App[None]):
             self.notify("No block selected.", severity="warning")
         return block
 
-    def action_create_block(self) -> None:
-        store = self.store
+    def action_create_block(self, block_type: str | None = None, name: str | None = None) -> None:
+        """The block-type catalog, then the chosen type's form (``block_type`` given: its
+        form at once, ``name`` prefilled). A server's types are read in a worker."""
+        if block_type is not None:
+            self._open_form(block_type, name)
+            return
+        if self.store.kind == "local":  # the shipped types: no I/O
+            self._show_catalog(self.store.block_types())
+        else:
+            self.load_block_types()
 
-        def save(name: str, value: SecretStr) -> Block:
-            return store.save("secret", name, {"value": value})
+    @work(thread=True, exclusive=True, group="block-types", exit_on_error=False)
+    def load_block_types(self) -> None:
+        try:
+            types, where = self.store.block_types(), store_label(self.store)
+        except Exception as exc:  # noqa: BLE001 - the shipped types, and the reason, instead
+            from flowwiz.writers.blocks.model import SHIPPED_TYPES
 
-        self.push_screen(CreateSecretScreen(save), callback=self._created)
+            types, where = dict(SHIPPED_TYPES), f"the server's types not read: {_message(exc)}"
+        self.call_from_thread(self._show_catalog, types, where)
+
+    def _show_catalog(self, types: dict[str, BlockType], where: str | None = None) -> None:
+        from flowwiz.wizard.dashboard.catalog import BlockCatalogScreen
+
+        def chosen(slug: str | None) -> None:
+            if slug is not None:
+                self._open_form(slug, None, types.get(slug))
+
+        where = store_label(self.store) if where is None else where
+        self.push_screen(BlockCatalogScreen(types, where=where), chosen)
+
+    def _open_form(
+        self, slug: str, name: str | None, spec: BlockType | None = None, block: Block | None = None
+    ) -> None:
+        from flowwiz.wizard.dashboard.block_form import BlockFormScreen
+
+        try:
+            form = BlockFormScreen(self.store, slug, name=name, block=block, spec=spec)
+        except Exception as exc:  # noqa: BLE001 - an unknown type, a server that went away
+            self.notify(printable(_message(exc)), title="Block", severity="error", markup=False)
+            return
+        self.push_screen(form, callback=self._edited if block is not None else self._created)
+
+    def action_edit_block(self) -> None:
+        """The selected block's form, prefilled; secrets are never read."""
+        block = self._selected_block()
+        if block is not None:
+            self._open_form(block.type, None, block=block)
+
+    def _edited(self, block: Block | None) -> None:
+        if block is None:
+            return
+        self.notify(printable(f"Saved the changes to {block.slug}"), markup=False)
+        self._select_after_load = block.slug
+        self.load_blocks()
 
     @on(DeploymentsView.NewBlockWanted)
     def _new_block_wanted(self, event: DeploymentsView.NewBlockWanted) -> None:
-        """``n`` on a deployment's missing block: its form, the name filled in. Only the
-        secret form exists here; the lead wires the generic one (BlockFormScreen)."""
-        if event.block_type != "secret":
-            command = f"flowwiz blocks create {event.block_type} {event.name}"
-            self.notify(
-                printable(f"No form for {event.block_type} blocks here yet: {command}"),
-                severity="warning",
-                markup=False,
-            )
-            return
-        store = self.store
-
-        def save(name: str, value: SecretStr) -> Block:
-            return store.save("secret", name, {"value": value})
-
-        self.push_screen(CreateSecretScreen(save, name=event.name), callback=self._created)
+        """``n`` on a deployment's missing block: that type's form, the name filled in."""
+        self.action_create_block(event.block_type, event.name)
 
     def _created(self, block: Block | None) -> None:
         if block is None:

@@ -15,7 +15,8 @@ from typing import Literal
 
 from flowwiz.detectors.deployment_checks import DeploymentProblem, EntrypointChecker
 from flowwiz.detectors.secret import MASK
-from flowwiz.writers.blocks.model import BLOCK_TYPES, Block, BlockStore
+from flowwiz.writers.blocks.model import BLOCK_TYPES, SHIPPED_TYPES, Block, BlockStore
+from flowwiz.writers.blocks.schemas import show_value
 
 NOTHING = "—"
 
@@ -153,16 +154,17 @@ def block_row(block: Block) -> BlockRow:
 
 
 def is_secret_field(block: Block, field: str) -> bool:
-    spec = BLOCK_TYPES.get(block.type)
+    spec = SHIPPED_TYPES.get(block.type)
     return field in block.secret_fields or bool(spec and field in spec.secret_fields)
 
 
 def block_fields(block: Block) -> list[tuple[str, str, bool]]:
-    """(field, value safe to show, is secret) for every field: the type's fields first, in
-    their declared order, then any others the block holds. A secret always reads ``********``
+    """(field, value safe to show, is secret) for every field: the type's essential fields
+    (``BlockType.essential_fields``) first, in their declared order, then any others the
+    block holds. A secret always reads ``********``
     whether or not its value was loaded: the dashboard never asks the store for secrets."""
-    spec = BLOCK_TYPES.get(block.type)
-    names = [f.name for f in spec.fields] if spec else []
+    spec = SHIPPED_TYPES.get(block.type)
+    names = [f.name for f in spec.essential_fields] if spec else []
     names += [k for k in block.data if k not in names]
     shown: list[tuple[str, str, bool]] = []
     for name in names:
@@ -172,7 +174,7 @@ def block_fields(block: Block) -> list[tuple[str, str, bool]]:
             shown.append((name, MASK if present else NOTHING, True))
         else:
             value = block.data.get(name)
-            shown.append((name, NOTHING if value in (None, "") else str(value), False))
+            shown.append((name, NOTHING if value in (None, "") else show_value(value), False))
     return shown
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flowwiz.writers.blocks.model import (
     BLOCK_TYPES,
+    SHIPPED_TYPES,
     Block,
     BlockExists,
     BlockNotFound,
@@ -29,6 +30,7 @@ from flowwiz.writers.blocks.store import open_store
 
 __all__ = [
     "BLOCK_TYPES",
+    "SHIPPED_TYPES",
     "Block",
     "BlockExists",
     "BlockNotFound",

@@ -45,18 +45,22 @@ from pathlib import Path
 from flowwiz.detectors.secret import SecretStr
 from flowwiz.writers.blocks.keyring_backend import DEFAULT_TIMEOUT, SecretKeyring
 from flowwiz.writers.blocks.model import (
-    BLOCK_TYPES,
+    SEEN_TYPES,
+    SHIPPED_TYPES,
     Block,
     BlockExists,
     BlockNotFound,
     BlockStoreError,
+    BlockType,
     NoKeyringError,
     PlaintextKeyringWarning,
     StoreKind,
     check_name,
+    known_type,
     normalize_data,
 )
 from flowwiz.writers.blocks.model import block_type as lookup_type
+from flowwiz.writers.blocks.schemas import load_seen, seen_path
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
@@ -123,6 +127,7 @@ class LocalStore:
         self.keyring = SecretKeyring(env, timeout=keyring_timeout)
         self.lock_wait = _lock_wait(os.environ if env is None else env)
         self._warn = on_warning or _default_warn
+        _register_seen(self.path)
 
     # -- the interface ------------------------------------------------------------------
 
@@ -438,6 +443,79 @@ class LocalStore:
             updated=_parse_time(now),
         )
 
+    def update(self, block_type: str, name: str, changes: Mapping[str, object | None]) -> Block:
+        """Change only the fields named in ``changes`` (None or "" clears one): non-secret
+        ones in the catalog row, each changed secret in its own keyring entry. A secret not
+        in ``changes`` is neither read nor written; a cleared one's entry is removed."""
+        kind, name = _checked(block_type, name)
+        spec = lookup_type(kind)
+        with self._read() as conn:
+            row = None
+            if conn is not None:
+                row = conn.execute(
+                    "SELECT type, name, fields, secret_fields, created, updated FROM blocks "
+                    "WHERE type = ? AND name = ?",
+                    (kind, name),
+                ).fetchone()
+        if row is None:
+            raise BlockNotFound(f"no block {kind}/{name} in the local catalog {self.path}")
+        old = _block(row)
+        plain_old = {k: v for k, v in old.data.items() if k not in old.secret_fields}
+        merged = {**plain_old, **{k: v for k, v in changes.items() if k not in spec.secret_fields}}
+        changed_secrets = {k: v for k, v in changes.items() if k in spec.secret_fields}
+        kept = old.secret_fields - set(changed_secrets)
+        values = normalize_data(kind, {**merged, **changed_secrets}, present=kept)
+        to_write = {k: v for k, v in values.items() if isinstance(v, SecretStr)}
+        to_clear = sorted(
+            k for k in changed_secrets if k not in to_write and k in old.secret_fields
+        )
+        plain = {k: v for k, v in values.items() if not isinstance(v, SecretStr)}
+        status = None
+        if to_write or to_clear:
+            status = self.keyring.require(f"{kind}/{name} was not changed")
+        now = _now()
+        with self._write() as conn:
+            catalog_id = self._catalog_id(conn)
+            current = conn.execute(
+                "SELECT secret_fields, created FROM blocks WHERE type = ? AND name = ?",
+                (kind, name),
+            ).fetchone()
+            if current is None:
+                raise BlockNotFound(f"no block {kind}/{name} in the local catalog {self.path}")
+            secret_names = (set(_json_list(current[0])) | set(to_write)) - set(to_clear)
+            for field, value in to_write.items():
+                self.keyring.set(_username(catalog_id, kind, name, field), value.reveal())
+            conn.execute(
+                "UPDATE blocks SET fields = ?, secret_fields = ?, updated = ? "
+                "WHERE type = ? AND name = ?",
+                (json.dumps(plain), json.dumps(sorted(secret_names)), now, kind, name),
+            )
+            for field in to_clear:
+                self.keyring.delete(_username(catalog_id, kind, name, field))
+            created = current[1]
+        if status is not None and status.plaintext and to_write:
+            where = f" in {status.location}" if status.location else ""
+            self._warn(
+                f"{kind}/{name}: the secret is stored UNENCRYPTED by {status.backend}{where}, "
+                "because FLOWWIZ_ALLOW_PLAINTEXT_KEYRING=1"
+            )
+        data: dict[str, object | None] = dict(plain)
+        data.update({k: to_write.get(k) for k in sorted(secret_names)})
+        return Block(
+            type=kind,
+            name=name,
+            data=data,
+            secret_fields=frozenset(secret_names),
+            created=_parse_time(created),
+            updated=_parse_time(now),
+            secrets="unchecked" if secret_names else "none",
+        )
+
+    def block_types(self) -> dict[str, BlockType]:
+        """The shipped block types (writers/blocks/block_schemas.json), then those last
+        seen on a Prefect server (``schemas.seen_path``, written by ``PrefectStore``)."""
+        return {**SHIPPED_TYPES, **SEEN_TYPES}
+
     def delete(self, block_type: str, name: str) -> None:
         kind, name = _checked(block_type, name)
         if not self.path.exists():
@@ -582,7 +660,7 @@ def _block(row: tuple[object, ...]) -> Block:
     except ValueError:
         plain, problems = {}, ["its fields in the catalog are unreadable"]
     secret_names = _json_list(secret_json)
-    spec = BLOCK_TYPES.get(kind)
+    spec = known_type(kind)
     if spec is None:
         problems.append(f"unknown block type {kind!r}")
     data: dict[str, str | SecretStr | None] = {}
@@ -591,8 +669,7 @@ def _block(row: tuple[object, ...]) -> Block:
         if field in secret_names:
             data[field] = None
         elif field in plain:
-            value = plain[field]
-            data[field] = value if isinstance(value, str) or value is None else str(value)
+            data[field] = plain[field]  # typed as stored (text, numbers, booleans, JSON)
     return Block(
         type=kind,
         name=name,
@@ -676,6 +753,10 @@ def _template(
     if "".join(pick(pieces + row)) != expected:
         return None
     return template
+def _register_seen(catalog: Path) -> None:
+    """Make the types last seen on a server (kept next to this catalog) known to this
+    process, so blocks of those types can be kept and listed locally."""
+    SEEN_TYPES.update(load_seen(seen_path(catalog)))
 
 
 def _missing(block: Block, fields: list[str]) -> str:

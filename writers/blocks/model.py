@@ -17,102 +17,36 @@ from flowwiz.detectors.secret import (
     token_not_name,
 )
 from flowwiz.detectors.slug import BLOCK_NAME_RULE, is_block_name
+from flowwiz.writers.blocks.schemas import (
+    BlockType,
+    FieldSpec,
+    ValueProblem,
+    parse_text,
+    schema_problem,
+    shipped_types,
+)
+
+__all__ = ["BlockType", "FieldSpec"]  # re-exported: they live in schemas.py
 
 
-@dataclass(frozen=True, slots=True)
-class FieldSpec:
-    name: str
-    secret: bool = False
-    required: bool = False
-    description: str = ""
-    # "json": the value is a JSON document (a service account file's content); the Prefect
-    # backend sends it as an object, as Prefect's block schema expects
-    kind: Literal["text", "json"] = "text"
-
-
-@dataclass(frozen=True, slots=True)
-class BlockType:
-    slug: str
-    title: str
-    fields: tuple[FieldSpec, ...]
-    # the Python module whose `prefect block register -m` makes the type exist on a server
-    collection: str | None = None
-
-    @property
-    def secret_fields(self) -> frozenset[str]:
-        return frozenset(f.name for f in self.fields if f.secret)
-
-    def field(self, name: str) -> FieldSpec | None:
-        return next((f for f in self.fields if f.name == name), None)
-
-
+# The slugs the deploy wizard and the dashboard's type list start from (credentials for git
+# and cloud storage); every shipped type (``SHIPPED_TYPES``) is known to ``block_type``.
+_CORE = (
+    "secret",
+    "github-credentials",
+    "gitlab-credentials",
+    "bitbucket-credentials",
+    "aws-credentials",
+    "gcp-credentials",
+    "docker-registry-credentials",
+    "azure-blob-storage-credentials",
+)
+# every block type flowwiz ships (writers/blocks/block_schemas.json), by slug
+SHIPPED_TYPES: dict[str, BlockType] = shipped_types()
+# types last seen on a Prefect server (schemas.load_seen), registered by the local store
+SEEN_TYPES: dict[str, BlockType] = {}
 # Field names follow Prefect's block schemas, so a block is the same on both backends.
-BLOCK_TYPES: dict[str, BlockType] = {
-    t.slug: t
-    for t in (
-        BlockType("secret", "Secret", (FieldSpec("value", secret=True, required=True),)),
-        BlockType(
-            "github-credentials",
-            "GitHub Credentials",
-            (FieldSpec("token", secret=True, required=True),),
-            collection="prefect_github",
-        ),
-        BlockType(
-            "gitlab-credentials",
-            "GitLab Credentials",
-            (FieldSpec("token", secret=True, required=True), FieldSpec("url")),
-            collection="prefect_gitlab",
-        ),
-        BlockType(
-            "bitbucket-credentials",
-            "BitBucket Credentials",
-            (
-                FieldSpec("token", secret=True, required=True),
-                FieldSpec("username"),
-                FieldSpec("url"),
-            ),
-            collection="prefect_bitbucket",
-        ),
-        BlockType(
-            "aws-credentials",
-            "AWS Credentials",
-            (
-                FieldSpec("aws_access_key_id"),
-                FieldSpec("aws_secret_access_key", secret=True),
-                FieldSpec("aws_session_token", secret=True),
-                FieldSpec("profile_name"),
-                FieldSpec("region_name"),
-            ),
-            collection="prefect_aws",
-        ),
-        BlockType(
-            "gcp-credentials",
-            "GCP Credentials",
-            (
-                FieldSpec("service_account_file"),
-                FieldSpec("service_account_info", secret=True, kind="json"),
-                FieldSpec("project"),
-            ),
-            collection="prefect_gcp",
-        ),
-        BlockType(
-            "docker-registry-credentials",
-            "Docker Registry Credentials",
-            (
-                FieldSpec("username", required=True),
-                FieldSpec("password", secret=True, required=True),
-                FieldSpec("registry_url", required=True),
-            ),
-            collection="prefect_docker",
-        ),
-        BlockType(
-            "azure-blob-storage-credentials",
-            "Azure Blob Storage Credentials",
-            (FieldSpec("connection_string", secret=True), FieldSpec("account_url")),
-            collection="prefect_azure",
-        ),
-    )
-}
+BLOCK_TYPES: dict[str, BlockType] = {slug: SHIPPED_TYPES[slug] for slug in _CORE}
 
 
 class BlockStoreError(WorldError):
@@ -139,12 +73,21 @@ class PlaintextKeyringWarning(UserWarning):
     """A secret was written to a keyring backend that stores it unencrypted (explicit opt-in)."""
 
 
-def block_type(slug: str) -> BlockType:
+def block_type(slug: str, types: Mapping[str, BlockType] | None = None) -> BlockType:
+    """The block type ``slug`` among ``types`` (a store's, see ``BlockStore.block_types``;
+    default: the shipped ones and those last seen on a server). InvalidBlock names the
+    known slugs."""
+    known = {**SHIPPED_TYPES, **SEEN_TYPES} if types is None else types
     try:
-        return BLOCK_TYPES[slug]
+        return known[slug]
     except KeyError:
-        known = ", ".join(BLOCK_TYPES)
-        raise InvalidBlock(f"unknown block type {shown_name(slug)} (known: {known})") from None
+        names = ", ".join(known)
+        raise InvalidBlock(f"unknown block type {shown_name(slug)} (known: {names})") from None
+
+
+def known_type(slug: str) -> BlockType | None:
+    """The shipped block type ``slug`` (else one last seen on a server), or None."""
+    return SHIPPED_TYPES.get(slug) or SEEN_TYPES.get(slug)
 
 
 def check_name(name: str) -> str:
@@ -168,43 +111,75 @@ def parse_slug(slug: str) -> tuple[str, str]:
 
 
 def normalize_data(
-    kind: str, data: Mapping[str, str | SecretStr | None]
-) -> dict[str, str | SecretStr]:
+    kind: str,
+    data: Mapping[str, object | None],
+    *,
+    spec: BlockType | None = None,
+    present: Iterable[str] = (),
+) -> dict[str, object]:
     """Check a block's fields before anything is stored; both backends call this.
 
-    Returns the given fields in the type's order, without None or empty values, secret fields
-    wrapped in SecretStr. Unknown fields, a missing required field and characters no secret
-    store keeps (NUL; newlines in a token) are InvalidBlock errors that name the field, never
-    the value.
+    ``spec`` is the type (default: the shipped one, ``block_type(kind)``); ``present`` names
+    fields kept as stored (an edit that leaves a secret alone), which count for the
+    required check without a value.
+
+    Returns the given fields in the type's order, without None or empty values: secret
+    fields as SecretStr (a JSON value as its JSON text), the others typed by the schema
+    (text given for a number, boolean or JSON field is parsed, as ``parse_text``), each
+    checked against its property schema with jsonschema as Prefect does. Unknown fields, a
+    missing required field, a value that does not fit and characters no secret store keeps
+    (NUL; newlines in a token) are InvalidBlock errors that name the field, never the value.
     """
-    spec = block_type(kind)
+    spec = spec or block_type(kind)
     known = {f.name for f in spec.fields}
     unknown = sorted(set(data) - known)
     if unknown:
         fields = ", ".join(f.name for f in spec.fields)
         raise InvalidBlock(f"{kind} has no field {unknown[0]!r} (its fields: {fields})")
-    result: dict[str, str | SecretStr] = {}
+    kept = set(present)
+    result: dict[str, object] = {}
     for f in spec.fields:
         value = data.get(f.name)
-        text = value.reveal() if isinstance(value, SecretStr) else value
-        if text is None or text == "":
-            if f.required:
+        if isinstance(value, SecretStr):
+            value = value.reveal()
+        if value is None or value == "":
+            if f.required and f.name not in kept:
                 what = "secret field" if f.secret else "field"
                 raise InvalidBlock(f"{kind} needs its {what} {f.name!r}")
             continue
-        if not isinstance(text, str):
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise InvalidBlock(f"field {f.name!r} of {kind} contains a NUL byte")
+            if f.name == "token" and forbidden_character(value):
+                raise InvalidBlock(
+                    f"field {f.name!r} of {kind} contains {forbidden_character(value)}"
+                )
+            if f.kind == "block":
+                _check_reference(kind, f, value)
+                result[f.name] = value.strip()
+                continue
+            if f.kind != "text":
+                try:
+                    value = parse_text(f, value)
+                except ValueProblem as exc:
+                    raise InvalidBlock(f"field {f.name!r} of {kind} {exc}") from None
+        elif f.kind == "text" or f.kind == "block":
             raise InvalidBlock(f"field {f.name!r} of {kind} must be text")
-        if "\x00" in text:
-            raise InvalidBlock(f"field {f.name!r} of {kind} contains a NUL byte")
-        if f.name == "token" and forbidden_character(text):
-            raise InvalidBlock(f"field {f.name!r} of {kind} contains {forbidden_character(text)}")
-        if f.kind == "json":
-            try:
-                json.loads(text)
-            except ValueError:
-                raise InvalidBlock(f"field {f.name!r} of {kind} must be JSON") from None
-        result[f.name] = SecretStr(text) if f.secret else text
+        problem = schema_problem(f, value, spec.definitions)
+        if problem:
+            raise InvalidBlock(f"field {f.name!r} of {kind} {problem}")
+        if f.secret:
+            result[f.name] = SecretStr(value if isinstance(value, str) else json.dumps(value))
+        else:
+            result[f.name] = value
     return result
+
+
+def _check_reference(kind: str, f: FieldSpec, value: str) -> None:
+    ref_type, sep, ref_name = value.strip().partition("/")
+    if not sep or not is_block_name(ref_name) or ref_type not in f.block_types:
+        types = " or ".join(f"{t}/NAME" for t in f.block_types)
+        raise InvalidBlock(f"field {f.name!r} of {kind} names a block: give {types}")
 
 
 def reference(kind: str, name: str) -> str:
@@ -227,7 +202,8 @@ class Block:
 
     type: str
     name: str
-    data: Mapping[str, str | SecretStr | None]
+    # non-secret values typed as the schema says (str, int, float, bool, dict, list)
+    data: Mapping[str, object | None]
     secret_fields: frozenset[str] = frozenset()
     created: datetime | None = None
     updated: datetime | None = None
@@ -302,6 +278,19 @@ class BlockStore(Protocol):
     ) -> Block: ...
 
     def delete(self, block_type: str, name: str) -> None: ...
+
+    def update(
+        self, block_type: str, name: str, changes: Mapping[str, object | None]
+    ) -> Block:
+        """Change only the fields in ``changes`` (None or "" clears a field); every other
+        field, secret ones included, stays as stored without being read. BlockNotFound when
+        the block is gone; the same checks as ``save``."""
+        ...
+
+    def block_types(self) -> dict[str, BlockType]:
+        """The block types this store can hold, by slug: the shipped ones for the local
+        store, the server's own for a Prefect server."""
+        ...
 
     def check(self) -> None:
         """Raise the store's clear error (no usable keyring, server unreachable) before anyone

@@ -9,6 +9,9 @@ Endpoints, as checked against a Prefect 3.9.1 server:
 - ``POST /block_documents/filter``                                  list
 - ``GET  /block_types/slug/{t}/block_documents/name/{n}``           read one
 - ``PATCH /block_documents/{id}`` (merge_existing_data false)       overwrite
+- ``PATCH /block_documents/{id}`` (merge_existing_data true)        change some fields
+  (the body has no ``name``: Prefect 3 cannot rename a block document)
+- ``POST /block_types/filter``, ``POST /block_schemas/filter``      every type and schema
 - ``DELETE /block_documents/{id}``                                  delete
 
 Response bodies are never put into messages: the 422 answer to a block write repeats the
@@ -29,16 +32,18 @@ from urllib.parse import urlsplit
 from flowwiz.detectors.prefect_settings import PrefectSettings, resolve_settings
 from flowwiz.detectors.secret import SecretStr
 from flowwiz.writers.blocks.model import (
-    BLOCK_TYPES,
+    SHIPPED_TYPES,
     Block,
     BlockExists,
     BlockNotFound,
     BlockStoreError,
+    BlockType,
+    InvalidBlock,
     StoreKind,
     check_name,
     normalize_data,
 )
-from flowwiz.writers.blocks.model import block_type as lookup_type
+from flowwiz.writers.blocks.schemas import type_from_schema
 from flowwiz.writers.prefect_client import (
     REQUEST_TIMEOUT,
     PrefectClient,
@@ -50,6 +55,8 @@ from flowwiz.writers.prefect_client import (
 __all__ = ["PrefectStore", "clean_url", "transport_reason"]
 
 PAGE = 200
+_TYPE_KEYS = ("name", "slug", "description", "code_example", "documentation_url", "logo_url")
+_SCHEMA_KEYS = ("fields", "capabilities", "version", "checksum")
 
 
 def _is_loopback(url: str) -> bool:
@@ -98,6 +105,8 @@ class PrefectStore:
         self._client: PrefectClient | None = None
         self._type_ids: dict[str, str] = {}
         self._schema_ids: dict[str, str] = {}
+        self._specs: dict[str, BlockType] = {}  # the server's own, as they are looked up
+        self._all_types: dict[str, BlockType] | None = None
 
     # -- the interface ------------------------------------------------------------------
 
@@ -112,7 +121,10 @@ class PrefectStore:
         self._expect(response, "answer", ok=(200,))
 
     def list(self, block_type: str | None = None) -> list[Block]:
-        slugs = [lookup_type(block_type).slug] if block_type else list(BLOCK_TYPES)
+        if block_type:
+            slugs = [self._lookup(block_type).slug]
+        else:  # the shipped types, and every type of the server once they were listed
+            slugs = list({**SHIPPED_TYPES, **(self._all_types or {})})
         blocks: list[Block] = []
         offset = 0
         while True:
@@ -154,12 +166,14 @@ class PrefectStore:
         *,
         overwrite: bool = False,
     ) -> Block:
-        spec = lookup_type(block_type)
+        spec = self._lookup(block_type)
         check_name(name)
-        values = normalize_data(spec.slug, data)
+        values = normalize_data(spec.slug, data, spec=spec)
         type_id = self._type_id(spec.slug)
         schema_id = self._schema_id(spec.slug, type_id)
-        payload = {key: self._wire_value(spec.slug, key, value) for key, value in values.items()}
+        spec = self._specs.get(spec.slug, spec)
+        values = normalize_data(spec.slug, data, spec=spec)  # the server's schema judges
+        payload = self._payload(spec, values)
         slug = f"{spec.slug}/{name}"
         response = self._request(
             "POST",
@@ -202,6 +216,138 @@ class PrefectStore:
             secret_fields=frozenset(k for k, v in values.items() if isinstance(v, SecretStr)),
         )
 
+    def update(self, block_type: str, name: str, changes: Mapping[str, object | None]) -> Block:
+        """PATCH only the changed fields with ``merge_existing_data``: the server keeps every
+        other field (secrets included) as stored; a cleared field is sent as null."""
+        spec = self._lookup(block_type)
+        doc = self._document(spec.slug, name, include_secrets=False)
+        if doc is None:
+            raise BlockNotFound(f"no block {spec.slug}/{name} on {self.api_url}")
+        type_id = self._type_id(spec.slug)
+        self._schema_id(spec.slug, type_id)
+        spec = self._specs.get(spec.slug, spec)
+        stored = {k for k, v in (doc.get("data") or {}).items() if v is not None}
+        cleared = {k for k, v in changes.items() if v is None or v == ""}
+        values = normalize_data(spec.slug, changes, spec=spec, present=stored - cleared)
+        payload: dict[str, object] = self._payload(spec, values)
+        payload.update({k: None for k in cleared})
+        slug = f"{spec.slug}/{name}"
+        response = self._request(
+            "PATCH",
+            f"/block_documents/{doc['id']}",
+            doing=f"change {slug}",
+            json={"data": payload, "merge_existing_data": True},
+        )
+        self._expect(response, f"change {slug}", ok=(200, 204), write=True)
+        return self.get(spec.slug, name)
+
+    def block_types(self) -> dict[str, BlockType]:
+        """Every block type on the server with its newest schema, by slug (one request for
+        the types, one for the schemas)."""
+        if self._all_types is not None:
+            return dict(self._all_types)
+        types: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            response = self._request(
+                "POST",
+                "/block_types/filter",
+                doing="list block types",
+                json={"limit": PAGE, "offset": offset},
+            )
+            self._expect(response, "list block types", ok=(200,))
+            page = self._json(response, "list block types")
+            types.extend(t for t in page if isinstance(t, dict))
+            if len(page) < PAGE:
+                break
+            offset += PAGE
+        schemas: dict[str, dict[str, Any]] = {}
+        offset = 0
+        while True:
+            response = self._request(
+                "POST",
+                "/block_schemas/filter",
+                doing="list block schemas",
+                json={"limit": PAGE, "offset": offset},
+            )
+            self._expect(response, "list block schemas", ok=(200,))
+            page = self._json(response, "list block schemas")
+            for schema in page:
+                if not isinstance(schema, dict):
+                    continue
+                key = str(schema.get("block_type_id"))
+                known = schemas.get(key)
+                if known is None or str(schema.get("created") or "") > str(
+                    known.get("created") or ""
+                ):
+                    schemas[key] = schema
+            if len(page) < PAGE:
+                break
+            offset += PAGE
+        found: dict[str, BlockType] = {}
+        seen: list[dict[str, Any]] = []
+        for doc in sorted(types, key=lambda t: str(t.get("name") or "").lower()):
+            schema = schemas.get(str(doc.get("id")))
+            slug = str(doc.get("slug") or "")
+            if schema is None or not slug:
+                continue
+            shipped = SHIPPED_TYPES.get(slug)
+            if shipped is None:
+                seen.append(
+                    {
+                        "block_type": {k: doc.get(k) for k in _TYPE_KEYS},
+                        "block_schema": {k: schema.get(k) for k in _SCHEMA_KEYS},
+                        "source": f"last seen on the server {self.api_url}",
+                    }
+                )
+            found[slug] = _keep_secret(
+                type_from_schema(
+                    doc,
+                    schema,
+                    collection=shipped.collection if shipped else None,
+                    source=f"the server {self.api_url}",
+                )
+            )
+        self._all_types = found
+        if seen:  # the local store offers them too (schemas.seen_path)
+            from flowwiz.writers.blocks.schemas import remember_seen, seen_path
+            from flowwiz.writers.paths import catalog_path
+
+            remember_seen(seen_path(catalog_path(self._env)), seen)
+        return dict(found)
+
+    def _lookup(self, slug: str) -> BlockType:
+        """The type ``slug``: the server's when already read, else the shipped one, else the
+        server's list (a type flowwiz does not ship)."""
+        if slug in self._specs:
+            return self._specs[slug]
+        if slug in SHIPPED_TYPES:
+            return SHIPPED_TYPES[slug]
+        types = self.block_types()
+        if slug not in types:
+            names = ", ".join(types)
+            raise InvalidBlock(f"unknown block type {slug!r} on {self.api_url} (known: {names})")
+        return types[slug]
+
+    def _payload(self, spec: BlockType, values: Mapping[str, object]) -> dict[str, object]:
+        payload: dict[str, object] = {}
+        for key, value in values.items():
+            field = spec.field(key)
+            if isinstance(value, SecretStr):
+                text = value.reveal()
+                payload[key] = json.loads(text) if field and field.kind == "json" else text
+            elif field is not None and field.kind == "block":
+                ref_type, _, ref_name = str(value).partition("/")
+                doc = self._document(ref_type, ref_name, include_secrets=False)
+                if doc is None:
+                    raise InvalidBlock(
+                        f"field {key!r} names {value}, which is not on {self.api_url}"
+                    )
+                payload[key] = {"$ref": {"block_document_id": doc["id"]}}
+            else:
+                payload[key] = value
+        return payload
+
     def delete(self, block_type: str, name: str) -> None:
         doc = self._document(block_type, name, include_secrets=False)
         if doc is None:
@@ -223,7 +369,7 @@ class PrefectStore:
     def _document(
         self, block_type: str, name: str, *, include_secrets: bool
     ) -> dict[str, Any] | None:
-        lookup_type(block_type)
+        self._lookup(block_type)
         check_name(name)
         response = self._request(
             "GET",
@@ -244,8 +390,11 @@ class PrefectStore:
     def _block(self, doc: Mapping[str, Any], *, include_secrets: bool) -> Block:
         kind = str((doc.get("block_type") or {}).get("slug") or doc.get("block_type_name") or "")
         name = str(doc.get("name") or "")
-        spec = BLOCK_TYPES.get(kind)
+        spec = self._specs.get(kind) or SHIPPED_TYPES.get(kind)
+        if spec is None and self._all_types is not None:
+            spec = self._all_types.get(kind)
         raw = doc.get("data") or {}
+        refs = doc.get("block_document_references") or {}
         secret_names = spec.secret_fields if spec else frozenset()
         data: dict[str, str | SecretStr | None] = {}
         present: set[str] = set()
@@ -254,12 +403,16 @@ class PrefectStore:
             if field not in raw or raw[field] is None:
                 continue
             value = raw[field]
-            text = value if isinstance(value, str) else json.dumps(value)
             if field in secret_names:
+                text = value if isinstance(value, str) else json.dumps(value)
                 present.add(field)
                 data[field] = SecretStr(text) if include_secrets else None
+            elif isinstance(refs.get(field), Mapping):  # a nested block: TYPE/NAME
+                nested = refs[field].get("block_document") or {}
+                nested_type = (nested.get("block_type") or {}).get("slug") or ""
+                data[field] = f"{nested_type}/{nested.get('name') or ''}"
             else:
-                data[field] = text
+                data[field] = value  # typed as the server keeps it
         problem = None if spec else f"unknown block type {kind!r}"
         return Block(
             type=kind,
@@ -272,14 +425,6 @@ class PrefectStore:
             extra={"id": doc.get("id")},
         )
 
-    @staticmethod
-    def _wire_value(kind: str, field: str, value: str | SecretStr) -> object:
-        text = value.reveal() if isinstance(value, SecretStr) else value
-        spec = BLOCK_TYPES[kind].field(field)
-        if spec is not None and spec.kind == "json":
-            return json.loads(text)  # normalize_data checked it parses
-        return text
-
     # -- types and schemas --------------------------------------------------------------
 
     def _type_id(self, slug: str) -> str:
@@ -287,7 +432,8 @@ class PrefectStore:
             return self._type_ids[slug]
         response = self._request("GET", f"/block_types/slug/{slug}", doing="look up block types")
         if response.status_code == 404:
-            collection = BLOCK_TYPES[slug].collection
+            shipped = SHIPPED_TYPES.get(slug)
+            collection = shipped.collection if shipped else None
             how = f": run `prefect block register -m {collection}` against it" if collection else ""
             raise BlockStoreError(
                 f"block type {slug!r} is not registered on the server {self.api_url}{how}"
@@ -313,17 +459,27 @@ class PrefectStore:
         schemas = self._json(response, "look up block schemas")
         if not isinstance(schemas, list):
             schemas = []
-        wanted = {f.name for f in BLOCK_TYPES[slug].fields}
+        shipped = SHIPPED_TYPES.get(slug)
+        wanted = {f.name for f in shipped.fields} if shipped else set()
         # the server lists the newest first; prefer one that has every field flowwiz writes
         fitting = [
             s for s in schemas if wanted <= set((s.get("fields") or {}).get("properties") or {})
         ]
         chosen = (fitting or schemas or [None])[0]
         if chosen is None:
-            collection = BLOCK_TYPES[slug].collection
+            collection = shipped.collection if shipped else None
             how = f": run `prefect block register -m {collection}`" if collection else ""
             raise BlockStoreError(f"block type {slug!r} has no schema on {self.api_url}{how}")
         self._schema_ids[slug] = str(chosen["id"])
+        block_type = chosen.get("block_type") or {"slug": slug, "name": slug}
+        self._specs[slug] = _keep_secret(
+            type_from_schema(
+                block_type,
+                chosen,
+                collection=shipped.collection if shipped else None,
+                source=f"the server {self.api_url}",
+            )
+        )
         return self._schema_ids[slug]
 
     # -- HTTP ---------------------------------------------------------------------------
@@ -376,6 +532,21 @@ class PrefectStore:
 
     def _json(self, response: Any, doing: str) -> Any:
         return self._http().json(response, doing)
+
+
+def _keep_secret(spec: BlockType) -> BlockType:
+    """A server's type with every field the shipped type keeps secret still secret (never
+    shown, read or echoed), whatever the server's schema says."""
+    from dataclasses import replace
+
+    shipped = SHIPPED_TYPES.get(spec.slug)
+    if shipped is None:
+        return spec
+    secret = shipped.secret_fields
+    fields = tuple(
+        replace(f, secret=True) if f.name in secret and not f.secret else f for f in spec.fields
+    )
+    return replace(spec, fields=fields)
 
 
 def _parse_time(value: object) -> datetime | None:
