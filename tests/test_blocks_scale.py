@@ -326,5 +326,6 @@ def test_the_lean_listing_writes_what_the_long_way_writes(
     shown = {json.loads(line)["name"]: json.loads(line) for line in lines}
     assert shown["zero-micro"]["created"] == "2026-11-30T10:00:00+00:00"
     assert shown["no-such-day"]["created"] is None
-    assert shown["number"]["fields"] == {"token": MASK, "url": "5"}
+    # the catalog keeps typed values (block schemas, issue 15): a number stays a number
+    assert shown["number"]["fields"] == {"token": MASK, "url": 5}
     assert shown["not-json"]["status"] == "broken"

@@ -241,14 +241,15 @@ def test_n_on_a_missing_reference_opens_its_form_prefilled(store: Any, tmp_path:
         table.move_cursor(row=table.get_row_index("1"), animate=False)
         await pilot.press("n")
         await pilot.pause()
-        assert type(app.screen).__name__ != "CreateSecretScreen"
+        assert type(app.screen).__name__ != "BlockFormScreen"
         index = [d.name for d in view.rows].index("block-gone")
         table.move_cursor(row=table.get_row_index(str(index)), animate=False)
         await pilot.press("n")
         await pilot.pause()
-        assert type(app.screen).__name__ == "CreateSecretScreen"
+        assert type(app.screen).__name__ == "BlockFormScreen"
+        assert app.screen.spec.slug == "secret"
         assert app.screen.query_one("#name").value == "absent-token"
-        assert app.screen.focused is app.screen.query_one("#value")
+        assert app.screen.focused is app.screen.query_one("#field-value")
         await pilot.press(*secret)
         texts.extend(screen_texts(app))  # the form, the value typed in
         await pilot.press("enter")

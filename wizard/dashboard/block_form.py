@@ -234,10 +234,11 @@ class BlockFormScreen(ModalScreen[Block | None]):
         for widget in self.query(".field-problem"):
             widget.display = False
         self.query_one("#form-error", Static).display = False
-        if self.editing:
+        if self.editing or self.initial_name:  # the name is known: its fields come first
             first = next(
                 (w for w in self.query("#form-fields Input, #form-fields Switch, "
-                                       "#form-fields Select") if not w.disabled),
+                                       "#form-fields Select")
+                 if not w.disabled and w.id != "name"),
                 None,
             )  # fmt: skip
             if first is not None:

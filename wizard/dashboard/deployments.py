@@ -429,11 +429,12 @@ class DeploymentsView(Vertical):
         if self.problem is not None:
             text = f"prefect.yaml could not be read: {self.problem}"
             summary.add_class("problem")
-        elif project is not None and not project.found:
+        elif project is None:  # the tab shown before the worker has read prefect.yaml
+            text = "Reading prefect.yaml…"
+        elif not project.found:
             text = f"No prefect.yaml at {display_path(project.path)}"
             text += ". Run flowwiz deploy to write one." if not rows else ""
         else:
-            assert project is not None
             count = len(project.deployments)
             text = f"{count} deployment{'s' if count != 1 else ''} in {display_path(project.path)}"
         if project is not None and project.others:

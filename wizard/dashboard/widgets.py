@@ -494,7 +494,7 @@ class BlocksView(Horizontal):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter"),
-        Binding("n", "app.create_block", "New secret"),
+        Binding("n", "app.create_block", "New block"),
         Binding("d", "app.delete_block", "Delete"),
         Binding("c", "app.copy_reference", "Copy ref"),
     ]
@@ -676,4 +676,4 @@ def _same(a: Sequence[int], b: Sequence[int]) -> bool:
     return list(a) == list(b)
 
 
-_NO_BLOCKS = "No blocks yet.\nPress n to create a secret block, or run flowwiz deploy."
+_NO_BLOCKS = "No blocks yet.\nPress n to create a block, or run flowwiz deploy."
