@@ -138,6 +138,11 @@ class DemoStore:
     def list(self, block_type: str | None = None) -> list[object]:
         return [self._fixed(b) for b in self._store.list(block_type)]  # type: ignore[attr-defined]
 
+    def pages(self, *args: object) -> Iterator[list[object]]:
+        """The dashboard reads a local store page by page (``LocalStore.pages``)."""
+        for page in self._store.pages(*args):  # type: ignore[attr-defined]
+            yield [self._fixed(b) for b in page]
+
     def get(self, block_type: str, name: str, *, include_secrets: bool = False) -> object:
         return self._fixed(self._store.get(block_type, name, include_secrets=include_secrets))  # type: ignore[attr-defined]
 
@@ -196,12 +201,15 @@ def dashboard_screens(outdir: Path) -> list[Path]:
         written.append(path)
 
     async def session(
-        project: Path, store: DemoStore, steps: Callable[[object, object], object]
+        project: Path,
+        store: DemoStore,
+        steps: Callable[[object, object], object],
+        size: tuple[int, int] = SIZE,
     ) -> None:
         from flowwiz.wizard.dashboard.app import FlowwizApp
 
         app = FlowwizApp(store, project)  # type: ignore[arg-type]
-        async with app.run_test(size=SIZE, notifications=True) as pilot:
+        async with app.run_test(size=size, notifications=True) as pilot:
             await app.workers.wait_for_complete()
             await pilot.pause()
             await steps(app, pilot)  # type: ignore[misc]
@@ -220,12 +228,40 @@ def dashboard_screens(outdir: Path) -> list[Path]:
         await shoot(app, pilot, "dashboard-deployments")
 
     async def new_secret(app: object, pilot: object) -> None:
-        await pilot.press("n", *"deployment-monthly-report-report-repo-token", "enter")  # type: ignore[attr-defined]
+        # n on the deployment whose block is missing: that block's form, the name filled in
+        await pilot.press("2", "end", "n")  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
         await pilot.press(*"ghp_not-shown-anywhere")  # type: ignore[attr-defined]
         await shoot(app, pilot, "dashboard-new-secret")
 
+    async def catalog(app: object, pilot: object) -> None:
+        await pilot.press("n", *"cred")  # type: ignore[attr-defined]
+        await shoot(app, pilot, "dashboard-catalog")
+
+    async def aws_form(app: object, pilot: object) -> None:
+        await pilot.press("n", *"aws-cred", "enter")  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+        await pilot.press(*"aws-staging", "enter", *"AKIA-DEMO-STAGING", "enter")  # type: ignore[attr-defined]
+        await pilot.press(*"not-shown-anywhere")  # type: ignore[attr-defined]
+        await shoot(app, pilot, "dashboard-form")
+
+    async def block_page(app: object, pilot: object) -> None:
+        app.query_one("#blocks-view").select("secret/deployment-etl-nightly-etl-repo-token")  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+        await pilot.press("enter")  # type: ignore[attr-defined]
+        await shoot(app, pilot, "dashboard-block-page")
+
+    async def palette(app: object, pilot: object) -> None:
+        await pilot.press("ctrl+p")  # type: ignore[attr-defined]
+        await shoot(app, pilot, "dashboard-palette")
+
+    async def small(app: object, pilot: object) -> None:
+        app.query_one("#blocks-view").select("aws-credentials/aws-prod")  # type: ignore[attr-defined]
+        await shoot(app, pilot, "dashboard-80x24")
+
     async def saved(app: object, pilot: object) -> None:
-        await pilot.press("n", *"deployment-monthly-report-report-repo-token", "enter")  # type: ignore[attr-defined]
+        await pilot.press("2", "end", "n")  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
         await pilot.press(*"ghp_not-shown-anywhere", "enter")  # type: ignore[attr-defined]
         await app.workers.wait_for_complete()  # type: ignore[attr-defined]
         await pilot.press("2", "end")  # type: ignore[attr-defined]  # the broken reference is fixed
@@ -236,13 +272,21 @@ def dashboard_screens(outdir: Path) -> list[Path]:
         await pilot.press("question_mark")  # type: ignore[attr-defined]
         await shoot(app, pilot, "dashboard-help")
 
-    for steps in (blocks, broken_block, deployments, new_secret, saved, help_screen):
+    shots: list[tuple[Callable[[object, object], object], tuple[int, int]]] = [
+        (steps, SIZE)
+        for steps in (
+            blocks, broken_block, deployments, catalog, aws_form, new_secret, saved,
+            block_page, palette, help_screen,
+        )
+    ]  # fmt: skip
+    shots.append((small, (80, 24)))
+    for steps, size in shots:
         with demo_environment() as home:
             project = home / "acme-flows"
             project.mkdir()
             (project / "prefect.yaml").write_text(DEMO_PREFECT_YAML)
             write_demo_flows(project)
-            asyncio.run(session(project, demo_store(), steps))
+            asyncio.run(session(project, demo_store(), steps, size))
     return written
 
 
