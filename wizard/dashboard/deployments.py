@@ -173,13 +173,6 @@ class DeploymentTable(RowTable[Cell]):
         if keep is not None and keep in self.rows:
             self.move_cursor(row=self.get_row_index(keep), animate=False)
 
-    @property
-    def current_key(self) -> str | None:
-        if not self.row_count:
-            return None
-        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return row_key.value
-
 
 class DeploymentFilter(FilterInput):
     """The filter box of the deployments tab: Enter, Down or Escape go back to its table."""

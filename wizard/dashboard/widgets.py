@@ -175,6 +175,14 @@ class RowTable(DataTable[CellType]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
 
+    @property
+    def current_key(self) -> str | None:
+        """The highlighted row's key (None when the table is empty)."""
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
 
 def natural_widths(rows: Sequence[BlockRow], types: Iterable[str] | None = None) -> list[int]:
     """Type, name, fields and time columns as wide as their longest value (capped).
@@ -375,13 +383,6 @@ class BlockTable(RowTable[LazyCell]):
     def on_resize(self) -> None:
         if self._rows and self._fit(self._rows) != self._widths:
             self.show(self._rows, keep=self.current_key)
-
-    @property
-    def current_key(self) -> str | None:
-        if not self.row_count:
-            return None
-        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return row_key.value
 
 
 class BlockDetail(VerticalScroll):
