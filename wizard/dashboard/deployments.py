@@ -119,6 +119,14 @@ class Cell:
         return self.shown().plain
 
 
+def _from_root(deployment: DeploymentRow) -> str:
+    """The entrypoint as a path from the project root: a folder's prefect.yaml runs its
+    entrypoints from that folder."""
+    if deployment.folder and deployment.entrypoint:
+        return f"{deployment.folder}/{deployment.entrypoint}"
+    return deployment.entrypoint
+
+
 class DeploymentTable(RowTable[Cell]):
     """Deployments one per row, keyed by their index in the view's rows: the name column is
     as wide as the longest name, the others shrink to fit the screen."""
@@ -394,9 +402,11 @@ class DeploymentsView(Vertical):
         entry_bad = any(p.kind.startswith("entrypoint-") for p in problems)
         shorts = ", ".join(dict.fromkeys(p.short for p in problems))
         cells = [
-            Text(printable(deployment.shown_name), style=error if problems else ""),
+            # the name alone: a folder's prefect.yaml shows in the entrypoint's path (from the
+            # project root), so long folder names do not take the width of every column
+            Text(printable(deployment.name), style=error if problems else ""),
             Text(shorts or "ok", style=error if problems else success),
-            Text(printable(deployment.entrypoint), style=error if entry_bad else ""),
+            Text(printable(_from_root(deployment)), style=error if entry_bad else ""),
             Text(
                 printable(f"{deployment.work_pool} / {deployment.work_queue}"),
                 style=error if pool_bad else "",
