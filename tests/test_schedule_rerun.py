@@ -167,3 +167,34 @@ def test_interactive_rerun_seeds_the_schedule_prompts_with_the_current_schedule(
     assert new["schedules"] == old["schedules"]
     assert "\n  - cron: 15 2 * * *\n    slug: nightly\n" in (repo / "prefect.yaml").read_text()
     assert yaml.safe_load((repo / "prefect.yaml").read_text())["name"] == "acme"
+
+
+BARE = """\
+deployments:
+- name: etl
+  entrypoint: flows/etl.py:etl
+  work_pool:
+    name: prod
+  pull:
+  - prefect.deployments.steps.git_clone:
+      repository: https://github.com/acme/flows.git
+      branch: main
+"""
+
+
+def test_a_rerun_adds_no_key_whose_value_is_prefects_default(tmp_path: Path) -> None:
+    repo = repo_with(tmp_path, BARE)
+    result = run_deploy(repo, "--yes", *SAME, "--cron", "0 5 * * *", "--param", "count=1")
+    assert result.returncode == 0, result.stderr
+    new = entry_of((repo / "prefect.yaml").read_text(), "etl")
+    # no tags: [], job_variables: {}, work_queue_name: default, nor the docstring
+    assert new == {
+        **entry_of(BARE, "etl"),
+        "parameters": {"count": 1},
+        "schedules": [{"cron": "0 5 * * *", "timezone": "UTC", "active": True}],
+    }
+    review = result.stderr.split("Review", 1)[1].split("Changes to", 1)[0]
+    rows = {line.split()[0]: line.split()[-1] for line in review.splitlines() if line.strip()}
+    assert rows["Work"] == "kept"  # "Work pool ... prod": no queue is Prefect's default one
+    assert rows["Description"] == "kept" and rows["Tags"] == "kept"
+    assert rows["Schedule"] == "added" and rows["Parameters"] == "added"

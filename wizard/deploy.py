@@ -447,6 +447,10 @@ def ask(session: Session) -> DeploymentPlan:
         ),
         opts.description if opts.description is not None else UNSET,
     )
+    docstring = getattr(flow, "docstring", None) or flow.description
+    unasked = existing and "description" not in existing and opts.description is None
+    if unasked and description == docstring:
+        description = None  # Prefect describes the deployment by the docstring anyway
     tags = ask_tags(session, existing)
     schedules = ask_schedule(session, existing)
     pool, queue, job_vars = ask_work_pool(session, existing)

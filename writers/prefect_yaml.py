@@ -821,6 +821,8 @@ def desired_entry(
         if str(old.get("name")) == plan.name:
             fresh["name"] = old.get("name")  # `name: 123` stays an int
         for key in ("name", "tags", "description", "entrypoint", "parameters"):
+            if key not in old and _prefect_default(key, fresh[key]):
+                continue  # not there and nothing to say: Prefect's default stays implicit
             wanted[key] = fresh[key]
         wanted["work_pool"] = _work_pool(old.get("work_pool"), fresh["work_pool"])
         _schedules(wanted, old, fresh["schedules"])
@@ -857,8 +859,17 @@ def _ordered(wanted: dict[str, Any], old: Mapping[str, Any] | None) -> dict[str,
 
 def _work_pool(old: Any, fresh: Mapping[str, Any]) -> dict[str, Any]:
     pool = dict(old) if isinstance(old, Mapping) else {}
-    pool.update(fresh)  # other keys of the work pool stay
+    for key, value in fresh.items():  # other keys of the work pool stay
+        if key in pool or not _prefect_default(key, value):
+            pool[key] = value
     return pool
+
+
+def _prefect_default(key: str, value: Any) -> bool:
+    """Whether ``value`` is what Prefect uses when a deployment has no ``key`` at all (an
+    empty value; the queue ``default``: ``prefect deploy`` sends no queue and the server picks
+    the pool's default queue), so an update need not add the key."""
+    return value in (None, "", [], {}) or (key == "work_queue_name" and value == "default")
 
 
 def _schedules(wanted: dict[str, Any], old: Mapping[str, Any], fresh: list[Any]) -> None:
