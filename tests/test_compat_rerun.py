@@ -136,3 +136,58 @@ def test_legacy_schedule_file_updated_by_flowwiz_is_accepted_by_prefect(
     assert [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in dep["schedules"]] == [
         ("30 7 * * *", "Europe/Berlin")
     ]
+
+
+KEYED = """\
+deployments:
+- name: compat-keyed
+  entrypoint: flows/etl.py:etl
+  parameters: {count: 1}
+  work_pool:
+    name: compat-pool
+  schedules:
+  - cron: 15 2 * * *
+    slug: nightly
+    timezone: Europe/Oslo
+    day_or: false
+    active: false
+    parameters: {count: 5}
+  pull:
+  - prefect.deployments.steps.git_clone:
+      repository: https://github.com/acme/flows.git
+      branch: main
+"""
+
+
+def test_a_new_cron_then_a_new_zone_keep_the_schedule_prefect_had(
+    prefect_server: PrefectServer, tmp_path: Path
+) -> None:
+    """`--cron` alone keeps the zone, pause, slug, day_or and parameters Prefect reads from the
+    schedule (cli/deploy/_schedules.py); `--timezone` alone keeps the cron."""
+    repo = github_like_repo(tmp_path)
+    (repo / "prefect.yaml").write_text(KEYED)
+    prefect_server.create_work_pool("compat-pool")
+    name = ("--name", "compat-keyed", "--no-prefectignore")
+
+    def deployed() -> dict:
+        prefect_deploy(prefect_server, repo, "-n", "compat-keyed")
+        (schedule,) = prefect_server.read_deployment(FLOW_NAME, "compat-keyed")["schedules"]
+        return schedule
+
+    flowwiz(prefect_server, repo, *name, "--cron", "0 5 * * *")
+    schedule = deployed()
+    assert schedule["schedule"]["cron"] == "0 5 * * *"
+    assert schedule["schedule"]["timezone"] == "Europe/Oslo"
+    assert schedule["schedule"]["day_or"] is False
+    assert (schedule["active"], schedule["slug"], schedule["parameters"]) == (
+        False,
+        "nightly",
+        {"count": 5},
+    )
+    flowwiz(prefect_server, repo, *name, "--timezone", "Europe/Paris")
+    schedule = deployed()
+    assert (schedule["schedule"]["cron"], schedule["schedule"]["timezone"]) == (
+        "0 5 * * *",
+        "Europe/Paris",
+    )
+    assert (schedule["active"], schedule["slug"]) == (False, "nightly")

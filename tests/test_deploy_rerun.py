@@ -149,10 +149,17 @@ def test_the_same_name_on_two_flows(tmp_path: Path) -> None:
     ]
     assert data[0] == yaml.safe_load(start)["deployments"][0]
     assert data[1]["tags"] == ["x"]
-    # hello's own deployment, when it gets a description by default, gets the WHOLE docstring
+    # hello's own deployment had no description: a re-run adds none (Prefect describes it by
+    # the docstring anyway); a new one gets the WHOLE docstring
     third = run_deploy(repo, *args, "--entrypoint", "flows/hello.py:hello")
     assert third.returncode == 0, third.stderr
-    hello = yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"][0]
+    data = yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"]
+    assert "description" not in data[0]
+    fresh = ("--yes", "--name", "fresh", "--pool", "prod", "--no-prefectignore")
+    fourth = run_deploy(repo, *fresh, "--entrypoint", "flows/hello.py:hello")
+    assert fourth.returncode == 0, fourth.stderr
+    hello = yaml.safe_load((repo / "prefect.yaml").read_text())["deployments"][-1]
+    assert hello["name"] == "fresh"
     assert hello["description"] == "Says hello.\n\nAt length, over two paragraphs."
 
 

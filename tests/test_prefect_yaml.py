@@ -82,6 +82,12 @@ EXPECTED_ENTRY: dict[str, Any] = {
         }
     ],
 }
+# the same plan updating an entry that has no queue: no `work_queue_name: null` is added (no
+# queue is Prefect's default one)
+UPDATED_ENTRY: dict[str, Any] = {
+    **EXPECTED_ENTRY,
+    "work_pool": {k: v for k, v in EXPECTED_ENTRY["work_pool"].items() if k != "work_queue_name"},
+}
 
 
 # --------------------------------------------------------------------------- pull steps
@@ -549,7 +555,7 @@ def test_update_changes_only_the_target_entry() -> None:
 
     data = yaml.safe_load(new)
     expected = {
-        **EXPECTED_ENTRY,
+        **UPDATED_ENTRY,
         "version": 7,
         "enforce_parameter_schema": False,
         "x-owner": "data-team",
@@ -636,7 +642,7 @@ def test_update_of_an_aliased_work_pool_replaces_only_the_alias() -> None:
     rendered = render(plan, FIXTURE)
     data = yaml.safe_load(rendered.text)
     assert data["definitions"] == yaml.safe_load(FIXTURE)["definitions"]
-    assert data["deployments"][0]["work_pool"] == EXPECTED_ENTRY["work_pool"]
+    assert data["deployments"][0]["work_pool"] == UPDATED_ENTRY["work_pool"]
     assert data["deployments"][0]["concurrency_limit"] == 2
     assert "        k8s: &k8s_pool\n" in rendered.text
     assert "        entrypoint: flows/orders.py:import_orders   # the big one\n" in rendered.text
@@ -666,7 +672,7 @@ def test_a_merge_key_entry_is_updated_explicitly() -> None:
     )
     rendered = render(make_plan(), old)
     data = yaml.safe_load(rendered.text)
-    assert data["deployments"][0] == EXPECTED_ENTRY
+    assert data["deployments"][0] == UPDATED_ENTRY
     assert data["base"] == {"work_pool": {"name": "shared"}, "tags": ["etl", "daily"]}
     listed = rendered.text[rendered.text.index("deployments:") :]
     assert listed.startswith("deployments:\n- <<: *base\n  name: etl-daily\n")
@@ -733,7 +739,7 @@ def test_flow_style_list_is_rewritten_in_block_style() -> None:
     updated = render(make_plan(name="a", entrypoint="a.py:a"), old)
     assert updated.action == "updated"
     assert yaml.safe_load(updated.text)["deployments"] == [
-        {**EXPECTED_ENTRY, "name": "a", "entrypoint": "a.py:a", "version": 1}
+        {**UPDATED_ENTRY, "name": "a", "entrypoint": "a.py:a", "version": 1}
     ]
 
 
@@ -742,7 +748,7 @@ def test_flow_style_item_in_a_block_list() -> None:
     rendered = render(make_plan(), old)
     assert rendered.text.endswith("- name: b\n")
     assert yaml.safe_load(rendered.text)["deployments"] == [
-        {**EXPECTED_ENTRY, "version": 3},
+        {**UPDATED_ENTRY, "version": 3},
         {"name": "b"},
     ]
 

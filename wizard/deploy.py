@@ -12,6 +12,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -446,6 +447,10 @@ def ask(session: Session) -> DeploymentPlan:
         ),
         opts.description if opts.description is not None else UNSET,
     )
+    docstring = getattr(flow, "docstring", None) or flow.description
+    unasked = existing and "description" not in existing and opts.description is None
+    if unasked and description == docstring:
+        description = None  # Prefect describes the deployment by the docstring anyway
     tags = ask_tags(session, existing)
     schedules = ask_schedule(session, existing)
     pool, queue, job_vars = ask_work_pool(session, existing)
@@ -688,7 +693,7 @@ def ask_schedule(session: Session, existing: Mapping[str, Any]) -> tuple[Schedul
         given.append("--no-schedule")
     if len(given) > 1:
         raise UserError(f"choose one schedule: {', '.join(given)} were all given")
-    from flowwiz.writers.prefect_yaml import schedules_of
+    from flowwiz.writers.prefect_yaml import current_schedule, replace_schedule, schedules_of
 
     kept = schedules_of(existing)
     rows = [Choice("No schedule (run on demand)", "none")]
@@ -720,15 +725,23 @@ def ask_schedule(session: Session, existing: Mapping[str, Any]) -> tuple[Schedul
         ),
         flag_kind,
     )
-    if kind in ("none", "keep") and opts.timezone:
+    if kind == "none" and opts.timezone:
         raise UserError(
-            "--timezone goes with a new schedule (--cron, --interval or --rrule); "
-            + ("there is none" if kind == "none" else "the current one is kept as it is")
+            "--timezone goes with a new schedule (--cron, --interval or --rrule); there is none"
         )
     if kind == "keep":
-        return kept
+        if not opts.timezone:
+            return kept
+        for s in kept:  # --timezone alone: the current schedules move to that zone
+            problem = values.timezone_problem(opts.timezone, s.kind)
+            if problem:
+                raise UserError(f"--timezone: {problem}")
+        zone = opts.timezone.strip()
+        return tuple(replace(s, timezone=zone) for s in kept)
     if kind == "none":
         return ()
+    seed = current_schedule(kept, kind)
+    same = seed.value if seed is not None and seed.kind == kind else None
     if kind == "interval":
         value: str | int | float = asker.ask(
             Question(
@@ -736,7 +749,7 @@ def ask_schedule(session: Session, existing: Mapping[str, Any]) -> tuple[Schedul
                 "Seconds between runs",
                 "text",
                 "--interval",
-                default="3600",
+                default=str(same) if same is not None else "3600",
                 validate=values.interval_problem,
                 convert=values.interval_value,
             ),
@@ -751,7 +764,7 @@ def ask_schedule(session: Session, existing: Mapping[str, Any]) -> tuple[Schedul
                 "Cron string (minute hour day month weekday)",
                 "text",
                 "--cron",
-                default="0 0 * * *",
+                default=str(same) if same is not None else "0 0 * * *",
                 validate=values.cron_problem,
                 convert=str.strip,
             ),
@@ -764,25 +777,29 @@ def ask_schedule(session: Session, existing: Mapping[str, Any]) -> tuple[Schedul
                 "RRule string",
                 "text",
                 "--rrule",
-                default="RRULE:FREQ=DAILY;INTERVAL=1",
+                default=str(same) if same is not None else "RRULE:FREQ=DAILY;INTERVAL=1",
                 validate=values.rrule_problem,
                 convert=str.strip,
             ),
             opts.rrule if opts.rrule else UNSET,
         )
+    # the current schedule's zone (none stays none: Prefect's UTC), else this machine's
+    zone_now = None
+    if seed is not None:
+        zone_now = seed.timezone if isinstance(seed.timezone, str) else ""
     timezone = asker.ask(
         Question(
             "timezone",
             "Time zone",
             "text",
             "--timezone",
-            default=_local_timezone(),
+            default=_local_timezone() if zone_now is None else zone_now,
             validate=values.timezone_validator(kind),
             convert=str.strip,
         ),
         opts.timezone if opts.timezone else UNSET,
     )
-    return (Schedule(kind=kind, value=value, timezone=timezone),)
+    return (replace_schedule(kept, kind, value, timezone),)
 
 
 def _local_timezone() -> str:

@@ -138,14 +138,16 @@ def equivalent_command(plan: DeploymentPlan, session: Any, cwd: Path | None = No
         args += [part for tag in plan.tags for part in ("--tag", tag)]
     elif existing.get("tags"):
         args += ["--tag", ""]  # the entry's tags were cleared
-    from flowwiz.writers.prefect_yaml import schedules_of
+    from flowwiz.writers.prefect_yaml import replace_schedule, schedules_of
 
     kept = schedules_of(existing) if existing else ()
     if plan.schedules and tuple(plan.schedules) == tuple(kept):
         pass  # --yes keeps what the entry has
     elif not plan.schedules:
         args.append("--no-schedule")
-    elif len(plan.schedules) == 1 and plan.schedules[0].active:
+    elif len(plan.schedules) == 1 and plan.schedules[0] == replace_schedule(
+        kept, plan.schedules[0].kind, plan.schedules[0].value, plan.schedules[0].timezone
+    ):  # a flag gives kind, value and zone; the rest comes from the current schedule
         schedule = plan.schedules[0]
         args += [f"--{schedule.kind}", str(schedule.value)]
         if schedule.timezone:

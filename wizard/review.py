@@ -274,8 +274,8 @@ def field_status(plan: DeploymentPlan, rendered: Any, session: Session) -> dict[
         "Description": (old.get("description"), plan.description),
         "Tags": (list(old.get("tags") or []), list(plan.tags)),
         "Work pool": (
-            (pool.get("name"), pool.get("work_queue_name")),
-            (plan.work_pool, plan.work_queue),
+            (pool.get("name"), pool.get("work_queue_name") or "default"),
+            (plan.work_pool, plan.work_queue or "default"),  # none is Prefect's "default"
         ),
         "Schedule": (
             [schedule_entry(s) for s in schedules_of(old)],

@@ -164,10 +164,12 @@ def flow_name_problem(name: str) -> str | None:
 
 
 def parse_tags(text: str) -> tuple[str, ...]:
+    """Comma-separated tags, each stripped, empty ones and repeats dropped. A space inside a
+    tag stays: Prefect tags are any strings (``"nightly etl"`` is one tag)."""
     seen: dict[str, None] = {}
-    for tag in re.split(r"[,\s]+", text.strip()):
-        if tag:
-            seen.setdefault(tag, None)
+    for tag in text.split(","):
+        if tag.strip():
+            seen.setdefault(tag.strip(), None)
     return tuple(seen)
 
 

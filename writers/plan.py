@@ -21,6 +21,10 @@ class Schedule:
     value: str | int  # seconds for an interval, the expression otherwise
     timezone: str | None = None
     active: bool = True
+    # the keys of an existing schedule flowwiz does not ask about (Prefect 3.9.1 reads
+    # ``anchor_date``, ``day_or``, ``parameters``, ``slug``: cli/deploy/_schedules.py
+    # ``_construct_schedules``), read back and written back unchanged, in their order
+    extra: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

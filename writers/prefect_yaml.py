@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
@@ -377,6 +377,11 @@ def schedules_of(entry: Mapping[str, Any]) -> tuple[Schedule, ...]:
                         value=item[kind],
                         timezone=item.get("timezone"),
                         active=bool(item.get("active", True)),
+                        extra={
+                            k: v
+                            for k, v in item.items()
+                            if k not in ("cron", "interval", "rrule", "timezone", "active")
+                        },
                     )
                 )
                 break
@@ -502,7 +507,41 @@ def schedule_entry(schedule: Schedule) -> dict[str, Any]:
     if schedule.timezone:
         entry["timezone"] = schedule.timezone
     entry["active"] = schedule.active
+    entry.update(schedule.extra)
     return entry
+
+
+# schedule keys that belong to one kind (Prefect 3.9.1 ``_construct_schedules``: ``day_or`` goes
+# to CronSchedule, ``anchor_date`` to IntervalSchedule); the others (``parameters``, ``slug``...)
+# belong to the deployment's schedule whatever its kind
+_KIND_KEYS = {"day_or": "cron", "anchor_date": "interval"}
+
+
+def replace_schedule(
+    current: Sequence[Schedule], kind: str, value: str | int | float, timezone: str | None
+) -> Schedule:
+    """The schedule that replaces ``current`` (the deployment's schedules, maybe none) when
+    someone gives a new ``kind``/``value``: it keeps what they did not answer from the current
+    schedule of the same kind (else the first one): ``active``, and the keys flowwiz does not
+    ask about, except those of another kind (``day_or`` only on a cron, ``anchor_date`` only on
+    an interval). ``timezone`` None keeps the current schedule's time zone."""
+    base = current_schedule(current, kind)
+    if base is None:
+        return Schedule(kind=kind, value=value, timezone=timezone)  # type: ignore[arg-type]
+    extra = {k: v for k, v in base.extra.items() if _KIND_KEYS.get(k, kind) == kind}
+    return Schedule(
+        kind=kind,  # type: ignore[arg-type]
+        value=value,
+        timezone=base.timezone if timezone is None else timezone,
+        active=base.active,
+        extra=extra,
+    )
+
+
+def current_schedule(current: Sequence[Schedule], kind: str) -> Schedule | None:
+    """The schedule whose answers seed a new ``kind`` schedule: the first of that kind, else
+    the first one (its time zone), else None."""
+    return next((s for s in current if s.kind == kind), current[0] if current else None)
 
 
 def _seconds(value: str | int) -> int | float:
@@ -782,6 +821,8 @@ def desired_entry(
         if str(old.get("name")) == plan.name:
             fresh["name"] = old.get("name")  # `name: 123` stays an int
         for key in ("name", "tags", "description", "entrypoint", "parameters"):
+            if key not in old and _prefect_default(key, fresh[key]):
+                continue  # not there and nothing to say: Prefect's default stays implicit
             wanted[key] = fresh[key]
         wanted["work_pool"] = _work_pool(old.get("work_pool"), fresh["work_pool"])
         _schedules(wanted, old, fresh["schedules"])
@@ -818,8 +859,17 @@ def _ordered(wanted: dict[str, Any], old: Mapping[str, Any] | None) -> dict[str,
 
 def _work_pool(old: Any, fresh: Mapping[str, Any]) -> dict[str, Any]:
     pool = dict(old) if isinstance(old, Mapping) else {}
-    pool.update(fresh)  # other keys of the work pool stay
+    for key, value in fresh.items():  # other keys of the work pool stay
+        if key in pool or not _prefect_default(key, value):
+            pool[key] = value
     return pool
+
+
+def _prefect_default(key: str, value: Any) -> bool:
+    """Whether ``value`` is what Prefect uses when a deployment has no ``key`` at all (an
+    empty value; the queue ``default``: ``prefect deploy`` sends no queue and the server picks
+    the pool's default queue), so an update need not add the key."""
+    return value in (None, "", [], {}) or (key == "work_queue_name" and value == "default")
 
 
 def _schedules(wanted: dict[str, Any], old: Mapping[str, Any], fresh: list[Any]) -> None:

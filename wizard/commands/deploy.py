@@ -62,11 +62,17 @@ use the hidden prompt, --token-env VAR or --token-stdin.
     "--description",
     help="Deployment description (default: the one it has, else the flow's whole docstring).",
 )
-@click.option("--tag", "tags", multiple=True, help="A tag (repeatable, or comma-separated).")
+@click.option(
+    "--tag", "tags", multiple=True, help="A tag (repeatable, or comma-separated; spaces stay)."
+)
 @click.option("--interval", metavar="SECONDS", help="Run every SECONDS.")
 @click.option("--cron", help='Run on a cron schedule, e.g. "0 3 * * *".')
 @click.option("--rrule", help='Run on an RFC 5545 rule, e.g. "RRULE:FREQ=DAILY".')
-@click.option("--timezone", help="Time zone for the schedule (IANA name, default UTC).")
+@click.option(
+    "--timezone",
+    help="Time zone for the schedule (IANA name; default: the current schedule's, else UTC). "
+    "Alone on a re-run: the current schedule moves to it.",
+)
 @click.option("--no-schedule", is_flag=True, help="No schedule: run on demand.")
 @click.option(
     "--pool", help="Work pool name (default: the one other deployments use, else 'default')."
