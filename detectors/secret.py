@@ -135,9 +135,28 @@ def token_not_name(value: str, what: str = "variable name") -> str | None:
     return None
 
 
+# A piece ``looks_like_token`` can say yes to holds an issuer prefix, starts a JWT (``eyJ``,
+# the one shape with dots) or has a run of 18+ characters without ``. @`` (the shortest
+# shape: a Stripe key; the heuristic needs 20 and no ``@ . /``): text with none of them is
+# answered without splitting it (listings ask this of every plain value they show).
+_MAYBE_TOKEN = re.compile(
+    "|".join(map(re.escape, (*TOKEN_PREFIXES, "eyJ"))) + r"|[^/=:,\s.@]{18,}"
+)
+
+
+def may_hold_token(text: str) -> bool:
+    """False only when no piece of ``text`` can look like a token (``holds_token`` is then
+    False too): a cheap first look, one regex search. Also holds for JSON text written by
+    ``json.dumps`` (escapes only add characters to a run), unless it escapes ASCII (``\\u``),
+    which the caller checks. Pure."""
+    return _MAYBE_TOKEN.search(text) is not None
+
+
 def holds_token(value: str) -> bool:
     """Whether any piece of ``value`` (split at ``/ = : ,`` and white space) looks like a token:
     ``github-credentials/<token>``, ``env.X=<token>``."""
+    if not _MAYBE_TOKEN.search(value):
+        return False
     return any(looks_like_token(piece) for piece in re.split(r"[/=:,\s]+", value) if piece)
 
 

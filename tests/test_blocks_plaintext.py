@@ -186,7 +186,7 @@ def test_both_argument_forms_and_did_you_mean(file_keyring: Path) -> None:
     for bad in (("create", "secret"), ("inspect", "secret/one", "extra"), ("rm", "a", "b", "c")):
         result = run(*bad)
         assert result.returncode == 2
-        assert "give the block as TYPE/NAME or TYPE NAME" in _one_error_line(result)
+        assert "expected TYPE/NAME or TYPE NAME" in _one_error_line(result)
 
 
 # -- rm of a block prefect.yaml uses -----------------------------------------------------------
@@ -223,3 +223,27 @@ def test_rm_of_a_used_block_lists_the_deployments(file_keyring: Path, tmp_path: 
     assert forced.returncode == 0, forced.stderr
     assert "(etl-nightly)" in _flat(forced.stderr)
     assert "Deleted secret/github-token" in forced.stderr
+
+
+# -- the detector's cheap first look ----------------------------------------------------------
+
+
+def test_the_first_look_never_changes_what_holds_token_says() -> None:
+    """``holds_token`` answers from one regex search when no piece can be a token; on
+    random text built from token material, separators and names it agrees with the full
+    look, and so does ``may_hold_token`` on the value's JSON text."""
+    import random
+    import re
+
+    from flowwiz.detectors.secret import TOKEN_PREFIXES, holds_token, looks_like_token
+    from flowwiz.detectors.secret import may_hold_token
+
+    rng = random.Random(7)
+    parts = [*TOKEN_PREFIXES, "eyJ", "AKIA", "sk_live_", "/", "=", ":", ",", " ", ".", "@",
+             "\n", "é", '"', "\\", "abc", "Z9", "0f", "x" * 9, "aB3" * 4, "-", "_"]  # fmt: skip
+    for _ in range(20_000):
+        value = "".join(rng.choice(parts) for _ in range(rng.randint(1, 14)))
+        full = any(looks_like_token(p) for p in re.split(r"[/=:,\s]+", value) if p)
+        assert holds_token(value) == full, value
+        if full:
+            assert may_hold_token(json.dumps(value)), value

@@ -488,7 +488,7 @@ def _target(args: Sequence[str]) -> tuple[str, str]:
     if len(args) == 2 and "/" not in args[0]:
         return args[0], args[1]
     raise UserError(
-        "give the block as TYPE/NAME or TYPE NAME, e.g. secret/my-token or secret my-token"
+        "expected TYPE/NAME or TYPE NAME, e.g. secret/my-token or secret my-token"
     )
 
 

@@ -42,7 +42,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from flowwiz.detectors.secret import SecretStr
+from flowwiz.detectors.secret import SecretStr, may_hold_token
 from flowwiz.writers.blocks.keyring_backend import DEFAULT_TIMEOUT, SecretKeyring
 from flowwiz.writers.blocks.model import (
     SEEN_TYPES,
@@ -212,7 +212,7 @@ class LocalStore:
                         raise ValueError
                     keys = tuple(plain)
                     values = tuple(map(_json_string, plain.values()))  # TypeError if not text
-                    if any(map(token_text, plain.values())):  # masked: encode's way
+                    if _tokenish(fields_json, plain):  # masked: encode's way
                         raise ValueError
                 except (StopIteration, TypeError, ValueError):
                     return encode(_block((*whole, created, updated)))
@@ -253,7 +253,7 @@ class LocalStore:
                     plain, end = scan(fields_json, 0)
                     if type(plain) is dict and end == len(fields_json):  # type: ignore[arg-type]
                         values = tuple(map(escape, plain.values()))  # TypeError if not text
-                        if any(map(token_text, plain.values())):  # masked: the long way
+                        if _tokenish(fields_json, plain):  # masked: the long way
                             raise ValueError
                         shaped = template_of(kind, secret_json, tuple(plain))
                         if shaped is not None:
@@ -714,6 +714,16 @@ _CANONICAL_TIME = (
 _CANONICAL_TIMES = f"(?:{_CANONICAL_TIME})(?:\n(?:{_CANONICAL_TIME}))*"
 # names json.dumps writes as they are (printable ASCII but " and \), one per line
 _PLAIN_NAMES = r"[ !#-\[\]-~]*(?:\n[ !#-\[\]-~]*)*"
+
+
+def _tokenish(fields_json: object, plain: Mapping[str, object]) -> bool:
+    """Whether a row's plain values hold a token-looking text (``token_text``), which
+    ``Block.masked`` masks: then the row goes the long way. One regex search over the
+    row's JSON text answers most rows (``may_hold_token``)."""
+    text = str(fields_json)
+    if not may_hold_token(text) and "\\u" not in text:
+        return False
+    return any(token_text(v) for v in plain.values() if isinstance(v, str))
 
 
 def _plain_rows(rows: Sequence[tuple[object, ...]]) -> bool:

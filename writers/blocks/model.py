@@ -132,7 +132,7 @@ _DIGEST = re.compile(r"sha(?:256|384|512):[0-9a-f]{32,}")
 def token_text(value: str) -> bool:
     """Whether plain text holds a piece that looks like a token (``detectors.secret.
     holds_token``), leaving aside image digests (``sha256:<hex>``). Pure."""
-    return holds_token(_DIGEST.sub("sha256", value)) if value else False
+    return holds_token(value) and holds_token(_DIGEST.sub("sha256", value))
 
 
 def token_paths(value: object, path: str) -> list[str]:
