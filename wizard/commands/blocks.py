@@ -520,7 +520,10 @@ def _refuse_plaintext(spec: BlockType, values: Mapping[str, object], allow: bool
 
 
 def _with_flag(exc: PlaintextToken) -> str:
-    return exc.message + "; or pass --allow-plaintext-secrets to store it anyway"
+    return exc.message + (
+        " (a secret field is given with --field-env FIELD=VAR or --stdin); or pass "
+        "--allow-plaintext-secrets to store it anyway"
+    )
 
 
 def _given_fields(
