@@ -139,9 +139,7 @@ def token_not_name(value: str, what: str = "variable name") -> str | None:
 # the one shape with dots) or has a run of 18+ characters without ``. @`` (the shortest
 # shape: a Stripe key; the heuristic needs 20 and no ``@ . /``): text with none of them is
 # answered without splitting it (listings ask this of every plain value they show).
-_MAYBE_TOKEN = re.compile(
-    "|".join(map(re.escape, (*TOKEN_PREFIXES, "eyJ"))) + r"|[^/=:,\s.@]{18,}"
-)
+_MAYBE_TOKEN = re.compile("|".join(map(re.escape, (*TOKEN_PREFIXES, "eyJ"))) + r"|[^/=:,\s.@]{18,}")
 
 
 def may_hold_token(text: str) -> bool:

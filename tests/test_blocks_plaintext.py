@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pexpect
 import pytest
-
 from flowwiz.detectors.secret import MASK
 from flowwiz.writers.paths import catalog_path, flowwiz_home
+
 from tests.clirun import flowwiz
 from tests.conftest import FLOWWIZ
 from tests.leaks import assert_not_leaked, canary, token_canary
@@ -139,7 +139,6 @@ def test_a_token_already_in_the_catalog_is_masked_on_every_path(file_keyring: Pa
                    "--field", "url=https://gitlab.example.com")  # fmt: skip
         assert made.returncode == 0, made.stderr
     _write_old_row("gitlab-credentials", "b-old", {"url": f"https://x:{token}@gitlab.example.com"})
-    from flowwiz.writers.blocks.local import _template  # noqa: F401  (the lean path exists)
     listed = run("ls", "--json")
     rows = {b["name"]: b["fields"] for b in json.loads(listed.stdout)["blocks"]}
     assert rows == {
@@ -235,8 +234,12 @@ def test_the_first_look_never_changes_what_holds_token_says() -> None:
     import random
     import re
 
-    from flowwiz.detectors.secret import TOKEN_PREFIXES, holds_token, looks_like_token
-    from flowwiz.detectors.secret import may_hold_token
+    from flowwiz.detectors.secret import (
+        TOKEN_PREFIXES,
+        holds_token,
+        looks_like_token,
+        may_hold_token,
+    )
 
     rng = random.Random(7)
     parts = [*TOKEN_PREFIXES, "eyJ", "AKIA", "sk_live_", "/", "=", ":", ",", " ", ".", "@",

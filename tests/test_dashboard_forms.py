@@ -367,6 +367,7 @@ def test_a_token_already_stored_in_a_plain_field_is_masked_on_screen(
     import sqlite3
 
     from flowwiz.writers.paths import catalog_path
+
     from tests.leaks import token_canary
 
     token = token_canary()

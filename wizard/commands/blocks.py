@@ -487,9 +487,7 @@ def _target(args: Sequence[str]) -> tuple[str, str]:
         return kind, name
     if len(args) == 2 and "/" not in args[0]:
         return args[0], args[1]
-    raise UserError(
-        "expected TYPE/NAME or TYPE NAME, e.g. secret/my-token or secret my-token"
-    )
+    raise UserError("expected TYPE/NAME or TYPE NAME, e.g. secret/my-token or secret my-token")
 
 
 def _target_slug(args: Sequence[str]) -> tuple[str, str]:
@@ -697,7 +695,6 @@ def _say_saved(store: BlockStore, block: Block) -> None:
         terminal.success(f"Saved {block.slug} in {_where(store)}")
         return
     from flowwiz.writers.blocks.local import LocalStore
-
     from rich.padding import Padding
     from rich.table import Table
 
@@ -750,9 +747,7 @@ def rm_command(ctx: click.Context, target: tuple[str, ...], yes: bool) -> None:
         raise BlockNotFound(f"no block {kind}/{name} in {_where(store)}")
     used = _used_by(kind, name)
     breaks = (
-        f"deployments that reference it ({', '.join(used)}) would fail to load it"
-        if used
-        else ""
+        f"deployments that reference it ({', '.join(used)}) would fail to load it" if used else ""
     )
     if used and yes:
         terminal.warn(f"deleting {kind}/{name}: {breaks}")

@@ -165,8 +165,9 @@ class LocalStore:
         catalog writes (``_now()``: ``isoformat`` with microseconds, UTC, which ``isoformat()``
         gives back unchanged unless the microseconds are 0), when a plain value looks like
         it holds a token (``token_text``: ``Block.masked`` masks it), or when its template
-        did not pass the check. So each string equals ``encode(block)``. Names and timestamps are checked
-        in one regex pass per column (``_plain_rows``) and row by row only if that fails.
+        did not pass the check. So each string equals ``encode(block)``. Names and
+        timestamps are checked in one regex pass per column (``_plain_rows``) and row by row
+        only if that fails.
         """
         # no cycle is made here: the collector's passes over the growing lists are waste
         collecting = gc.isenabled()

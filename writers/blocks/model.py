@@ -167,9 +167,7 @@ def mask_tokens(value: object) -> object:
         redacted = redact_tokens(value)
         return MASK if token_text(redacted) else redacted
     if isinstance(value, Mapping):
-        return {
-            (MASK if token_text(str(k)) else k): mask_tokens(v) for k, v in value.items()
-        }
+        return {(MASK if token_text(str(k)) else k): mask_tokens(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [mask_tokens(v) for v in value]
     return value
@@ -324,7 +322,7 @@ class Block:
 
     @property
     def status(self) -> BlockStatus:
-        """"broken" when ``problem`` is set, "unknown" when a secret could not be checked,
+        """ "broken" when ``problem`` is set, "unknown" when a secret could not be checked,
         else "ok" (a listing, which checks no secret, says "ok" unless the catalog row itself
         is broken)."""
         if self.problem:
