@@ -100,6 +100,9 @@ def test_allow_plaintext_secrets_stores_it_and_every_display_masks_it(
         "--field", settings, "--allow-plaintext-secrets",
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
+    assert "'settings' of remote-file-system hold a token-looking value in plain text" in (
+        " ".join(made.stderr.split())
+    )
     with sqlite3.connect(catalog_path()) as db:  # the user asked for it: it is there
         assert token in db.execute("SELECT fields FROM blocks").fetchone()[0]
     edited = run(

@@ -517,6 +517,27 @@ def _refuse_plaintext(spec: BlockType, values: Mapping[str, object], allow: bool
         raise PlaintextToken(_with_flag(exc)) from None
 
 
+def _say_plaintext(spec: BlockType, values: Mapping[str, object], allow: bool) -> None:
+    """After a save with --allow-plaintext-secrets: say which fields hold a token in plain
+    text (names only), so "no secret value" is never the last word on them."""
+    if not allow:
+        return
+    from flowwiz.writers.blocks.model import PlaintextToken as Refused
+    from flowwiz.writers.blocks.model import refuse_tokens
+
+    found = []
+    for key, value in values.items():
+        try:
+            refuse_tokens(spec.slug, spec, {key: value})
+        except Refused:
+            found.append(key)
+    if found:
+        terminal.warn(
+            f"{_fields_named(found)} of {spec.slug} hold a token-looking value in plain text "
+            "(--allow-plaintext-secrets): it is stored as it is, and masked when shown"
+        )
+
+
 def _with_flag(exc: PlaintextToken) -> str:
     return exc.message + (
         " (a secret field is given with --field-env FIELD=VAR or --stdin); or pass "
@@ -673,6 +694,7 @@ def create_command(
     except PlaintextToken as exc:  # a value asked for just now
         raise PlaintextToken(_with_flag(exc)) from None
     _say_saved(store, block)
+    _say_plaintext(spec, data, allow_plaintext)
     terminal.info(f"Reference it as '{block.reference}'")
 
 
@@ -936,6 +958,7 @@ def edit_command(
     if any(isinstance(v, SecretStr) for v in changes.values()):
         store.check()
     block = store.update(spec.slug, name, changes, allow_plaintext=allow_plaintext)
+    _say_plaintext(spec, changes, allow_plaintext)
     changed = ", ".join(changes)
     terminal.success(f"Changed {changed} of {block.slug} in {_where(store)}")
 
