@@ -142,11 +142,18 @@ def token_not_name(value: str, what: str = "variable name") -> str | None:
 _MAYBE_TOKEN = re.compile("|".join(map(re.escape, (*TOKEN_PREFIXES, "eyJ"))) + r"|[^/=:,\s.@]{18,}")
 
 
-def may_hold_token(text: str) -> bool:
+# the same in JSON text: a run also ends at ``"`` (so keys and their quotes do not count)
+_MAYBE_TOKEN_JSON = re.compile(_MAYBE_TOKEN.pattern.replace(r"\s.@]", r"\s.@\"]"))
+
+
+def may_hold_token(text: str, *, json_text: bool = False) -> bool:
     """False only when no piece of ``text`` can look like a token (``holds_token`` is then
-    False too): a cheap first look, one regex search. Also holds for JSON text written by
-    ``json.dumps`` (escapes only add characters to a run), unless it escapes ASCII (``\\u``),
-    which the caller checks. Pure."""
+    False too): a cheap first look, one regex search. ``json_text``: ``text`` is JSON as
+    ``json.dumps`` writes it, and the answer covers every string in it (keys too); escapes
+    only lengthen a run, but ``\\"`` (a quote inside a string) and ``\\u`` (an escaped
+    character) could split one, so text holding them is answered True. Pure."""
+    if json_text:
+        return _MAYBE_TOKEN_JSON.search(text) is not None or '\\"' in text or "\\u" in text
     return _MAYBE_TOKEN.search(text) is not None
 
 

@@ -180,6 +180,9 @@ class LocalStore:
 
     def _listing_json(self, encode: Callable[[Block], str], block_type: str | None) -> list[str]:
         rows = self._rows(block_type, lean=True)
+        # one search over every row's plain values first: most catalogs hold no token, and
+        # then no row is looked at one by one (``_tokenish``)
+        check = _any_tokenish(rows)
         templates: dict[tuple[object, ...], _Template | None] = {}
 
         def template_of(
@@ -213,7 +216,7 @@ class LocalStore:
                         raise ValueError
                     keys = tuple(plain)
                     values = tuple(map(_json_string, plain.values()))  # TypeError if not text
-                    if _tokenish(fields_json, plain):  # masked: encode's way
+                    if check and _tokenish(fields_json, plain):  # masked: encode's way
                         raise ValueError
                 except (StopIteration, TypeError, ValueError):
                     return encode(_block((*whole, created, updated)))
@@ -254,7 +257,7 @@ class LocalStore:
                     plain, end = scan(fields_json, 0)
                     if type(plain) is dict and end == len(fields_json):  # type: ignore[arg-type]
                         values = tuple(map(escape, plain.values()))  # TypeError if not text
-                        if _tokenish(fields_json, plain):  # masked: the long way
+                        if check and _tokenish(fields_json, plain):  # masked: the long way
                             raise ValueError
                         shaped = template_of(kind, secret_json, tuple(plain))
                         if shaped is not None:
@@ -717,14 +720,26 @@ _CANONICAL_TIMES = f"(?:{_CANONICAL_TIME})(?:\n(?:{_CANONICAL_TIME}))*"
 _PLAIN_NAMES = r"[ !#-\[\]-~]*(?:\n[ !#-\[\]-~]*)*"
 
 
+def _any_tokenish(rows: Sequence[tuple[object, ...]]) -> bool:
+    """False when no row's plain values can hold a token: one ``may_hold_token`` search over
+    their JSON texts joined by newlines (a separator, so no run crosses two rows)."""
+    try:
+        joined = "\n".join([row[2] for row in rows if row[2] is not None])  # type: ignore[misc]
+    except TypeError:  # a value that is not text: each row is looked at
+        return True
+    return may_hold_token(joined, json_text=True)
+
+
 def _tokenish(fields_json: object, plain: Mapping[str, object]) -> bool:
     """Whether a row's plain values hold a token-looking text (``token_text``), which
     ``Block.masked`` masks: then the row goes the long way. One regex search over the
     row's JSON text answers most rows (``may_hold_token``)."""
-    text = str(fields_json)
-    if not may_hold_token(text) and "\\u" not in text:
+    if not may_hold_token(str(fields_json), json_text=True):
         return False
-    return any(token_text(v) for v in plain.values() if isinstance(v, str))
+    # an identifier field (``*_id``) is shown as it is (``mask_field``): no need to go long
+    return any(
+        token_text(v) for k, v in plain.items() if isinstance(v, str) and not k.endswith("_id")
+    )
 
 
 def _plain_rows(rows: Sequence[tuple[object, ...]]) -> bool:
