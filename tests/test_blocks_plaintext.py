@@ -233,15 +233,15 @@ def test_rm_of_a_used_block_lists_the_deployments(file_keyring: Path, tmp_path: 
 def test_the_first_look_never_changes_what_holds_token_says() -> None:
     """``holds_token`` answers from one regex search when no piece can be a token; on
     random text built from token material, separators and names it agrees with the full
-    look, and so does ``may_hold_token`` on the value's JSON text."""
+    look, and ``json_may_hold_token`` says yes to the value's JSON text."""
     import random
     import re
 
     from flowwiz.detectors.secret import (
         TOKEN_PREFIXES,
         holds_token,
+        json_may_hold_token,
         looks_like_token,
-        may_hold_token,
     )
 
     rng = random.Random(7)
@@ -252,4 +252,5 @@ def test_the_first_look_never_changes_what_holds_token_says() -> None:
         full = any(looks_like_token(p) for p in re.split(r"[/=:,\s]+", value) if p)
         assert holds_token(value) == full, value
         if full:
-            assert may_hold_token(json.dumps({"k": [value]}), json_text=True), value
+            assert json_may_hold_token(json.dumps({"k": [value]})), value
+            assert json_may_hold_token(json.dumps({"k": value}, ensure_ascii=False)), value

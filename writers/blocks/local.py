@@ -42,7 +42,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from flowwiz.detectors.secret import SecretStr, may_hold_token
+from flowwiz.detectors.secret import SecretStr, json_may_hold_token
 from flowwiz.writers.blocks.keyring_backend import DEFAULT_TIMEOUT, SecretKeyring
 from flowwiz.writers.blocks.model import (
     SEEN_TYPES,
@@ -721,20 +721,20 @@ _PLAIN_NAMES = r"[ !#-\[\]-~]*(?:\n[ !#-\[\]-~]*)*"
 
 
 def _any_tokenish(rows: Sequence[tuple[object, ...]]) -> bool:
-    """False when no row's plain values can hold a token: one ``may_hold_token`` search over
-    their JSON texts joined by newlines (a separator, so no run crosses two rows)."""
+    """False when no row's plain values can hold a token: one ``json_may_hold_token`` look
+    at their JSON texts joined by newlines (a separator, so no piece spans two rows)."""
     try:
         joined = "\n".join([row[2] for row in rows if row[2] is not None])  # type: ignore[misc]
     except TypeError:  # a value that is not text: each row is looked at
         return True
-    return may_hold_token(joined, json_text=True)
+    return json_may_hold_token(joined)
 
 
 def _tokenish(fields_json: object, plain: Mapping[str, object]) -> bool:
     """Whether a row's plain values hold a token-looking text (``token_text``), which
     ``Block.masked`` masks: then the row goes the long way. One regex search over the
-    row's JSON text answers most rows (``may_hold_token``)."""
-    if not may_hold_token(str(fields_json), json_text=True):
+    row's JSON text answers most rows (``json_may_hold_token``)."""
+    if not json_may_hold_token(str(fields_json)):
         return False
     # an identifier field (``*_id``) is shown as it is (``mask_field``): no need to go long
     return any(
