@@ -135,9 +135,37 @@ def token_not_name(value: str, what: str = "variable name") -> str | None:
     return None
 
 
+# A piece ``looks_like_token`` can say yes to holds an issuer prefix, starts a JWT (``eyJ``,
+# the one shape with dots) or has a run of 18+ characters without ``. @`` (the shortest
+# shape: a Stripe key; the heuristic needs 20 and no ``@ . /``): text with none of them is
+# answered without splitting it (listings ask this of every plain value they show).
+_MAYBE_TOKEN = re.compile("|".join(map(re.escape, (*TOKEN_PREFIXES, "eyJ"))) + r"|[^/=:,\s.@]{18,}")
+
+
+# ``/ = : , . @ "`` as spaces: a piece ``looks_like_token`` can say yes to is in one piece
+_JSON_SEPARATORS = str.maketrans({c: " " for c in '/=:,.@"'})
+_STARTS = (*TOKEN_PREFIXES, "eyJ")
+
+
+def json_may_hold_token(text: str) -> bool:
+    """False only when no string in ``text`` (JSON as ``json.dumps`` writes it, or several
+    such texts joined by newlines) holds a token (``holds_token`` False for each): a cheap
+    first look for a listing, linear in the text. True when a piece (split at white space and
+    ``/ = : , . @ "``) is 18+ characters long (the shortest shape: a Stripe key; the
+    heuristic needs 20 and no ``@ . /``) or starts with an issuer prefix or ``eyJ`` (a JWT,
+    the one shape with dots), and whenever the text holds a backslash (an escape could hide
+    a separator or a prefix). Pure."""
+    if "\\" in text:
+        return True
+    pieces = set(text.translate(_JSON_SEPARATORS).split())
+    return any(len(p) >= 18 or p.startswith(_STARTS) for p in pieces)
+
+
 def holds_token(value: str) -> bool:
     """Whether any piece of ``value`` (split at ``/ = : ,`` and white space) looks like a token:
     ``github-credentials/<token>``, ``env.X=<token>``."""
+    if not _MAYBE_TOKEN.search(value):
+        return False
     return any(looks_like_token(piece) for piece in re.split(r"[/=:,\s]+", value) if piece)
 
 

@@ -325,6 +325,90 @@ def test_edit_changes_fields_and_replaces_a_secret_never_reading_it(
         assert_not_leaked(value, texts=session.notes(), roots=[project])
 
 
+# -- a token in a plain field -------------------------------------------------------------------
+
+
+def test_the_form_refuses_a_token_in_a_plain_field(store: Any, project: Path) -> None:
+    """The form calls the store, whose normalize_data refuses it: the one line names the
+    field and where in it, never the value, and offers no flag (the form has none)."""
+    from tests.leaks import token_canary
+
+    token = token_canary()
+
+    async def scenario(app: Any, pilot: Any) -> None:
+        form = await open_form(app, pilot, "remote-file-system")
+        form.query_one("#name").value = "shared2"
+        form.query_one("#field-basepath").value = "s3://b/f"
+        form.query_one("#field-settings").value = json.dumps(
+            {"anon": False, "nested": [{"secret": token}]}
+        )
+        await pilot.press("ctrl+s")
+        await settle(pilot, 0.3)
+        assert form.is_attached  # refused: the form stays, nothing is lost
+        error = str(form.query_one("#form-error").render())
+        assert "field 'settings' of remote-file-system looks like it holds a token" in error
+        assert "(at settings.nested[0].secret)" in error and "Secret block" in error
+        assert "--allow-plaintext-secrets" not in error
+        assert_not_leaked(token, texts=[error])
+
+    session = drive(store, project, scenario)
+    assert store.list() == []
+    assert_not_leaked(
+        token, texts=session.notes(), roots=[project, Path(os.environ["FLOWWIZ_HOME"])]
+    )
+
+
+def test_a_token_already_stored_in_a_plain_field_is_masked_on_screen(
+    store: Any, project: Path
+) -> None:
+    """An old catalog row (or a server's block) with a token in a plain value: the detail
+    pane, the block page and the edit form show it masked; an edit of another field saves
+    and keeps it as stored."""
+    import sqlite3
+
+    from flowwiz.writers.paths import catalog_path
+
+    from tests.leaks import token_canary
+
+    token = token_canary()
+    store.save("remote-file-system", "shared2", {"basepath": "s3://b/f"})
+    with sqlite3.connect(catalog_path()) as db:  # as a flowwiz before the check wrote it
+        db.execute(
+            "UPDATE blocks SET fields = ? WHERE name = 'shared2'",
+            (json.dumps({"basepath": "s3://b/f", "settings": {"anon": False, "secret": token}}),),
+        )
+
+    async def scenario(app: Any, pilot: Any) -> None:
+        table = app.query_one("#blocks-table")
+        table.move_cursor(row=table.get_row_index("remote-file-system/shared2"), animate=False)
+        table.focus()
+        await settle(pilot)
+        assert "********" in "".join(screen_texts(app))
+        assert_not_leaked(token, texts=screen_texts(app))
+        await pilot.press("enter")  # the block page
+        await settle(pilot)
+        assert_not_leaked(token, texts=screen_texts(app))
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert form.editing
+        assert json.loads(form.query_one("#field-settings").value)["secret"] == "********"
+        assert_not_leaked(token, texts=screen_texts(app))
+        form.query_one("#field-basepath").value = "s3://b/g"
+        await pilot.press("ctrl+s")
+        await settle(pilot, 0.3)
+        assert not form.is_attached, str(form.query_one("#form-error").render())
+        assert_not_leaked(token, texts=screen_texts(app))
+
+    session = drive(store, project, scenario)
+    block = store.get("remote-file-system", "shared2")
+    assert block.data["basepath"] == "s3://b/g"
+    assert block.data["settings"] == {"anon": False, "secret": token}  # kept, not rewritten
+    assert_not_leaked(token, texts=session.notes())
+
+
 # -- snapshots ---------------------------------------------------------------------------------
 
 

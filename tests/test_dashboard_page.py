@@ -177,6 +177,7 @@ def test_palette_runs_the_apps_commands(store: Any, project: Path) -> None:
         titles = [c.title for c in app_commands(app)]
         assert titles == [
             "New block",
+            "Edit block",
             "Copy reference",
             "Delete block",
             "Filter blocks",
@@ -203,6 +204,12 @@ def test_palette_runs_the_apps_commands(store: Any, project: Path) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ModalScreen)  # the create form
+        await pilot.press("escape")
+        await settle(pilot)
+        assert (await palette(pilot, "edit block"))[0] == "Edit block"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.editing and app.screen.initial_name == "github-token"  # the edit form
         await pilot.press("escape")
         await settle(pilot)
         await palette(pilot, "help")
@@ -270,6 +277,9 @@ def test_usable_at_80x24(store: Any, project: Path) -> None:
         for key in ("/ Filter", "d Delete", "c Copy ref", "q Quit", "? Help", "r Refresh"):
             assert key in footer, footer
         assert "^p palette" in footer
+        # e (edit) is not in the footer: with it "r Refresh" is cut at 80 columns; the
+        # palette, ? help and `flowwiz ui --help` list it
+        assert "e Edit" not in footer
         # Enter: the block page, with where it is used and the code, a few rows still above
         await pilot.press("enter")
         await settle(pilot)
@@ -422,3 +432,14 @@ def test_ui_local_with_a_server_configured_in_a_real_terminal(
         child.close(force=True)
     assert child.exitstatus == 0
     assert "pty-token-value-2" not in (child.before or "")
+
+
+def test_ui_help_lists_the_block_keys() -> None:
+    import subprocess
+
+    from tests.conftest import FLOWWIZ
+
+    result = subprocess.run([FLOWWIZ, "ui", "--help"], capture_output=True, text=True, timeout=60)
+    text = " ".join(result.stdout.split())
+    assert "n new block: choose a type, e edit the block, d delete" in text
+    assert "new secret" not in text

@@ -26,6 +26,7 @@ from flowwiz.writers.blocks import (
     BlockNotFound,
     BlockStore,
     BlockType,
+    PlaintextToken,
     block_type,
     check_name,
     open_store,
@@ -251,7 +252,7 @@ Examples:
   flowwiz blocks inspect github-credentials/ci --json
 """,
 )
-@click.argument("slug", metavar="TYPE/NAME")
+@click.argument("target", nargs=-1, required=True, metavar="TYPE/NAME | TYPE NAME")
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts (secrets masked).")
 @click.option(
     "--show-secrets",
@@ -259,9 +260,11 @@ Examples:
     help="Show secret values in clear text (they end up in your terminal's scrollback).",
 )
 @click.pass_context
-def inspect_command(ctx: click.Context, slug: str, as_json: bool, show_secrets: bool) -> None:
+def inspect_command(
+    ctx: click.Context, target: tuple[str, ...], as_json: bool, show_secrets: bool
+) -> None:
     """Show one block: its fields (secrets masked), reference and timestamps."""
-    kind, name = parse_slug(slug)
+    kind, name = _target_slug(target)
     store = _store(ctx)
     block = store.get(kind, name, include_secrets=show_secrets)
     if show_secrets:
@@ -477,6 +480,71 @@ def _spec(store: BlockStore, kind: str) -> BlockType:
     return block_type(kind, store.block_types())
 
 
+def _target(args: Sequence[str]) -> tuple[str, str]:
+    """``TYPE/NAME`` (one argument) or ``TYPE NAME`` (two) -> (type, name), unchecked."""
+    if len(args) == 1 and "/" in args[0]:
+        kind, _, name = args[0].partition("/")
+        return kind, name
+    if len(args) == 2 and "/" not in args[0]:
+        return args[0], args[1]
+    raise UserError("expected TYPE/NAME or TYPE NAME, e.g. secret/my-token or secret my-token")
+
+
+def _target_slug(args: Sequence[str]) -> tuple[str, str]:
+    """``_target`` checked as ``parse_slug`` checks a slug."""
+    return parse_slug("/".join(_target(args)))
+
+
+_ALLOW_PLAINTEXT = click.option(
+    "--allow-plaintext-secrets",
+    "allow_plaintext",
+    is_flag=True,
+    help="Store a value that looks like a token in a non-secret field anyway (it is kept "
+    "and shown in plain text; a secret field or a Secret block is the safe way).",
+)
+
+
+def _refuse_plaintext(spec: BlockType, values: Mapping[str, object], allow: bool) -> None:
+    """Refuse a token-looking text in the given non-secret fields before anything is asked
+    or stored (``refuse_tokens``; the stores check again), naming the flag that allows it."""
+    if allow:
+        return
+    from flowwiz.writers.blocks.model import refuse_tokens
+
+    try:
+        refuse_tokens(spec.slug, spec, values)
+    except PlaintextToken as exc:
+        raise PlaintextToken(_with_flag(exc)) from None
+
+
+def _say_plaintext(spec: BlockType, values: Mapping[str, object], allow: bool) -> None:
+    """After a save with --allow-plaintext-secrets: say which fields hold a token in plain
+    text (names only), so "no secret value" is never the last word on them."""
+    if not allow:
+        return
+    from flowwiz.writers.blocks.model import PlaintextToken as Refused
+    from flowwiz.writers.blocks.model import refuse_tokens
+
+    found = []
+    for key, value in values.items():
+        try:
+            refuse_tokens(spec.slug, spec, {key: value})
+        except Refused:
+            found.append(key)
+    if found:
+        terminal.warn(
+            f"{_fields_named(found)} of {spec.slug} hold a token-looking value in plain text "
+            "(--allow-plaintext-secrets): it is stored as it is, and masked when shown"
+        )
+
+
+def _with_flag(exc: PlaintextToken) -> str:
+    return exc.message + (
+        " (a secret field is given with --field-env FIELD=VAR or --stdin); or pass "
+        "--allow-plaintext-secrets to store it anyway"
+    )
+
+
 def _given_fields(
     spec: BlockType,
     fields: Sequence[str],
@@ -503,16 +571,7 @@ def _given_fields(
             )
         field = spec.field(key)
         assert field is not None
-        if (
-            field.kind == "text"
-            and holds_token(value)
-            and not key.endswith("_id")
-        ):  # stored and shown in clear
-            raise UserError(
-                f"--field {key}: the value looks like a token, and {key!r} is not a secret field "
-                "(it is stored and shown in clear); keep tokens in secret fields, given with "
-                "--field-env FIELD=VAR or --stdin"
-            )
+        # a token in the value: refused by the caller (_refuse_plaintext), at any depth
         put(key, _typed(field, value, "--field"), "--field")
     for key, var in _pairs(field_envs, "--field-env", "VAR"):
         _check_field(spec, key)
@@ -562,8 +621,7 @@ Fields are typed by the type's block schema (`flowwiz blocks types`): numbers an
 booleans as text, objects as JSON.
 """,
 )
-@click.argument("kind", metavar="TYPE")
-@click.argument("name")
+@click.argument("target", nargs=-1, required=True, metavar="TYPE NAME | TYPE/NAME")
 @click.option(
     "--field",
     "fields",
@@ -583,25 +641,29 @@ booleans as text, objects as JSON.
     "--stdin", "from_stdin", is_flag=True, help="Read the one secret field from standard input."
 )
 @click.option("--overwrite", is_flag=True, help="Replace a block of the same name.")
+@_ALLOW_PLAINTEXT
 @click.pass_context
 def create_command(
     ctx: click.Context,
-    kind: str,
-    name: str,
+    target: tuple[str, ...],
     fields: tuple[str, ...],
     field_envs: tuple[str, ...],
     from_stdin: bool,
     overwrite: bool,
+    allow_plaintext: bool,
 ) -> None:
     """Create (or with --overwrite, replace) block TYPE/NAME; missing fields are asked for.
 
     Secret fields never come from a flag value (shell history, ps): they come from a hidden
-    prompt, --field-env FIELD=VAR, or --stdin.
+    prompt, --field-env FIELD=VAR, or --stdin. A value that looks like a token is refused
+    in a non-secret field unless --allow-plaintext-secrets.
     """
+    kind, name = _target(target)
     check_name(name)
     store = _store(ctx)
     spec = _spec(store, kind)
     data = _given_fields(spec, fields, field_envs, from_stdin)
+    _refuse_plaintext(spec, data, allow_plaintext)
     store.check()
     if not overwrite and store.exists(spec.slug, name):
         raise BlockExists(
@@ -625,8 +687,14 @@ def create_command(
                 f"{spec.slug} needs its field {field.name!r} and there is no terminal to ask: "
                 f"give it with {how}"
             )
-    block = store.save(spec.slug, name, data, overwrite=overwrite)
+    try:
+        block = store.save(
+            spec.slug, name, data, overwrite=overwrite, allow_plaintext=allow_plaintext
+        )
+    except PlaintextToken as exc:  # a value asked for just now
+        raise PlaintextToken(_with_flag(exc)) from None
     _say_saved(store, block)
+    _say_plaintext(spec, data, allow_plaintext)
     terminal.info(f"Reference it as '{block.reference}'")
 
 
@@ -649,7 +717,6 @@ def _say_saved(store: BlockStore, block: Block) -> None:
         terminal.success(f"Saved {block.slug} in {_where(store)}")
         return
     from flowwiz.writers.blocks.local import LocalStore
-
     from rich.padding import Padding
     from rich.table import Table
 
@@ -689,30 +756,54 @@ Examples:
   flowwiz blocks rm secret/my-token --yes              no question (scripts)
 """,
 )
-@click.argument("slug", metavar="TYPE/NAME")
+@click.argument("target", nargs=-1, required=True, metavar="TYPE/NAME | TYPE NAME")
 @click.option("--yes", "-y", "yes", is_flag=True, help="Delete without asking.")
 @click.pass_context
-def rm_command(ctx: click.Context, slug: str, yes: bool) -> None:
-    """Delete block TYPE/NAME (and its secret values)."""
-    kind, name = parse_slug(slug)
+def rm_command(ctx: click.Context, target: tuple[str, ...], yes: bool) -> None:
+    """Delete block TYPE/NAME (and its secret values). When deployments in ./prefect.yaml
+    (or a prefect.yaml below) reference it, they are listed first and the question says so;
+    with no terminal it is refused unless --yes."""
+    kind, name = _target_slug(target)
     store = _store(ctx)
     if not store.exists(kind, name):
         raise BlockNotFound(f"no block {kind}/{name} in {_where(store)}")
+    used = _used_by(kind, name)
+    breaks = (
+        f"deployments that reference it ({', '.join(used)}) would fail to load it" if used else ""
+    )
+    if used and yes:
+        terminal.warn(f"deleting {kind}/{name}: {breaks}")
     if not yes:
         if not _interactive():
+            why = f"; {breaks}" if used else ""
             raise UserError(
                 f"not deleting {kind}/{name} without confirmation and there is no terminal to "
-                "ask: pass --yes"
+                f"ask{why}: pass --yes"
             )
         import questionary
 
-        if not questionary.confirm(
-            f"Delete {kind}/{name} from {_where(store)}?", default=False
-        ).unsafe_ask():
+        if used:
+            terminal.warn(f"{kind}/{name} is used: {breaks}")
+        question = f"Delete {kind}/{name} from {_where(store)}" + (" anyway?" if used else "?")
+        if not questionary.confirm(question, default=False).unsafe_ask():
             terminal.info(f"Kept {kind}/{name}: nothing was deleted.")
             return
     store.delete(kind, name)
     terminal.success(f"Deleted {kind}/{name} from {_where(store)}")
+
+
+def _used_by(kind: str, name: str) -> list[str]:
+    """The deployments of ./prefect.yaml (and those below) that reference the block, as the
+    dashboard's ``d`` finds them (``where_used``); none when there is no readable file."""
+    from pathlib import Path
+
+    from flowwiz.wizard.dashboard.data import load_deployments, where_used
+
+    try:
+        project = load_deployments(Path.cwd())
+    except FlowwizError:  # a malformed prefect.yaml: nothing known to use it
+        return []
+    return [printable(u.deployment) for u in where_used(kind, name, project.every_deployment)]
 
 
 # -- types -------------------------------------------------------------------------------
@@ -798,7 +889,7 @@ Examples:
   flowwiz blocks edit gitlab-credentials/gl --clear url
 """,
 )
-@click.argument("slug", metavar="TYPE/NAME")
+@click.argument("target", nargs=-1, required=True, metavar="TYPE/NAME | TYPE NAME")
 @click.option("--field", "fields", multiple=True, metavar="KEY=VALUE",
               help="A new non-secret value (repeatable; typed by the schema, JSON for objects).")
 @click.option("--field-env", "field_envs", multiple=True, metavar="FIELD=VAR",
@@ -809,20 +900,22 @@ Examples:
               help="Replace secret FIELD, asked with hidden input (repeatable).")
 @click.option("--clear", "clears", multiple=True, metavar="FIELD",
               help="Unset an optional field (repeatable).")
+@_ALLOW_PLAINTEXT
 @click.pass_context
 def edit_command(
     ctx: click.Context,
-    slug: str,
+    target: tuple[str, ...],
     fields: tuple[str, ...],
     field_envs: tuple[str, ...],
     from_stdin: bool,
     ask_secrets: tuple[str, ...],
     clears: tuple[str, ...],
+    allow_plaintext: bool,
 ) -> None:
     """Change the given fields of block TYPE/NAME; every other field stays as stored (a
     secret not named is neither read nor shown). Prefect cannot rename a block: create one
     under the new name and delete this one."""
-    kind, name = parse_slug(slug)
+    kind, name = _target_slug(target)
     store = _store(ctx)
     spec = _spec(store, kind)
     stdin_field = None
@@ -836,6 +929,7 @@ def edit_command(
             )
         stdin_field = secrets[0]
     changes = _given_fields(spec, fields, field_envs, from_stdin, stdin_field=stdin_field)
+    _refuse_plaintext(spec, changes, allow_plaintext)
     for key in clears:
         _check_field(spec, key)
         if key in changes:
@@ -863,7 +957,8 @@ def edit_command(
         changes[key] = SecretStr(str(answer))
     if any(isinstance(v, SecretStr) for v in changes.values()):
         store.check()
-    block = store.update(spec.slug, name, changes)
+    block = store.update(spec.slug, name, changes, allow_plaintext=allow_plaintext)
+    _say_plaintext(spec, changes, allow_plaintext)
     changed = ", ".join(changes)
     terminal.success(f"Changed {changed} of {block.slug} in {_where(store)}")
 

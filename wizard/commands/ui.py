@@ -18,8 +18,9 @@ Examples:
                                   ctrl+p pushes a block there or switches to it
 
 \b
-Keys: / filter, n new secret, d delete, c copy reference, Enter the block page (where it
-is used, how a flow loads it), ctrl+p every command by name, r refresh, ? help, q quit.
+Keys: / filter, n new block: choose a type, e edit the block, d delete, c copy reference,
+Enter the block page (where it is used, how a flow loads it), ctrl+p every command by
+name, r refresh, ? help, q quit.
 """
 
 

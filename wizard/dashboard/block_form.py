@@ -176,9 +176,12 @@ class BlockFormScreen(ModalScreen[Block | None]):
                 yield Button("Cancel", id="cancel", compact=True)
 
     def _current(self, f: FieldSpec) -> Any:
-        """The value the field starts with: the stored one (edit) or the schema's default."""
+        """The value the field starts with: the stored one (edit; token-looking text in it
+        masked, ``mask_field``: a form never shows one) or the schema's default."""
         if self.block is not None:
-            return self.block.data.get(f.name)
+            from flowwiz.writers.blocks.model import mask_field
+
+            return mask_field(f.name, self.block.data.get(f.name))
         return f.default if f.has_default else None
 
     def _widget(self, f: FieldSpec) -> Widget:

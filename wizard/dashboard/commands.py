@@ -29,6 +29,12 @@ def app_commands(app: FlowwizApp) -> list[Command]:
     commands = [
         Command("New block", "Create a block in the active store (key n)", "create_block"),
         Command(
+            "Edit block",
+            "Change the highlighted block's fields; secrets can be replaced, never read back "
+            "(key e)",
+            "edit_block",
+        ),
+        Command(
             "Copy reference",
             "Copy the highlighted block's {{ prefect.blocks... }} reference (key c)",
             "copy_reference",

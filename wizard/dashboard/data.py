@@ -15,7 +15,13 @@ from typing import Literal
 
 from flowwiz.detectors.deployment_checks import DeploymentProblem, EntrypointChecker
 from flowwiz.detectors.secret import MASK
-from flowwiz.writers.blocks.model import BLOCK_TYPES, SHIPPED_TYPES, Block, BlockStore
+from flowwiz.writers.blocks.model import (
+    BLOCK_TYPES,
+    SHIPPED_TYPES,
+    Block,
+    BlockStore,
+    mask_field,
+)
 from flowwiz.writers.blocks.schemas import show_value
 
 NOTHING = "—"
@@ -162,7 +168,8 @@ def block_fields(block: Block) -> list[tuple[str, str, bool]]:
     """(field, value safe to show, is secret) for every field: the type's essential fields
     (``BlockType.essential_fields``) first, in their declared order, then any others the
     block holds. A secret always reads ``********``
-    whether or not its value was loaded: the dashboard never asks the store for secrets."""
+    whether or not its value was loaded: the dashboard never asks the store for secrets; a
+    token-looking text in a plain value is masked (``mask_field``)."""
     spec = SHIPPED_TYPES.get(block.type)
     names = [f.name for f in spec.essential_fields] if spec else []
     names += [k for k in block.data if k not in names]
@@ -173,7 +180,7 @@ def block_fields(block: Block) -> list[tuple[str, str, bool]]:
             present = name in block.data or bool(spec and (f := spec.field(name)) and f.required)
             shown.append((name, MASK if present else NOTHING, True))
         else:
-            value = block.data.get(name)
+            value = mask_field(name, block.data.get(name))  # a token stored in plain text
             shown.append((name, NOTHING if value in (None, "") else show_value(value), False))
     return shown
 

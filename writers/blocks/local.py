@@ -42,7 +42,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from flowwiz.detectors.secret import SecretStr
+from flowwiz.detectors.secret import SecretStr, json_may_hold_token
 from flowwiz.writers.blocks.keyring_backend import DEFAULT_TIMEOUT, SecretKeyring
 from flowwiz.writers.blocks.model import (
     SEEN_TYPES,
@@ -58,6 +58,8 @@ from flowwiz.writers.blocks.model import (
     check_name,
     known_type,
     normalize_data,
+    refuse_tokens,
+    token_text,
 )
 from flowwiz.writers.blocks.model import block_type as lookup_type
 from flowwiz.writers.blocks.schemas import load_seen, seen_path
@@ -161,9 +163,11 @@ class LocalStore:
         timestamps as stored. A row goes the long way (``encode`` on its Block) when its
         fields are not a JSON object of strings, when a timestamp is not in the form the
         catalog writes (``_now()``: ``isoformat`` with microseconds, UTC, which ``isoformat()``
-        gives back unchanged unless the microseconds are 0), or when its template did not pass
-        the check. So each string equals ``encode(block)``. Names and timestamps are checked
-        in one regex pass per column (``_plain_rows``) and row by row only if that fails.
+        gives back unchanged unless the microseconds are 0), when a plain value looks like
+        it holds a token (``token_text``: ``Block.masked`` masks it), or when its template
+        did not pass the check. So each string equals ``encode(block)``. Names and
+        timestamps are checked in one regex pass per column (``_plain_rows``) and row by row
+        only if that fails.
         """
         # no cycle is made here: the collector's passes over the growing lists are waste
         collecting = gc.isenabled()
@@ -176,6 +180,9 @@ class LocalStore:
 
     def _listing_json(self, encode: Callable[[Block], str], block_type: str | None) -> list[str]:
         rows = self._rows(block_type, lean=True)
+        # one search over every row's plain values first: most catalogs hold no token, and
+        # then no row is looked at one by one (``_tokenish``)
+        check = _any_tokenish(rows)
         templates: dict[tuple[object, ...], _Template | None] = {}
 
         def template_of(
@@ -209,6 +216,8 @@ class LocalStore:
                         raise ValueError
                     keys = tuple(plain)
                     values = tuple(map(_json_string, plain.values()))  # TypeError if not text
+                    if check and _tokenish(fields_json, plain):  # masked: encode's way
+                        raise ValueError
                 except (StopIteration, TypeError, ValueError):
                     return encode(_block((*whole, created, updated)))
             template = template_of(kind, secret_json, keys)
@@ -248,6 +257,8 @@ class LocalStore:
                     plain, end = scan(fields_json, 0)
                     if type(plain) is dict and end == len(fields_json):  # type: ignore[arg-type]
                         values = tuple(map(escape, plain.values()))  # TypeError if not text
+                        if check and _tokenish(fields_json, plain):  # masked: the long way
+                            raise ValueError
                         shaped = template_of(kind, secret_json, tuple(plain))
                         if shaped is not None:
                             stamp = created if updated is None else updated
@@ -395,9 +406,10 @@ class LocalStore:
         data: Mapping[str, str | SecretStr | None],
         *,
         overwrite: bool = False,
+        allow_plaintext: bool = False,
     ) -> Block:
         kind, name = _checked(block_type, name)
-        values = normalize_data(kind, data)
+        values = normalize_data(kind, data, allow_plaintext=allow_plaintext)
         secret_values = {k: v for k, v in values.items() if isinstance(v, SecretStr)}
         plain = {k: v for k, v in values.items() if not isinstance(v, SecretStr)}
         status = None
@@ -443,10 +455,19 @@ class LocalStore:
             updated=_parse_time(now),
         )
 
-    def update(self, block_type: str, name: str, changes: Mapping[str, object | None]) -> Block:
+    def update(
+        self,
+        block_type: str,
+        name: str,
+        changes: Mapping[str, object | None],
+        *,
+        allow_plaintext: bool = False,
+    ) -> Block:
         """Change only the fields named in ``changes`` (None or "" clears one): non-secret
         ones in the catalog row, each changed secret in its own keyring entry. A secret not
-        in ``changes`` is neither read nor written; a cleared one's entry is removed."""
+        in ``changes`` is neither read nor written; a cleared one's entry is removed. A
+        token-looking text is refused in the changed fields only (``refuse_tokens``), unless
+        ``allow_plaintext``: one stored before stays (masked wherever it is shown)."""
         kind, name = _checked(block_type, name)
         spec = lookup_type(kind)
         with self._read() as conn:
@@ -464,7 +485,11 @@ class LocalStore:
         merged = {**plain_old, **{k: v for k, v in changes.items() if k not in spec.secret_fields}}
         changed_secrets = {k: v for k, v in changes.items() if k in spec.secret_fields}
         kept = old.secret_fields - set(changed_secrets)
-        values = normalize_data(kind, {**merged, **changed_secrets}, present=kept)
+        values = normalize_data(
+            kind, {**merged, **changed_secrets}, present=kept, allow_plaintext=True
+        )
+        if not allow_plaintext:
+            refuse_tokens(kind, spec, {k: v for k, v in values.items() if k in changes})
         to_write = {k: v for k, v in values.items() if isinstance(v, SecretStr)}
         to_clear = sorted(
             k for k in changed_secrets if k not in to_write and k in old.secret_fields
@@ -693,6 +718,28 @@ _CANONICAL_TIME = (
 _CANONICAL_TIMES = f"(?:{_CANONICAL_TIME})(?:\n(?:{_CANONICAL_TIME}))*"
 # names json.dumps writes as they are (printable ASCII but " and \), one per line
 _PLAIN_NAMES = r"[ !#-\[\]-~]*(?:\n[ !#-\[\]-~]*)*"
+
+
+def _any_tokenish(rows: Sequence[tuple[object, ...]]) -> bool:
+    """False when no row's plain values can hold a token: one ``json_may_hold_token`` look
+    at their JSON texts joined by newlines (a separator, so no piece spans two rows)."""
+    try:
+        joined = "\n".join([row[2] for row in rows if row[2] is not None])  # type: ignore[misc]
+    except TypeError:  # a value that is not text: each row is looked at
+        return True
+    return json_may_hold_token(joined)
+
+
+def _tokenish(fields_json: object, plain: Mapping[str, object]) -> bool:
+    """Whether a row's plain values hold a token-looking text (``token_text``), which
+    ``Block.masked`` masks: then the row goes the long way. One regex search over the
+    row's JSON text answers most rows (``json_may_hold_token``)."""
+    if not json_may_hold_token(str(fields_json)):
+        return False
+    # an identifier field (``*_id``) is shown as it is (``mask_field``): no need to go long
+    return any(
+        token_text(v) for k, v in plain.items() if isinstance(v, str) and not k.endswith("_id")
+    )
 
 
 def _plain_rows(rows: Sequence[tuple[object, ...]]) -> bool:

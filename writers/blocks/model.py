@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +14,8 @@ from flowwiz.detectors.secret import (
     MASK,
     SecretStr,
     forbidden_character,
+    holds_token,
+    redact_tokens,
     shown_name,
     token_not_name,
 )
@@ -69,6 +72,12 @@ class InvalidBlock(UserError):
     """A bad slug, name, type or field."""
 
 
+class PlaintextToken(InvalidBlock):
+    """A token-looking text in a field that is not secret (it would be stored and shown in
+    plain text). The message names the field, never the value; a command that has an
+    ``--allow-plaintext-secrets`` flag adds it to the message."""
+
+
 class PlaintextKeyringWarning(UserWarning):
     """A secret was written to a keyring backend that stores it unencrypted (explicit opt-in)."""
 
@@ -76,13 +85,19 @@ class PlaintextKeyringWarning(UserWarning):
 def block_type(slug: str, types: Mapping[str, BlockType] | None = None) -> BlockType:
     """The block type ``slug`` among ``types`` (a store's, see ``BlockStore.block_types``;
     default: the shipped ones and those last seen on a server). InvalidBlock names the
-    known slugs."""
+    known slugs, the closest first ("did you mean X?", difflib.get_close_matches)."""
     known = {**SHIPPED_TYPES, **SEEN_TYPES} if types is None else types
     try:
         return known[slug]
     except KeyError:
+        import difflib
+
         names = ", ".join(known)
-        raise InvalidBlock(f"unknown block type {shown_name(slug)} (known: {names})") from None
+        close = [] if holds_token(slug) else difflib.get_close_matches(slug, list(known), n=1)
+        hint = f": did you mean {close[0]}?" if close else ""
+        raise InvalidBlock(
+            f"unknown block type {shown_name(slug)}{hint} (known: {names})"
+        ) from None
 
 
 def known_type(slug: str) -> BlockType | None:
@@ -110,12 +125,98 @@ def parse_slug(slug: str) -> tuple[str, str]:
     return kind, check_name(name)
 
 
+# image digests (``image@sha256:<64 hex>``) are names, not secrets
+_DIGEST = re.compile(r"sha(?:256|384|512):[0-9a-f]{32,}")
+
+
+def token_text(value: str) -> bool:
+    """Whether plain text holds a piece that looks like a token (``detectors.secret.
+    holds_token``), leaving aside image digests (``sha256:<hex>``). Pure."""
+    return holds_token(value) and holds_token(_DIGEST.sub("sha256", value))
+
+
+def token_paths(value: object, path: str) -> list[str]:
+    """Where in a plain value (text, or a JSON object/array at any depth) a text looks like
+    a token: dotted paths from ``path`` (``settings.auth[0]``); a key that itself looks like
+    a token counts too, shown as its parent's path. Pure."""
+    if isinstance(value, str):
+        return [path] if token_text(value) else []
+    if isinstance(value, Mapping):
+        found: list[str] = []
+        for key, item in value.items():
+            text = str(key)
+            if token_text(text):
+                found.append(path)
+                continue
+            found.extend(token_paths(item, f"{path}.{text}"))
+        return found
+    if isinstance(value, (list, tuple)):
+        return [p for i, item in enumerate(value) for p in token_paths(item, f"{path}[{i}]")]
+    return []
+
+
+def mask_tokens(value: object) -> object:
+    """A plain value safe to show: every text in it (at any depth) that looks like a token
+    (``token_text``) has its token-looking runs masked (``redact_tokens``), or reads
+    ``********`` whole when that is not enough. The last guard for values stored before
+    ``normalize_data`` refused them (old catalogs, a server's blocks). Pure; the value is
+    returned itself when nothing in it looks like a token."""
+    if isinstance(value, str):
+        if not token_text(value):
+            return value
+        redacted = redact_tokens(value)
+        return MASK if token_text(redacted) else redacted
+    if isinstance(value, Mapping):
+        return {(MASK if token_text(str(k)) else k): mask_tokens(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [mask_tokens(v) for v in value]
+    return value
+
+
+def refuse_tokens(kind: str, spec: BlockType, values: Mapping[str, object]) -> None:
+    """PlaintextToken for the first of ``values`` (non-secret fields of ``kind``) that holds
+    a token-looking text (``token_paths``); the message names the field and where in it,
+    never the value, and says where a token goes instead."""
+    for name, value in values.items():
+        f = spec.field(name)
+        if f is None or not (f.secret or f.kind == "block"):
+            _refuse_token(kind, spec, name, value)
+
+
+def mask_field(name: str, value: object) -> object:
+    """``mask_tokens(value)`` for the plain field ``name``, but an identifier field
+    (``*_id``: an AWS access key id, a client or tenant id) as it is: an id is not a
+    secret, though it has a token's shape. Pure."""
+    return value if name.endswith("_id") else mask_tokens(value)
+
+
+def _refuse_token(kind: str, spec: BlockType, name: str, value: object) -> None:
+    if name.endswith("_id"):  # an identifier (see mask_field)
+        return
+    found = token_paths(value, name)
+    if not found:
+        return
+    where = "" if found == [name] else f" (at {', '.join(found)})"
+    secret = [f.name for f in spec.fields if f.secret]
+    instead = (
+        f"a secret field of {kind} ({', '.join(secret)}) or a Secret block"
+        if secret
+        else "a Secret block"
+    )
+    raise PlaintextToken(
+        f"field {name!r} of {kind} looks like it holds a token{where}, and it is not a secret "
+        f"field: it would be stored and shown in plain text; keep the token in {instead} "
+        "(`flowwiz blocks create secret NAME`)"
+    )
+
+
 def normalize_data(
     kind: str,
     data: Mapping[str, object | None],
     *,
     spec: BlockType | None = None,
     present: Iterable[str] = (),
+    allow_plaintext: bool = False,
 ) -> dict[str, object]:
     """Check a block's fields before anything is stored; both backends call this.
 
@@ -129,6 +230,9 @@ def normalize_data(
     checked against its property schema with jsonschema as Prefect does. Unknown fields, a
     missing required field, a value that does not fit and characters no secret store keeps
     (NUL; newlines in a token) are InvalidBlock errors that name the field, never the value.
+    A token-looking text in a field that is not secret, at any depth of a JSON value
+    (``token_paths``; not in an identifier field, ``*_id``), is PlaintextToken unless
+    ``allow_plaintext`` (the user's explicit ``--allow-plaintext-secrets``).
     """
     spec = spec or block_type(kind)
     known = {f.name for f in spec.fields}
@@ -171,6 +275,8 @@ def normalize_data(
         if f.secret:
             result[f.name] = SecretStr(value if isinstance(value, str) else json.dumps(value))
         else:
+            if not allow_plaintext and f.kind != "block":
+                _refuse_token(kind, spec, f.name, value)
             result[f.name] = value
     return result
 
@@ -216,7 +322,7 @@ class Block:
 
     @property
     def status(self) -> BlockStatus:
-        """"broken" when ``problem`` is set, "unknown" when a secret could not be checked,
+        """ "broken" when ``problem`` is set, "unknown" when a secret could not be checked,
         else "ok" (a listing, which checks no secret, says "ok" unless the catalog row itself
         is broken)."""
         if self.problem:
@@ -238,9 +344,13 @@ class Block:
 
         A secret field that was not loaded (None in ``data``) but is stored (named in
         ``secret_fields``) also reads ``********``, so lists never show ``null`` for a secret.
+        A plain value that looks like it holds a token (stored before flowwiz refused them,
+        or read from a server) has it masked too (``mask_field``).
         """
         return {
-            key: MASK if isinstance(value, SecretStr) or key in self.secret_fields else value
+            key: MASK
+            if isinstance(value, SecretStr) or key in self.secret_fields
+            else mask_field(key, value)
             for key, value in self.data.items()
         }
 
@@ -275,16 +385,26 @@ class BlockStore(Protocol):
         data: Mapping[str, str | SecretStr | None],
         *,
         overwrite: bool = False,
-    ) -> Block: ...
+        allow_plaintext: bool = False,
+    ) -> Block:
+        """Store a block (``normalize_data`` checks it first; ``allow_plaintext`` lets a
+        token-looking text into a non-secret field: the user's explicit opt-in)."""
+        ...
 
     def delete(self, block_type: str, name: str) -> None: ...
 
     def update(
-        self, block_type: str, name: str, changes: Mapping[str, object | None]
+        self,
+        block_type: str,
+        name: str,
+        changes: Mapping[str, object | None],
+        *,
+        allow_plaintext: bool = False,
     ) -> Block:
         """Change only the fields in ``changes`` (None or "" clears a field); every other
         field, secret ones included, stays as stored without being read. BlockNotFound when
-        the block is gone; the same checks as ``save``."""
+        the block is gone; the same checks as ``save`` (a token-looking text is refused only
+        in the changed fields)."""
         ...
 
     def block_types(self) -> dict[str, BlockType]:

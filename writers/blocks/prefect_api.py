@@ -165,14 +165,16 @@ class PrefectStore:
         data: Mapping[str, str | SecretStr | None],
         *,
         overwrite: bool = False,
+        allow_plaintext: bool = False,
     ) -> Block:
         spec = self._lookup(block_type)
         check_name(name)
-        values = normalize_data(spec.slug, data, spec=spec)
+        values = normalize_data(spec.slug, data, spec=spec, allow_plaintext=allow_plaintext)
         type_id = self._type_id(spec.slug)
         schema_id = self._schema_id(spec.slug, type_id)
         spec = self._specs.get(spec.slug, spec)
-        values = normalize_data(spec.slug, data, spec=spec)  # the server's schema judges
+        # the server's schema judges
+        values = normalize_data(spec.slug, data, spec=spec, allow_plaintext=allow_plaintext)
         payload = self._payload(spec, values)
         slug = f"{spec.slug}/{name}"
         response = self._request(
@@ -216,7 +218,14 @@ class PrefectStore:
             secret_fields=frozenset(k for k, v in values.items() if isinstance(v, SecretStr)),
         )
 
-    def update(self, block_type: str, name: str, changes: Mapping[str, object | None]) -> Block:
+    def update(
+        self,
+        block_type: str,
+        name: str,
+        changes: Mapping[str, object | None],
+        *,
+        allow_plaintext: bool = False,
+    ) -> Block:
         """PATCH only the changed fields with ``merge_existing_data``: the server keeps every
         other field (secrets included) as stored; a cleared field is sent as null."""
         spec = self._lookup(block_type)
@@ -228,7 +237,9 @@ class PrefectStore:
         spec = self._specs.get(spec.slug, spec)
         stored = {k for k, v in (doc.get("data") or {}).items() if v is not None}
         cleared = {k for k, v in changes.items() if v is None or v == ""}
-        values = normalize_data(spec.slug, changes, spec=spec, present=stored - cleared)
+        values = normalize_data(
+            spec.slug, changes, spec=spec, present=stored - cleared, allow_plaintext=allow_plaintext
+        )
         payload: dict[str, object] = self._payload(spec, values)
         payload.update({k: None for k in cleared})
         slug = f"{spec.slug}/{name}"
