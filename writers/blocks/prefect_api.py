@@ -24,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -125,27 +125,15 @@ class PrefectStore:
             slugs = [self._lookup(block_type).slug]
         else:  # the shipped types, and every type of the server once they were listed
             slugs = list({**SHIPPED_TYPES, **(self._all_types or {})})
-        blocks: list[Block] = []
-        offset = 0
-        while True:
-            response = self._request(
-                "POST",
-                "/block_documents/filter",
-                doing="list blocks",
-                json={
-                    "block_types": {"slug": {"any_": slugs}},
-                    "include_secrets": False,
-                    "sort": "NAME_ASC",
-                    "limit": PAGE,
-                    "offset": offset,
-                },
-            )
-            self._expect(response, "list blocks", ok=(200,))
-            page = self._json(response, "list blocks")
-            blocks.extend(self._block(doc, include_secrets=False) for doc in page)
-            if len(page) < PAGE:
-                break
-            offset += PAGE
+        body = {
+            "block_types": {"slug": {"any_": slugs}},
+            "include_secrets": False,
+            "sort": "NAME_ASC",
+        }
+        blocks = [
+            self._block(doc, include_secrets=False)
+            for doc in self._paged("/block_documents/filter", "list blocks", body)
+        ]
         blocks.sort(key=lambda b: (b.type, b.name))
         return blocks
 
@@ -252,49 +240,39 @@ class PrefectStore:
         self._expect(response, f"change {slug}", ok=(200, 204), write=True)
         return self.get(spec.slug, name)
 
+    def _paged(
+        self, path: str, doing: str, body: Mapping[str, Any] | None = None
+    ) -> Iterator[Any]:
+        """Every item of a ``POST .../filter`` listing, ``PAGE`` at a time (``limit`` and
+        ``offset``, as Prefect's client pages); each failure is ``_expect``'s one line."""
+        offset = 0
+        while True:
+            response = self._request(
+                "POST", path, doing=doing, json={**(body or {}), "limit": PAGE, "offset": offset}
+            )
+            self._expect(response, doing, ok=(200,))
+            page = self._json(response, doing)
+            yield from page
+            if len(page) < PAGE:
+                return
+            offset += PAGE
+
     def block_types(self) -> dict[str, BlockType]:
         """Every block type on the server with its newest schema, by slug (one request for
         the types, one for the schemas)."""
         if self._all_types is not None:
             return dict(self._all_types)
-        types: list[dict[str, Any]] = []
-        offset = 0
-        while True:
-            response = self._request(
-                "POST",
-                "/block_types/filter",
-                doing="list block types",
-                json={"limit": PAGE, "offset": offset},
-            )
-            self._expect(response, "list block types", ok=(200,))
-            page = self._json(response, "list block types")
-            types.extend(t for t in page if isinstance(t, dict))
-            if len(page) < PAGE:
-                break
-            offset += PAGE
+        types = [
+            t for t in self._paged("/block_types/filter", "list block types") if isinstance(t, dict)
+        ]
         schemas: dict[str, dict[str, Any]] = {}
-        offset = 0
-        while True:
-            response = self._request(
-                "POST",
-                "/block_schemas/filter",
-                doing="list block schemas",
-                json={"limit": PAGE, "offset": offset},
-            )
-            self._expect(response, "list block schemas", ok=(200,))
-            page = self._json(response, "list block schemas")
-            for schema in page:
-                if not isinstance(schema, dict):
-                    continue
-                key = str(schema.get("block_type_id"))
-                known = schemas.get(key)
-                if known is None or str(schema.get("created") or "") > str(
-                    known.get("created") or ""
-                ):
-                    schemas[key] = schema
-            if len(page) < PAGE:
-                break
-            offset += PAGE
+        for schema in self._paged("/block_schemas/filter", "list block schemas"):
+            if not isinstance(schema, dict):
+                continue
+            key = str(schema.get("block_type_id"))
+            known = schemas.get(key)
+            if known is None or str(schema.get("created") or "") > str(known.get("created") or ""):
+                schemas[key] = schema
         found: dict[str, BlockType] = {}
         seen: list[dict[str, Any]] = []
         for doc in sorted(types, key=lambda t: str(t.get("name") or "").lower()):
